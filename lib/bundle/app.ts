@@ -1,0 +1,71 @@
+import * as path from 'node:path';
+import { App, AppProps, Chart, Yaml } from 'cdk8s';
+import { stringify } from 'yaml';
+import { NodeChart } from '../constructs/node-chart';
+import { BundleFile, writeBundles } from './files';
+
+/** Mode of static pod manifests (kubeadm; CIS 1.1.1/1.1.3/1.1.5/1.1.7). */
+export const MANIFEST_MODE = 0o600;
+
+/**
+ * Serializes a manifest as kubeadm does (Go's JSON-to-YAML): keys sorted at every level, sequences
+ * not indented under their key, no line folding.
+ */
+export function manifestYaml(obj: unknown): string {
+  return stringify(obj, { sortMapEntries: true, indentSeq: false, lineWidth: 0, minContentWidth: 0 });
+}
+
+/**
+ * A cdk8s App whose synth writes the kubelet layout instead of one YAML file per chart:
+ * `<outdir>/<cluster>/<node>/etc/kubernetes/manifests/<pod>.yaml` (one Pod per file, 0600, directory
+ * 0700) plus each node's host files at their absolute paths. Everything is rendered in memory first,
+ * so an error leaves the output directory untouched. Charts that are not node charts are written the
+ * usual cdk8s way, as `<outdir>/<chart>.k8s.yaml`.
+ */
+export class StaticPodApp extends App {
+  constructor(props: AppProps = {}) {
+    super(props);
+  }
+
+  /** Renders every node's files without writing them: cluster → node → files. */
+  public renderBundles(): Map<string, Map<string, BundleFile[]>> {
+    const errors = this.node.validate();
+    if (errors.length > 0) throw new Error(`validation failed:\n${errors.join('\n')}`);
+    const bundles = new Map<string, Map<string, BundleFile[]>>();
+    for (const chart of this.nodeCharts()) {
+      const nodes = bundles.get(chart.clusterName) ?? new Map<string, BundleFile[]>();
+      bundles.set(chart.clusterName, nodes);
+      if (nodes.has(chart.nodeName)) {
+        throw new Error(`two charts write node ${JSON.stringify(chart.nodeName)} of cluster ${JSON.stringify(chart.clusterName)} (fix: give every node a distinct name)`);
+      }
+      const files: BundleFile[] = [];
+      const seen = new Set<string>();
+      const add = (f: BundleFile) => {
+        if (seen.has(f.path)) throw new Error(`node ${chart.nodeName}: two files at /${f.path} (fix: each pod and host file needs its own path)`);
+        seen.add(f.path);
+        files.push(f);
+      };
+      for (const hf of chart.hostFiles) add({ path: hf.absolutePath.slice(1), content: hf.content, mode: hf.mode });
+      for (const pod of chart.staticPods) add({ path: pod.manifestPath, content: manifestYaml(pod.toManifest()), mode: MANIFEST_MODE });
+      nodes.set(chart.nodeName, files);
+    }
+    return bundles;
+  }
+
+  /** Writes the bundles (and any plain charts) to the output directory. */
+  public synth(): void {
+    const bundles = this.renderBundles();
+    const plain: Chart[] = this.charts.filter((c: Chart) => !isOrInNodeChart(c));
+    const plainYaml = plain.map((c) => ({ file: path.join(this.outdir, `${c.node.id}.k8s.yaml`), docs: c.toJson() }));
+    writeBundles(this.outdir, bundles);
+    for (const p of plainYaml) Yaml.save(p.file, p.docs);
+  }
+
+  private nodeCharts(): NodeChart[] {
+    return this.node.findAll().filter((c): c is NodeChart => c instanceof NodeChart);
+  }
+}
+
+function isOrInNodeChart(c: Chart): boolean {
+  return c.node.scopes.some((s: unknown) => s instanceof NodeChart);
+}

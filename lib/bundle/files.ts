@@ -1,0 +1,85 @@
+import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+/** One file of a bundle, relative to the node's root. */
+export interface BundleFile {
+  /** Path relative to the node root, e.g. etc/kubernetes/manifests/etcd.yaml. */
+  readonly path: string;
+  readonly content: string;
+  readonly mode: number;
+}
+
+/** Directory modes that differ from 0755: kubeadm keeps the manifests directory 0700 (CIS 1.1.x). */
+export const DIRECTORY_MODES: Record<string, number> = { 'etc/kubernetes/manifests': 0o700 };
+
+/**
+ * Writes a file atomically: a temporary file in the same directory (dot-prefixed, so a kubelet watching
+ * the directory ignores it), fsync, chmod, then rename over the target.
+ */
+export function writeFileAtomic(file: string, content: string, mode: number): void {
+  const dir = path.dirname(file);
+  const tmp = path.join(dir, `.${path.basename(file)}.${randomBytes(6).toString('hex')}.tmp`);
+  const fd = fs.openSync(tmp, 'wx', mode);
+  try {
+    fs.writeFileSync(fd, content);
+    fs.fchmodSync(fd, mode);
+    fs.fsyncSync(fd);
+  } catch (e) {
+    fs.closeSync(fd);
+    fs.rmSync(tmp, { force: true });
+    throw e;
+  }
+  fs.closeSync(fd);
+  fs.renameSync(tmp, file);
+}
+
+/** Creates a directory chain under root with explicit modes (umask-independent). */
+function ensureDir(root: string, rel: string): void {
+  let current = root;
+  let relSoFar = '';
+  for (const part of rel.split('/').filter(Boolean)) {
+    current = path.join(current, part);
+    relSoFar = relSoFar ? `${relSoFar}/${part}` : part;
+    if (!fs.existsSync(current)) fs.mkdirSync(current);
+    fs.chmodSync(current, DIRECTORY_MODES[relSoFar] ?? 0o755);
+  }
+}
+
+/**
+ * Writes node bundles so that a reader never sees a half-written one: everything goes into a staging
+ * directory beside the target, each file atomically; then each cluster directory is swapped in with a
+ * rename. Host files are written before manifests, mirroring the install order on a node.
+ *
+ * @param outdir the output directory (created if missing)
+ * @param bundles cluster name → node name → files
+ */
+export function writeBundles(outdir: string, bundles: ReadonlyMap<string, ReadonlyMap<string, readonly BundleFile[]>>): void {
+  fs.mkdirSync(outdir, { recursive: true });
+  for (const [cluster, nodes] of bundles) {
+    const staging = fs.mkdtempSync(path.join(outdir, `.${cluster}.staging-`));
+    try {
+      fs.chmodSync(staging, 0o755);
+      for (const [node, files] of nodes) {
+        const nodeRoot = path.join(staging, node);
+        fs.mkdirSync(nodeRoot, { mode: 0o755 });
+        const ordered = [...files].sort((a, b) => Number(isManifest(a.path)) - Number(isManifest(b.path)));
+        for (const f of ordered) {
+          ensureDir(nodeRoot, path.posix.dirname(f.path));
+          writeFileAtomic(path.join(nodeRoot, f.path), f.content, f.mode);
+        }
+      }
+      const target = path.join(outdir, cluster);
+      const old = `${staging}.old`;
+      if (fs.existsSync(target)) fs.renameSync(target, old);
+      fs.renameSync(staging, target);
+      fs.rmSync(old, { recursive: true, force: true });
+    } finally {
+      fs.rmSync(staging, { recursive: true, force: true });
+    }
+  }
+}
+
+function isManifest(p: string): boolean {
+  return p.startsWith('etc/kubernetes/manifests/');
+}

@@ -1,0 +1,38 @@
+import { ClusterPlan } from '../plan/plan';
+import { HostPathMount } from './static-pod';
+
+/** Name kubeadm gives a volume for a host path: the path with '/' turned into '-' (e.g. etc-ca-certificates). */
+export function volumeNameForPath(path: string): string {
+  return path.replace(/^\/+|\/+$/g, '').replace(/\//g, '-').toLowerCase();
+}
+
+/**
+ * The volumes kube-apiserver and kube-controller-manager share in kubeadm: the PKI (k8s-certs),
+ * /etc/ssl/certs (ca-certs) and the CA directories it may link into, all read-only.
+ */
+export function pkiAndCaVolumes(plan: ClusterPlan): HostPathMount[] {
+  return [
+    { name: 'k8s-certs', hostPath: plan.certificatesDir, type: 'DirectoryOrCreate', readOnly: true },
+    { name: 'ca-certs', hostPath: '/etc/ssl/certs', type: 'DirectoryOrCreate', readOnly: true },
+    ...plan.caCertificatePaths.map((p): HostPathMount => ({ name: volumeNameForPath(p), hostPath: p, type: 'DirectoryOrCreate', readOnly: true })),
+  ];
+}
+
+/** A kubeconfig mounted read-only at the same path (kubeadm: FileOrCreate). */
+export function kubeconfigVolume(path: string): HostPathMount {
+  return { name: 'kubeconfig', hostPath: path, type: 'FileOrCreate', readOnly: true };
+}
+
+/** The three kubeconfig flags kube-controller-manager and kube-scheduler take, all the same file. */
+export function kubeconfigArgs(path: string): Record<string, string> {
+  return { 'authentication-kubeconfig': path, 'authorization-kubeconfig': path, 'kubeconfig': path };
+}
+
+/**
+ * kube-controller-manager and kube-scheduler bind to 127.0.0.1 (kubeadm, whatever the address family);
+ * their probes follow a user's --bind-address unless it is the unspecified address.
+ */
+export function localBindAddress(extraArgs: readonly { name: string; value: string }[] | undefined): string {
+  const user = [...(extraArgs ?? [])].reverse().find((a) => a.name === 'bind-address')?.value;
+  return user && user !== '0.0.0.0' && user !== '::' ? user : '127.0.0.1';
+}

@@ -1,0 +1,78 @@
+import { Construct } from 'constructs';
+import { argsToCommand, args } from '../plan/args';
+import { hostPort } from '../plan/net';
+import { ClusterPlan, LocalEtcdPlan, MasterPlan } from '../plan/plan';
+import { StaticPod } from './static-pod';
+
+/** Props of a stacked etcd member. */
+export interface EtcdProps {
+  /** The cluster plan. */
+  readonly plan: ClusterPlan;
+  /** The master this member runs on. */
+  readonly master: MasterPlan;
+}
+
+/** etcd's metrics and health port, on loopback only (kubeadm's EtcdMetricsPort). */
+export const ETCD_METRICS_PORT = 2381;
+
+/**
+ * A stacked etcd member as kubeadm writes it (phases/etcd/local.go), with the flags spelled for the
+ * etcd version actually deployed and the full --initial-cluster of a bootstrap-all-at-once cluster.
+ */
+export class Etcd extends StaticPod {
+  constructor(scope: Construct, id: string, props: EtcdProps) {
+    const { plan, master } = props;
+    if (plan.etcd.kind !== 'local' || !master.etcd) {
+      throw new Error('Etcd needs a plan with stacked etcd (fix: remove etcd.external from the spec, or do not add Etcd pods)');
+    }
+    const etcd: LocalEtcdPlan = plan.etcd;
+    const pki = `${plan.certificatesDir}/etcd`;
+    const clientUrl = `https://${hostPort(master.address, 2379)}`;
+    const peerUrl = `https://${hostPort(master.address, 2380)}`;
+    const defaults = [
+      ...args({
+        'name': master.name,
+        'listen-client-urls': `https://${hostPort(master.loopback, 2379)},${clientUrl}`,
+        'advertise-client-urls': clientUrl,
+        'listen-peer-urls': peerUrl,
+        'initial-advertise-peer-urls': peerUrl,
+        'initial-cluster': master.etcd.initialCluster.map((m) => `${m.name}=${m.peerUrl}`).join(','),
+        'initial-cluster-state': master.etcd.state,
+        'data-dir': etcd.dataDir,
+        'cert-file': `${pki}/server.crt`,
+        'key-file': `${pki}/server.key`,
+        'trusted-ca-file': `${pki}/ca.crt`,
+        'client-cert-auth': 'true',
+        'peer-cert-file': `${pki}/peer.crt`,
+        'peer-key-file': `${pki}/peer.key`,
+        'peer-trusted-ca-file': `${pki}/ca.crt`,
+        'peer-client-cert-auth': 'true',
+        'snapshot-count': '10000',
+        'listen-metrics-urls': `http://${hostPort(master.loopback, ETCD_METRICS_PORT)}`,
+      }),
+      ...etcd.profile.flags,
+    ];
+    const probe = (path: string) => ({ host: master.loopback, path, port: ETCD_METRICS_PORT, scheme: 'HTTP' as const });
+    super(scope, id, {
+      name: 'etcd',
+      image: etcd.image,
+      command: ['etcd', ...argsToCommand(defaults, etcd.overrides.extraArgs)],
+      annotations: { 'kubeadm.kubernetes.io/etcd.advertise-client-urls': clientUrl },
+      requests: { cpu: '100m', memory: '100Mi' },
+      volumes: [
+        { name: 'etcd-data', hostPath: etcd.dataDir, type: 'DirectoryOrCreate' },
+        { name: 'etcd-certs', hostPath: pki, type: 'DirectoryOrCreate' },
+      ],
+      sortMounts: false,
+      extraVolumes: etcd.overrides.extraVolumes,
+      env: etcd.overrides.extraEnvs,
+      probes: {
+        liveness: probe(etcd.probePaths.liveness),
+        readiness: probe(etcd.probePaths.readiness),
+        startup: probe(etcd.probePaths.startup),
+      },
+      namedProbePort: plan.profile.namedProbePort,
+      creationTimestampNull: plan.profile.creationTimestampNull,
+    });
+  }
+}

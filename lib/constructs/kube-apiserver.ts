@@ -1,0 +1,77 @@
+import { Construct } from 'constructs';
+import { args, argsToCommand } from '../plan/args';
+import { hostPort } from '../plan/net';
+import { ClusterPlan, MasterPlan } from '../plan/plan';
+import { pkiAndCaVolumes } from './common';
+import { StaticPod } from './static-pod';
+
+/** Props of kube-apiserver. */
+export interface KubeApiServerProps {
+  /** The cluster plan. */
+  readonly plan: ClusterPlan;
+  /** The master it runs on (its address is the advertise address). */
+  readonly master: MasterPlan;
+}
+
+/** kube-apiserver as kubeadm writes it (phases/controlplane/manifests.go, getAPIServerCommand). */
+export class KubeApiServer extends StaticPod {
+  constructor(scope: Construct, id: string, props: KubeApiServerProps) {
+    const { plan, master } = props;
+    const P = plan.certificatesDir;
+    const port = plan.apiServer.bindPort;
+    const etcd = plan.etcd.kind === 'local'
+      ? {
+        'etcd-servers': `https://${hostPort(master.loopback, 2379)}`,
+        'etcd-cafile': `${P}/etcd/ca.crt`,
+        'etcd-certfile': `${P}/apiserver-etcd-client.crt`,
+        'etcd-keyfile': `${P}/apiserver-etcd-client.key`,
+      }
+      : {
+        'etcd-servers': plan.etcd.endpoints.join(','),
+        'etcd-cafile': plan.etcd.caFile,
+        'etcd-certfile': plan.etcd.certFile,
+        'etcd-keyfile': plan.etcd.keyFile,
+      };
+    const defaults = args({
+      'advertise-address': master.address,
+      'allow-privileged': 'true',
+      'authorization-mode': 'Node,RBAC',
+      'client-ca-file': `${P}/ca.crt`,
+      'enable-admission-plugins': 'NodeRestriction',
+      'enable-bootstrap-token-auth': 'true',
+      ...etcd,
+      'kubelet-client-certificate': `${P}/apiserver-kubelet-client.crt`,
+      'kubelet-client-key': `${P}/apiserver-kubelet-client.key`,
+      'kubelet-preferred-address-types': 'InternalIP,ExternalIP,Hostname',
+      'proxy-client-cert-file': `${P}/front-proxy-client.crt`,
+      'proxy-client-key-file': `${P}/front-proxy-client.key`,
+      'requestheader-allowed-names': 'front-proxy-client',
+      'requestheader-client-ca-file': `${P}/front-proxy-ca.crt`,
+      'requestheader-extra-headers-prefix': 'X-Remote-Extra-',
+      'requestheader-group-headers': 'X-Remote-Group',
+      'requestheader-username-headers': 'X-Remote-User',
+      'secure-port': String(port),
+      'service-account-issuer': `https://kubernetes.default.svc.${plan.networking.dnsDomain}`,
+      'service-account-key-file': `${P}/sa.pub`,
+      'service-account-signing-key-file': `${P}/sa.key`,
+      'service-cluster-ip-range': plan.networking.serviceSubnet,
+      'tls-cert-file': `${P}/apiserver.crt`,
+      'tls-private-key-file': `${P}/apiserver.key`,
+    });
+    const probe = (path: string) => ({ host: master.address, path, port, scheme: 'HTTPS' as const });
+    const overrides = plan.apiServer.overrides;
+    super(scope, id, {
+      name: 'kube-apiserver',
+      image: plan.apiServer.image,
+      command: ['kube-apiserver', ...argsToCommand(defaults, overrides.extraArgs)],
+      annotations: { 'kubeadm.kubernetes.io/kube-apiserver.advertise-address.endpoint': hostPort(master.address, port) },
+      requests: { cpu: '250m' },
+      volumes: pkiAndCaVolumes(plan),
+      extraVolumes: overrides.extraVolumes,
+      env: overrides.extraEnvs,
+      probes: { liveness: probe('/livez'), readiness: probe('/readyz'), startup: probe('/livez') },
+      namedProbePort: plan.profile.namedProbePort,
+      creationTimestampNull: plan.profile.creationTimestampNull,
+    });
+  }
+}

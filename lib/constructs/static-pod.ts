@@ -1,0 +1,289 @@
+import { createHash } from 'node:crypto';
+import { ApiObject, JsonPatch, Lazy } from 'cdk8s';
+import { k8s } from 'cdk8s-plus-27';
+import { Construct } from 'constructs';
+import { EnvVar, ExtraVolume, HostPathType } from '../spec/types';
+import { HostFile } from './host-file';
+
+/** Where static pod manifests live on a node (the kubelet's staticPodPath under kubeadm). */
+export const MANIFESTS_DIR = 'etc/kubernetes/manifests';
+
+/** A hostPath volume and its mount in the pod's container. */
+export interface HostPathMount {
+  /** Volume name. */
+  readonly name: string;
+  /** Path on the host. */
+  readonly hostPath: string;
+  /**
+   * Path in the container.
+   * @default the host path
+   */
+  readonly mountPath?: string;
+  /** HostPath type: `File` for a config that must exist, `DirectoryOrCreate` for kubeadm's directories. */
+  readonly type: HostPathType;
+  /**
+   * Mount read-only.
+   * @default false
+   */
+  readonly readOnly?: boolean;
+}
+
+/** An HTTP(S) GET probe target. */
+export interface ProbeTarget {
+  /**
+   * Host to probe; static pods share the host's network, so this is a host address.
+   * @default the pod IP (the kubelet's default; no static pod of ours relies on it)
+   */
+  readonly host?: string;
+  /** Path, e.g. /livez. */
+  readonly path: string;
+  /** Port number. */
+  readonly port: number;
+  /** HTTP or HTTPS. */
+  readonly scheme: 'HTTP' | 'HTTPS';
+}
+
+/** kubeadm's probe timings: initialDelaySeconds, timeoutSeconds, failureThreshold, periodSeconds. */
+const PROBE_TIMINGS = {
+  liveness: { initialDelaySeconds: 10, timeoutSeconds: 15, failureThreshold: 8, periodSeconds: 10 },
+  readiness: { initialDelaySeconds: 0, timeoutSeconds: 15, failureThreshold: 3, periodSeconds: 1 },
+  startup: { initialDelaySeconds: 10, timeoutSeconds: 15, failureThreshold: 24, periodSeconds: 10 },
+} as const;
+
+/** Annotation holding a checksum of every host file a pod mounts: a changed file changes the manifest, so the kubelet restarts the pod. */
+export const CONFIG_CHECKSUM_ANNOTATION = 'ha-control-plane.io/config-checksum';
+
+/** The name kubeadm (≥ 1.34) gives the container port its probes use. */
+export const PROBE_PORT_NAME = 'probe-port';
+
+/** Props shared by every static pod. */
+export interface StaticPodProps {
+  /** Pod, container and manifest file name (e.g. `kube-apiserver` → kube-apiserver.yaml). */
+  readonly name: string;
+  /** Container image. */
+  readonly image: string;
+  /** Container command, flags included. */
+  readonly command: string[];
+  /**
+   * Namespace of the mirror pod.
+   * @default "kube-system"
+   */
+  readonly namespace?: string;
+  /**
+   * Labels.
+   * @default { component: <name>, tier: "control-plane" }
+   */
+  readonly labels?: Record<string, string>;
+  /**
+   * Annotations.
+   * @default {}
+   */
+  readonly annotations?: Record<string, string>;
+  /**
+   * Resource requests (no limits, as kubeadm).
+   * @default {}
+   */
+  readonly requests?: { readonly cpu?: string; readonly memory?: string };
+  /**
+   * hostPath volumes of the component itself.
+   * @default []
+   */
+  readonly volumes?: HostPathMount[];
+  /**
+   * The user's extra volumes (hostPath or emptyDir).
+   * @default []
+   */
+  readonly extraVolumes?: ExtraVolume[];
+  /**
+   * Environment variables.
+   * @default []
+   */
+  readonly env?: EnvVar[];
+  /**
+   * Probes; one port serves them all.
+   * @default no probes
+   */
+  readonly probes?: { readonly liveness?: ProbeTarget; readonly readiness?: ProbeTarget; readonly startup?: ProbeTarget };
+  /**
+   * Declare the probe port as a named container port (`probe-port`) and probe by name (kubeadm ≥ 1.34).
+   * @default false
+   */
+  readonly namedProbePort?: boolean;
+  /**
+   * Write `metadata.creationTimestamp: null` as kubeadm < 1.34 does.
+   * @default false
+   */
+  readonly creationTimestampNull?: boolean;
+  /**
+   * Container security context (capabilities, privileged).
+   * @default none
+   */
+  readonly securityContext?: k8s.SecurityContext;
+  /**
+   * Init containers (e.g. one that prepares the host before the main container).
+   * @default []
+   */
+  readonly initContainers?: k8s.Container[];
+  /**
+   * Sort volume mounts by name. kubeadm sorts every component's mounts but etcd's, which keep the
+   * order the component gives (data directory, then certificates).
+   * @default true
+   */
+  readonly sortMounts?: boolean;
+  /**
+   * Share the host's PID namespace.
+   * @default false
+   */
+  readonly hostPid?: boolean;
+}
+
+/**
+ * The shared static-pod base: everything control-plane pods have in common, as kubeadm's ComponentPod —
+ * hostNetwork, priority 2000001000 / system-node-critical, RuntimeDefault seccomp, component/tier labels,
+ * IfNotPresent pulls, kubeadm's probe timings, volumes and mounts sorted by name, `status: {}`.
+ *
+ * Rendered on cdk8s-plus-27's L1 `k8s.KubePod`, which emits exactly what it is given. Rendering is lazy,
+ * so volumes and files added after construction (`mountHostFile`) still land.
+ */
+export class StaticPod extends Construct {
+  /** Pod (and file) name. */
+  public readonly podName: string;
+  /** The rendered API object. */
+  public readonly apiObject: ApiObject;
+  /** Path of the manifest relative to the node's root. */
+  public readonly manifestPath: string;
+
+  private readonly volumes: HostPathMount[] = [];
+  private readonly extraVolumes: readonly ExtraVolume[];
+  private readonly mountedFiles: HostFile[] = [];
+
+  constructor(scope: Construct, id: string, props: StaticPodProps) {
+    super(scope, id);
+    if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(props.name)) {
+      throw new Error(`StaticPod name ${JSON.stringify(props.name)} is not a DNS label (fix: use lower-case letters, digits and "-")`);
+    }
+    this.podName = props.name;
+    this.manifestPath = `${MANIFESTS_DIR}/${props.name}.yaml`;
+    this.extraVolumes = props.extraVolumes ?? [];
+    for (const v of props.volumes ?? []) this.addVolume(v);
+
+    const probes = props.probes ?? {};
+    const probePort = probes.liveness?.port ?? probes.readiness?.port ?? probes.startup?.port;
+    const portRef = (port: number) => (props.namedProbePort ? k8s.IntOrString.fromString(PROBE_PORT_NAME) : k8s.IntOrString.fromNumber(port));
+    const probe = (kind: keyof typeof PROBE_TIMINGS, t?: ProbeTarget): k8s.Probe | undefined => {
+      if (!t) return undefined;
+      const { initialDelaySeconds, ...rest } = PROBE_TIMINGS[kind];
+      return {
+        httpGet: { host: t.host, path: t.path, port: portRef(t.port), scheme: t.scheme },
+        ...(initialDelaySeconds ? { initialDelaySeconds } : {}),
+        ...rest,
+      };
+    };
+    const requests: Record<string, k8s.Quantity> = {};
+    if (props.requests?.cpu) requests.cpu = k8s.Quantity.fromString(props.requests.cpu);
+    if (props.requests?.memory) requests.memory = k8s.Quantity.fromString(props.requests.memory);
+
+    const extraVolumes = this.extraVolumes;
+    this.apiObject = new k8s.KubePod(this, 'Pod', {
+      metadata: {
+        name: props.name,
+        namespace: props.namespace ?? 'kube-system',
+        labels: props.labels ?? { component: props.name, tier: 'control-plane' },
+        annotations: props.annotations,
+      },
+      spec: {
+        hostNetwork: true,
+        hostPid: props.hostPid || undefined,
+        priority: 2000001000,
+        priorityClassName: 'system-node-critical',
+        securityContext: { seccompProfile: { type: 'RuntimeDefault' } },
+        initContainers: props.initContainers?.length ? props.initContainers : undefined,
+        containers: [{
+          name: props.name,
+          image: props.image,
+          imagePullPolicy: 'IfNotPresent',
+          command: props.command,
+          env: props.env?.length ? props.env.map(toK8sEnv) : undefined,
+          ports: props.namedProbePort && probePort !== undefined
+            ? [{ name: PROBE_PORT_NAME, containerPort: probePort, protocol: 'TCP' }] : undefined,
+          livenessProbe: probe('liveness', probes.liveness),
+          readinessProbe: probe('readiness', probes.readiness),
+          startupProbe: probe('startup', probes.startup),
+          resources: Object.keys(requests).length ? { requests } : undefined,
+          securityContext: props.securityContext,
+          volumeMounts: Lazy.any({ produce: () => this.renderMounts(extraVolumes, props.sortMounts ?? true) }),
+        }],
+        volumes: Lazy.any({ produce: () => this.renderVolumes(extraVolumes) }),
+      },
+    });
+    if (props.creationTimestampNull) this.apiObject.addJsonPatch(JsonPatch.add('/metadata/creationTimestamp', null));
+  }
+
+  /** Adds a hostPath volume and its mount; volume names and mount paths must stay unique in the pod. */
+  public addVolume(mount: HostPathMount): void {
+    const taken = [...this.volumes, ...this.extraVolumes];
+    const mountPath = mount.mountPath ?? mount.hostPath;
+    const sameName = taken.find((v) => v.name === mount.name);
+    const samePath = taken.find((v) => (v.mountPath ?? ('hostPath' in v ? v.hostPath : undefined)) === mountPath);
+    if (sameName || samePath) {
+      const what = sameName ? `volume name ${JSON.stringify(mount.name)}` : `mount path ${JSON.stringify(mountPath)}`;
+      throw new Error(`${this.podName}: ${what} is used twice (fix: give the extra volume another name and mount path; the component already uses this one)`);
+    }
+    this.volumes.push(mount);
+  }
+
+  /**
+   * Mounts a host file read-only with hostPath type `File` (a missing file fails the pod instead of being
+   * created empty) and records its checksum in an annotation, so changing the file rolls the pod.
+   */
+  public mountHostFile(volumeName: string, file: HostFile, mountPath?: string): void {
+    this.addVolume({ name: volumeName, hostPath: file.absolutePath, mountPath, type: 'File', readOnly: true });
+    this.mountedFiles.push(file);
+    const hash = createHash('sha256');
+    for (const f of [...this.mountedFiles].sort((a, b) => (a.absolutePath < b.absolutePath ? -1 : 1))) {
+      hash.update(`${f.absolutePath}\0${f.content}\0`);
+    }
+    this.addAnnotation(CONFIG_CHECKSUM_ANNOTATION, `sha256:${hash.digest('hex')}`);
+  }
+
+  /**
+   * The manifest as the kubelet reads it: the resolved Pod plus the empty `status: {}` kubeadm writes
+   * (cdk8s drops empty objects while resolving, so it is added here).
+   */
+  public toManifest(): Record<string, unknown> {
+    return { ...this.apiObject.toJson(), status: {} };
+  }
+
+  /** Adds (or replaces) an annotation. */
+  public addAnnotation(key: string, value: string): void {
+    this.apiObject.metadata.addAnnotation(key, value);
+  }
+
+  private renderVolumes(extra: readonly ExtraVolume[]): k8s.Volume[] | undefined {
+    const vols: k8s.Volume[] = [
+      ...this.volumes.map((v) => ({ name: v.name, hostPath: { path: v.hostPath, type: v.type } })),
+      ...extra.map((v): k8s.Volume => (v.emptyDir
+        // Lazy values are emitted as they are, not through the L1 converters: plain JSON only here.
+        ? { name: v.name, emptyDir: { medium: v.emptyDir.medium, sizeLimit: v.emptyDir.sizeLimit as unknown as k8s.Quantity } }
+        : { name: v.name, hostPath: { path: v.hostPath!, type: v.pathType ?? 'DirectoryOrCreate' } })),
+    ];
+    return vols.length ? vols.sort(byName) : undefined;
+  }
+
+  private renderMounts(extra: readonly ExtraVolume[], sort: boolean): k8s.VolumeMount[] | undefined {
+    const mounts: k8s.VolumeMount[] = [
+      ...this.volumes.map((v) => ({ name: v.name, mountPath: v.mountPath ?? v.hostPath, readOnly: v.readOnly || undefined })),
+      ...extra.map((v) => ({ name: v.name, mountPath: v.mountPath, readOnly: v.readOnly || undefined })),
+    ];
+    if (sort) mounts.sort(byName);
+    return mounts.length ? mounts : undefined;
+  }
+}
+
+function byName<T extends { name: string }>(a: T, b: T): number {
+  return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
+}
+
+function toK8sEnv(e: EnvVar): k8s.EnvVar {
+  return { name: e.name, value: e.value, valueFrom: e.valueFrom as k8s.EnvVarSource | undefined };
+}

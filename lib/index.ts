@@ -1,0 +1,22 @@
+/**
+ * cdk8s-ha-control-plane: a highly available Kubernetes control plane as per-node static-pod bundles.
+ *
+ * @packageDocumentation
+ */
+export * from './spec/types';
+export * from './spec/errors';
+export { validateSpec, ValidationResult } from './spec/validate';
+export { EXAMPLE_SPEC } from './spec/example';
+export * from './plan/plan';
+export * from './plan/versions';
+export { argsToCommand } from './plan/args';
+export * from './constructs/static-pod';
+export * from './constructs/host-file';
+export * from './constructs/node-chart';
+export * from './constructs/etcd';
+export * from './constructs/kube-apiserver';
+export * from './constructs/kube-controller-manager';
+export * from './constructs/kube-scheduler';
+export * from './constructs/ha-control-plane';
+export * from './bundle/app';
+export { BundleFile, writeBundles, writeFileAtomic } from './bundle/files';

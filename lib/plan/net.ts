@@ -1,0 +1,89 @@
+import { isIPv4, isIPv6 } from 'node:net';
+
+/** 4 or 6 for an IP address, 0 for anything else. */
+export function ipFamily(address: string): 0 | 4 | 6 {
+  if (isIPv4(address)) return 4;
+  if (isIPv6(address)) return 6;
+  return 0;
+}
+
+/** Host part of a URL or host:port: IPv6 addresses go in brackets. */
+export function urlHost(address: string): string {
+  return isIPv6(address) ? `[${address}]` : address;
+}
+
+/** `host:port` with IPv6 brackets, as Go's net.JoinHostPort. */
+export function hostPort(address: string, port: number): string {
+  return `${urlHost(address)}:${port}`;
+}
+
+/** The loopback address of an address's family. */
+export function loopbackFor(address: string): string {
+  return isIPv6(address) ? '::1' : '127.0.0.1';
+}
+
+/** An IPv4 address as a bigint, or an IPv6 one (both families share this to keep CIDR math in one place). */
+export function ipToBigInt(address: string): bigint {
+  if (isIPv4(address)) {
+    return address.split('.').reduce((acc, part) => (acc << 8n) + BigInt(Number(part)), 0n);
+  }
+  if (!isIPv6(address)) throw new Error(`not an IP address: ${address}`);
+  let text = address;
+  // An embedded IPv4 tail (::ffff:1.2.3.4) becomes two hextets.
+  const v4 = text.match(/(\d+\.\d+\.\d+\.\d+)$/);
+  if (v4) {
+    const n = ipToBigInt(v4[1]);
+    text = `${text.slice(0, -v4[1].length)}${(n >> 16n).toString(16)}:${(n & 0xffffn).toString(16)}`;
+  }
+  const [head, tail] = text.includes('::') ? text.split('::') : [text, undefined];
+  const headParts = head ? head.split(':') : [];
+  const tailParts = tail ? tail.split(':') : [];
+  const missing = 8 - headParts.length - tailParts.length;
+  const parts = [...headParts, ...Array(tail === undefined ? 0 : missing).fill('0'), ...tailParts];
+  return parts.reduce((acc, part) => (acc << 16n) + BigInt(parseInt(part, 16)), 0n);
+}
+
+/** A parsed CIDR: family, network address as a number, prefix length. */
+export interface Cidr {
+  readonly family: 4 | 6;
+  readonly network: bigint;
+  readonly prefix: number;
+}
+
+/** Parses `addr/prefix`; undefined when it is not a CIDR. */
+export function parseCidr(text: string): Cidr | undefined {
+  const m = /^([^/]+)\/(\d{1,3})$/.exec(text.trim());
+  if (!m) return undefined;
+  const family = ipFamily(m[1]);
+  const prefix = Number(m[2]);
+  if (family === 0 || prefix > (family === 4 ? 32 : 128)) return undefined;
+  const bits = family === 4 ? 32 : 128;
+  const mask = ((1n << BigInt(bits)) - 1n) ^ ((1n << BigInt(bits - prefix)) - 1n);
+  return { family, network: ipToBigInt(m[1]) & mask, prefix };
+}
+
+/** True when two CIDRs of the same family share any address. */
+export function cidrsOverlap(a: Cidr, b: Cidr): boolean {
+  if (a.family !== b.family) return false;
+  const bits = a.family === 4 ? 32 : 128;
+  const prefix = Math.min(a.prefix, b.prefix);
+  const shift = BigInt(bits - prefix);
+  return (a.network >> shift) === (b.network >> shift);
+}
+
+/** True when an address lies inside a CIDR. */
+export function cidrContains(cidr: Cidr, address: string): boolean {
+  const family = ipFamily(address);
+  if (family !== cidr.family) return false;
+  return cidrsOverlap(cidr, { family, network: ipToBigInt(address), prefix: family === 4 ? 32 : 128 });
+}
+
+/** A DNS-1123 label: lower-case alphanumerics and '-', at most 63 characters. */
+export function isDnsLabel(name: string): boolean {
+  return /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(name);
+}
+
+/** A DNS-1123 subdomain: dot-separated labels, at most 253 characters. */
+export function isDnsSubdomain(name: string): boolean {
+  return name.length <= 253 && name.split('.').every(isDnsLabel);
+}

@@ -1,0 +1,180 @@
+import { SpecError, SpecIssue } from '../spec/errors';
+import { ClusterSpec, ComponentSpec } from '../spec/types';
+import { validateSpec } from '../spec/validate';
+import { hostPort, ipFamily, loopbackFor } from './net';
+import {
+  DEFAULT_KUBERNETES_MINOR, EtcdProbePaths, EtcdProfile, etcdProbePaths, etcdProfile, KubernetesProfile,
+  kubernetesProfile, parseEtcdVersion,
+} from './versions';
+
+/** One etcd member as other members see it. */
+export interface EtcdMember {
+  readonly name: string;
+  readonly peerUrl: string;
+}
+
+/** What one master runs and how it is addressed. */
+export interface MasterPlan {
+  readonly name: string;
+  readonly address: string;
+  /** 4 or 6. */
+  readonly family: 4 | 6;
+  /** 127.0.0.1 or ::1, matching the address family (kubeadm's choice for etcd and probes). */
+  readonly loopback: string;
+  /** Stacked etcd only: this member's --initial-cluster and --initial-cluster-state. */
+  readonly etcd?: { readonly initialCluster: readonly EtcdMember[]; readonly state: 'new' | 'existing' };
+}
+
+/** Stacked etcd, resolved. */
+export interface LocalEtcdPlan {
+  readonly kind: 'local';
+  readonly image: string;
+  /** The etcd version that image runs, e.g. "3.7.0". */
+  readonly version: string;
+  readonly profile: EtcdProfile;
+  readonly probePaths: EtcdProbePaths;
+  readonly dataDir: string;
+  readonly overrides: ComponentSpec;
+}
+
+/** External etcd, resolved. */
+export interface ExternalEtcdPlan {
+  readonly kind: 'external';
+  readonly endpoints: readonly string[];
+  readonly caFile: string;
+  readonly certFile: string;
+  readonly keyFile: string;
+}
+
+/** A control-plane component's image and the user's escape hatches. */
+export interface ComponentPlan {
+  readonly image: string;
+  readonly overrides: ComponentSpec;
+}
+
+/**
+ * The cluster, resolved: every default applied, every version question answered. Pure data; the
+ * constructs render it and nothing else reads the spec.
+ */
+export interface ClusterPlan {
+  readonly name: string;
+  readonly clusterName: string;
+  /** Full Kubernetes version, e.g. "1.37.1". */
+  readonly kubernetesVersion: string;
+  readonly profile: KubernetesProfile;
+  readonly endpoint: { readonly host: string; readonly port: number };
+  readonly masters: readonly MasterPlan[];
+  readonly networking: { readonly serviceSubnet: string; readonly podSubnet?: string; readonly dnsDomain: string };
+  readonly imageRepository: string;
+  readonly certificatesDir: string;
+  readonly caCertificatePaths: readonly string[];
+  readonly apiServer: ComponentPlan & { readonly bindPort: number };
+  readonly controllerManager: ComponentPlan;
+  readonly scheduler: ComponentPlan;
+  readonly etcd: LocalEtcdPlan | ExternalEtcdPlan;
+  /** Advisory findings (even etcd member count, endpoint on a single master, ...). */
+  readonly warnings: readonly SpecIssue[];
+}
+
+/** Defaults that are not per-version. */
+export const DEFAULTS = {
+  imageRepository: 'registry.k8s.io',
+  certificatesDir: '/etc/kubernetes/pki',
+  clusterName: 'kubernetes',
+  serviceSubnet: '10.96.0.0/12',
+  dnsDomain: 'cluster.local',
+  apiServerPort: 6443,
+  etcdDataDir: '/var/lib/etcd',
+  caCertificatePaths: ['/etc/ca-certificates', '/usr/local/share/ca-certificates', '/usr/share/ca-certificates'],
+} as const;
+
+/**
+ * Validates a spec and resolves it into a plan. Throws SpecError (every problem, each with field,
+ * value and fix) on invalid input; has no side effects.
+ */
+export function planCluster(spec: ClusterSpec): ClusterPlan {
+  const { errors, warnings } = validateSpec(spec);
+  if (errors.length > 0) throw new SpecError(errors);
+
+  const requested = spec.kubernetesVersion ?? DEFAULT_KUBERNETES_MINOR;
+  const [, minor, patch] = /^v?(\d+\.\d+)(\.\d+)?$/.exec(requested)!;
+  const profile = kubernetesProfile(minor)!;
+  const kubernetesVersion = patch ? `${minor}${patch}` : profile.latestPatch;
+  const imageRepository = spec.imageRepository ?? DEFAULTS.imageRepository;
+  const image = (c: ComponentSpec | undefined, name: string, tag: string) => c?.image ?? `${imageRepository}/${name}:${tag}`;
+
+  const etcd = spec.etcd?.external
+    ? { kind: 'external' as const, ...spec.etcd.external }
+    : planLocalEtcd(spec, profile, imageRepository);
+
+  const members: EtcdMember[] = spec.masters.map((m) => ({ name: m.name, peerUrl: `https://${hostPort(m.address, 2380)}` }));
+  const masters: MasterPlan[] = spec.masters.map((m, i) => {
+    const state = m.etcdState ?? 'new';
+    // A joining member sees the members that started the cluster, those that joined before it, and itself.
+    const initialCluster = state === 'new'
+      ? members.filter((_, j) => (spec.masters[j].etcdState ?? 'new') === 'new')
+      : members.filter((_, j) => j <= i);
+    return {
+      name: m.name,
+      address: m.address,
+      family: ipFamily(m.address) as 4 | 6,
+      loopback: loopbackFor(m.address),
+      etcd: etcd.kind === 'local' ? { initialCluster, state } : undefined,
+    };
+  });
+
+  return {
+    name: spec.name,
+    clusterName: spec.clusterName ?? DEFAULTS.clusterName,
+    kubernetesVersion,
+    profile,
+    endpoint: { host: spec.controlPlaneEndpoint.host, port: spec.controlPlaneEndpoint.port ?? DEFAULTS.apiServerPort },
+    masters,
+    networking: {
+      serviceSubnet: spec.networking?.serviceSubnet ?? DEFAULTS.serviceSubnet,
+      podSubnet: spec.networking?.podSubnet,
+      dnsDomain: spec.networking?.dnsDomain ?? DEFAULTS.dnsDomain,
+    },
+    imageRepository,
+    certificatesDir: spec.certificatesDir ?? DEFAULTS.certificatesDir,
+    caCertificatePaths: spec.caCertificatePaths ?? DEFAULTS.caCertificatePaths,
+    apiServer: {
+      image: image(spec.apiServer, 'kube-apiserver', `v${kubernetesVersion}`),
+      overrides: spec.apiServer ?? {},
+      bindPort: spec.apiServer?.bindPort ?? DEFAULTS.apiServerPort,
+    },
+    controllerManager: { image: image(spec.controllerManager, 'kube-controller-manager', `v${kubernetesVersion}`), overrides: spec.controllerManager ?? {} },
+    scheduler: { image: image(spec.scheduler, 'kube-scheduler', `v${kubernetesVersion}`), overrides: spec.scheduler ?? {} },
+    etcd,
+    warnings,
+  };
+}
+
+function planLocalEtcd(spec: ClusterSpec, profile: KubernetesProfile, imageRepository: string): LocalEtcdPlan {
+  const local = spec.etcd?.local ?? {};
+  const tag = local.imageTag ?? profile.etcdImageTag;
+  const image = local.image ?? `${imageRepository}/etcd:${tag}`;
+  // The version: stated, else the tag of the image we deploy (a custom image's tag after the last ':').
+  const imageTag = local.image ? /:([^:/@]+)(@.*)?$/.exec(local.image)?.[1] : tag;
+  const source = local.version ?? imageTag;
+  const parsed = source === undefined ? undefined : parseEtcdVersion(source);
+  const etcdLine = parsed && etcdProfile(parsed.line);
+  if (!parsed || !etcdLine) {
+    const path = local.version !== undefined ? 'etcd.local.version' : local.image !== undefined ? 'etcd.local.image' : 'etcd.local.imageTag';
+    throw new SpecError([{
+      path,
+      value: local.version ?? local.image ?? tag,
+      problem: 'does not tell which etcd version runs, so its flags cannot be spelled',
+      fix: 'set etcd.local.version to the etcd version of the image, e.g. "3.5.24"',
+    }]);
+  }
+  return {
+    kind: 'local',
+    image,
+    version: parsed.version,
+    profile: etcdLine,
+    probePaths: etcdProbePaths(etcdLine, parsed.patch),
+    dataDir: local.dataDir ?? DEFAULTS.etcdDataDir,
+    overrides: local,
+  };
+}

@@ -1,0 +1,46 @@
+/**
+ * One problem with the input: which field, what value it had, what is wrong and how to fix it.
+ */
+export interface SpecIssue {
+  /** Field path in the spec, e.g. `masters[1].address`. */
+  readonly path: string;
+  /** The offending value (rendered with JSON.stringify in messages). */
+  readonly value: unknown;
+  /** What is wrong. */
+  readonly problem: string;
+  /** What to do about it. */
+  readonly fix: string;
+}
+
+/** Renders a value for an error message, short and on one line. */
+export function showValue(value: unknown): string {
+  if (value === undefined) return 'undefined';
+  let s: string;
+  try {
+    s = JSON.stringify(value) ?? String(value);
+  } catch {
+    s = String(value);
+  }
+  return s.length > 80 ? `${s.slice(0, 77)}...` : s;
+}
+
+/** Formats one issue as `path: value problem (fix: ...)`. */
+export function formatIssue(issue: SpecIssue): string {
+  return `${issue.path}: ${showValue(issue.value)} ${issue.problem} (fix: ${issue.fix})`;
+}
+
+/**
+ * Thrown for invalid input. Its message lists every issue found, one a line, each naming the field,
+ * the value and the fix. Nothing has been written when it is thrown.
+ */
+export class SpecError extends Error {
+  public readonly issues: readonly SpecIssue[];
+
+  constructor(issues: readonly SpecIssue[]) {
+    super(issues.length === 1
+      ? `invalid cluster spec: ${formatIssue(issues[0])}`
+      : `invalid cluster spec (${issues.length} problems):\n${issues.map((i) => `  - ${formatIssue(i)}`).join('\n')}`);
+    this.name = 'SpecError';
+    this.issues = issues;
+  }
+}

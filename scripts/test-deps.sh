@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs what the tests run for real, when it is missing: Debian's etcd 3.4 (etcd-server), etcdctl,
+# keepalived, haproxy, nginx with the stream module, iproute2, openssl, curl; and etcd 3.5 unpacked
+# into .cache/ (scripts/fetch-etcd-3.5.sh). Needs root for apt-get; idempotent and quick when all is there.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+need=()
+for bin in etcd:etcd-server etcdctl:etcd-client keepalived:keepalived haproxy:haproxy nginx:nginx ip:iproute2 openssl:openssl curl:curl; do
+  command -v "${bin%%:*}" >/dev/null 2>&1 || PATH="$PATH:/usr/sbin:/sbin" command -v "${bin%%:*}" >/dev/null 2>&1 || need+=("${bin##*:}")
+done
+[ -e /usr/lib/nginx/modules/ngx_stream_module.so ] || need+=(libnginx-mod-stream)
+if [ ${#need[@]} -gt 0 ]; then
+  if [ "$(id -u)" != 0 ]; then
+    echo "test-deps: missing Debian packages ${need[*]}; run as root or: sudo apt-get install ${need[*]}" >&2
+    exit 1
+  fi
+  echo "test-deps: installing ${need[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q >&2
+  apt-get install -y -q --no-install-recommends "${need[@]}" >&2
+  # Debian starts some daemons on install; the tests start their own, on loopback or in namespaces.
+  for svc in etcd haproxy nginx keepalived; do
+    if command -v systemctl >/dev/null 2>&1; then systemctl stop "$svc" >/dev/null 2>&1 || true; fi
+  done
+fi
+bash scripts/fetch-etcd-3.5.sh >/dev/null

@@ -1,0 +1,235 @@
+import { parse } from 'yaml';
+import { flags, pod, render, spec } from './util';
+
+const COMPONENTS = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler'];
+
+describe('default example bundle', () => {
+  const bundles = render(spec());
+
+  test('one directory per master with the four kubeadm manifests and nothing else', () => {
+    expect([...bundles.keys()]).toEqual(['master-1', 'master-2', 'master-3']);
+    for (const files of bundles.values()) {
+      expect([...files.keys()].sort()).toEqual(COMPONENTS.map((c) => `etc/kubernetes/manifests/${c}.yaml`));
+      for (const f of files.values()) expect(f.mode).toBe(0o600);
+    }
+  });
+
+  test.each(COMPONENTS)('%s matches its snapshot', (c) => {
+    expect(bundles.get('master-1')!.get(`etc/kubernetes/manifests/${c}.yaml`)!.content).toMatchSnapshot();
+  });
+
+  test.each(COMPONENTS)('%s has kubeadm\'s shared pod fields', (c) => {
+    const p = parse(bundles.get('master-2')!.get(`etc/kubernetes/manifests/${c}.yaml`)!.content);
+    expect(p.apiVersion).toBe('v1');
+    expect(p.kind).toBe('Pod');
+    expect(p.metadata).toMatchObject({ name: c, namespace: 'kube-system', labels: { component: c, tier: 'control-plane' } });
+    expect(p.metadata.creationTimestamp).toBeUndefined();
+    expect(p.spec).toMatchObject({
+      hostNetwork: true, priority: 2000001000, priorityClassName: 'system-node-critical',
+      securityContext: { seccompProfile: { type: 'RuntimeDefault' } },
+    });
+    expect(p.spec.containers).toHaveLength(1);
+    expect(p.spec.containers[0]).toMatchObject({ name: c, imagePullPolicy: 'IfNotPresent' });
+    expect(p.spec.containers[0].resources.limits).toBeUndefined();
+    expect(p.status).toEqual({});
+  });
+
+  test('flags are sorted by name, as kubeadm writes them', () => {
+    for (const c of COMPONENTS) {
+      const names = Object.keys(flags(pod(spec(), c)));
+      expect(names).toEqual([...names].sort());
+    }
+  });
+});
+
+describe('kube-apiserver', () => {
+  const p = pod(spec(), 'kube-apiserver', 'master-2');
+  const f = flags(p);
+  const c = p.spec.containers[0];
+
+  test('advertises the node address and talks to the local etcd member', () => {
+    expect(f['advertise-address']).toBe('192.168.10.12');
+    expect(f['etcd-servers']).toBe('https://127.0.0.1:2379');
+    expect(f['secure-port']).toBe('6443');
+    expect(f['service-cluster-ip-range']).toBe('10.96.0.0/12');
+    expect(f['service-account-issuer']).toBe('https://kubernetes.default.svc.cluster.local');
+    expect(f['authorization-mode']).toBe('Node,RBAC');
+    expect(f['enable-admission-plugins']).toBe('NodeRestriction');
+    expect(f['bind-address']).toBeUndefined();
+    expect(p.metadata.annotations['kubeadm.kubernetes.io/kube-apiserver.advertise-address.endpoint']).toBe('192.168.10.12:6443');
+    expect(c.image).toBe('registry.k8s.io/kube-apiserver:v1.37.1');
+    expect(c.resources.requests).toEqual({ cpu: '250m' });
+  });
+
+  test('probes /livez, /readyz, /livez over HTTPS on the advertise address via probe-port', () => {
+    expect(c.ports).toEqual([{ containerPort: 6443, name: 'probe-port', protocol: 'TCP' }]);
+    const get = (probe: any) => probe.httpGet;
+    expect(get(c.livenessProbe)).toEqual({ host: '192.168.10.12', path: '/livez', port: 'probe-port', scheme: 'HTTPS' });
+    expect(get(c.readinessProbe)).toEqual({ host: '192.168.10.12', path: '/readyz', port: 'probe-port', scheme: 'HTTPS' });
+    expect(get(c.startupProbe)).toEqual({ host: '192.168.10.12', path: '/livez', port: 'probe-port', scheme: 'HTTPS' });
+    expect(c.livenessProbe).toMatchObject({ initialDelaySeconds: 10, timeoutSeconds: 15, failureThreshold: 8, periodSeconds: 10 });
+    expect(c.readinessProbe).toMatchObject({ timeoutSeconds: 15, failureThreshold: 3, periodSeconds: 1 });
+    expect(c.readinessProbe.initialDelaySeconds).toBeUndefined();
+    expect(c.startupProbe).toMatchObject({ initialDelaySeconds: 10, timeoutSeconds: 15, failureThreshold: 24, periodSeconds: 10 });
+  });
+
+  test('mounts the PKI and CA directories read-only', () => {
+    expect(p.spec.volumes).toEqual([
+      { name: 'ca-certs', hostPath: { path: '/etc/ssl/certs', type: 'DirectoryOrCreate' } },
+      { name: 'etc-ca-certificates', hostPath: { path: '/etc/ca-certificates', type: 'DirectoryOrCreate' } },
+      { name: 'k8s-certs', hostPath: { path: '/etc/kubernetes/pki', type: 'DirectoryOrCreate' } },
+      { name: 'usr-local-share-ca-certificates', hostPath: { path: '/usr/local/share/ca-certificates', type: 'DirectoryOrCreate' } },
+      { name: 'usr-share-ca-certificates', hostPath: { path: '/usr/share/ca-certificates', type: 'DirectoryOrCreate' } },
+    ]);
+    expect(c.volumeMounts.every((m: any) => m.readOnly === true)).toBe(true);
+  });
+
+  test('external etcd: endpoints and files from the spec', () => {
+    const ext = spec({ etcd: { external: { endpoints: ['https://10.1.0.1:2379', 'https://10.1.0.2:2379'], caFile: '/etc/etcd/ca.pem', certFile: '/etc/etcd/c.pem', keyFile: '/etc/etcd/c-key.pem' } } });
+    const ef = flags(pod(ext, 'kube-apiserver'));
+    expect(ef['etcd-servers']).toBe('https://10.1.0.1:2379,https://10.1.0.2:2379');
+    expect(ef['etcd-cafile']).toBe('/etc/etcd/ca.pem');
+    expect(ef['etcd-certfile']).toBe('/etc/etcd/c.pem');
+    expect(ef['etcd-keyfile']).toBe('/etc/etcd/c-key.pem');
+    expect([...render(ext).get('master-1')!.keys()]).not.toContain('etc/kubernetes/manifests/etcd.yaml');
+  });
+});
+
+describe('kube-controller-manager', () => {
+  const p = pod(spec(), 'kube-controller-manager');
+  const f = flags(p);
+  const c = p.spec.containers[0];
+
+  test('leader-elected, binds loopback, allocates node CIDRs from the pod subnet', () => {
+    expect(f['leader-elect']).toBe('true');
+    expect(f['bind-address']).toBe('127.0.0.1');
+    expect(f.kubeconfig).toBe('/etc/kubernetes/controller-manager.conf');
+    expect(f['authentication-kubeconfig']).toBe(f.kubeconfig);
+    expect(f['authorization-kubeconfig']).toBe(f.kubeconfig);
+    expect(f['allocate-node-cidrs']).toBe('true');
+    expect(f['cluster-cidr']).toBe('10.244.0.0/16');
+    expect(f['service-cluster-ip-range']).toBe('10.96.0.0/12');
+    expect(f.controllers).toBe('*,bootstrapsigner,tokencleaner');
+    expect(f['cluster-name']).toBe('kubernetes');
+    expect(c.resources.requests).toEqual({ cpu: '200m' });
+  });
+
+  test('without a pod subnet no CIDR flags', () => {
+    const g = flags(pod(spec({ networking: {} }), 'kube-controller-manager'));
+    expect(g['allocate-node-cidrs']).toBeUndefined();
+    expect(g['cluster-cidr']).toBeUndefined();
+    expect(g['service-cluster-ip-range']).toBeUndefined();
+  });
+
+  test('probes /healthz on 127.0.0.1:10257 (liveness and startup, no readiness)', () => {
+    expect(c.livenessProbe.httpGet).toEqual({ host: '127.0.0.1', path: '/healthz', port: 'probe-port', scheme: 'HTTPS' });
+    expect(c.startupProbe.httpGet).toEqual(c.livenessProbe.httpGet);
+    expect(c.readinessProbe).toBeUndefined();
+    expect(c.ports).toEqual([{ containerPort: 10257, name: 'probe-port', protocol: 'TCP' }]);
+  });
+
+  test('mounts its kubeconfig FileOrCreate read-only and no flexvolume dir on 1.37', () => {
+    expect(p.spec.volumes).toContainEqual({ name: 'kubeconfig', hostPath: { path: '/etc/kubernetes/controller-manager.conf', type: 'FileOrCreate' } });
+    expect(c.volumeMounts).toContainEqual({ name: 'kubeconfig', mountPath: '/etc/kubernetes/controller-manager.conf', readOnly: true });
+    expect(p.spec.volumes.map((v: any) => v.name)).not.toContain('flexvolume-dir');
+  });
+});
+
+describe('kube-scheduler', () => {
+  const p = pod(spec(), 'kube-scheduler');
+  const c = p.spec.containers[0];
+
+  test('leader-elected with its own kubeconfig', () => {
+    expect(flags(p)).toEqual({
+      'authentication-kubeconfig': '/etc/kubernetes/scheduler.conf',
+      'authorization-kubeconfig': '/etc/kubernetes/scheduler.conf',
+      'bind-address': '127.0.0.1',
+      'kubeconfig': '/etc/kubernetes/scheduler.conf',
+      'leader-elect': 'true',
+    });
+    expect(c.resources.requests).toEqual({ cpu: '100m' });
+  });
+
+  test('probes /livez, /readyz, /livez on 127.0.0.1:10259', () => {
+    expect(c.livenessProbe.httpGet).toEqual({ host: '127.0.0.1', path: '/livez', port: 'probe-port', scheme: 'HTTPS' });
+    expect(c.readinessProbe.httpGet).toEqual({ host: '127.0.0.1', path: '/readyz', port: 'probe-port', scheme: 'HTTPS' });
+    expect(c.startupProbe.httpGet.path).toBe('/livez');
+    expect(c.ports[0].containerPort).toBe(10259);
+  });
+});
+
+describe('etcd (stacked)', () => {
+  const s = spec();
+  const p = pod(s, 'etcd', 'master-3');
+  const f = flags(p);
+  const c = p.spec.containers[0];
+
+  test('every member gets the full initial cluster, state new', () => {
+    expect(f['initial-cluster']).toBe('master-1=https://192.168.10.11:2380,master-2=https://192.168.10.12:2380,master-3=https://192.168.10.13:2380');
+    expect(f['initial-cluster-state']).toBe('new');
+    expect(f.name).toBe('master-3');
+    expect(f['listen-client-urls']).toBe('https://127.0.0.1:2379,https://192.168.10.13:2379');
+    expect(f['advertise-client-urls']).toBe('https://192.168.10.13:2379');
+    expect(f['listen-peer-urls']).toBe('https://192.168.10.13:2380');
+    expect(f['initial-advertise-peer-urls']).toBe('https://192.168.10.13:2380');
+    expect(f['listen-metrics-urls']).toBe('http://127.0.0.1:2381');
+    expect(f['client-cert-auth']).toBe('true');
+    expect(f['peer-client-cert-auth']).toBe('true');
+    expect(p.metadata.annotations['kubeadm.kubernetes.io/etcd.advertise-client-urls']).toBe('https://192.168.10.13:2379');
+  });
+
+  test('1.37 runs etcd 3.7 with the 3.6+ flag spellings and no experimental flags', () => {
+    expect(c.image).toBe('registry.k8s.io/etcd:3.7.0-0');
+    expect(f['feature-gates']).toBe('InitialCorruptCheck=true');
+    expect(f['watch-progress-notify-interval']).toBe('5s');
+    expect(Object.keys(f).filter((k) => k.startsWith('experimental-'))).toEqual([]);
+  });
+
+  test('probes /livez, /readyz, /readyz over HTTP on 127.0.0.1:2381', () => {
+    expect(c.livenessProbe.httpGet).toEqual({ host: '127.0.0.1', path: '/livez', port: 'probe-port', scheme: 'HTTP' });
+    expect(c.readinessProbe.httpGet.path).toBe('/readyz');
+    expect(c.startupProbe.httpGet.path).toBe('/readyz');
+    expect(c.ports).toEqual([{ containerPort: 2381, name: 'probe-port', protocol: 'TCP' }]);
+    expect(c.resources.requests).toEqual({ cpu: '100m', memory: '100Mi' });
+  });
+
+  test('data and certs read-write; mounts in kubeadm order (data first), volumes sorted', () => {
+    expect(c.volumeMounts).toEqual([
+      { name: 'etcd-data', mountPath: '/var/lib/etcd' },
+      { name: 'etcd-certs', mountPath: '/etc/kubernetes/pki/etcd' },
+    ]);
+    expect(p.spec.volumes.map((v: any) => v.name)).toEqual(['etcd-certs', 'etcd-data']);
+  });
+
+  test('a joining member lists the founding members, earlier joiners and itself, state existing', () => {
+    const j = spec({
+      masters: [
+        { name: 'm1', address: '10.0.0.1' }, { name: 'm2', address: '10.0.0.2' }, { name: 'm3', address: '10.0.0.3' },
+        { name: 'm4', address: '10.0.0.4', etcdState: 'existing' }, { name: 'm5', address: '10.0.0.5', etcdState: 'existing' },
+      ],
+    });
+    const f4 = flags(pod(j, 'etcd', 'm4'));
+    expect(f4['initial-cluster-state']).toBe('existing');
+    expect(f4['initial-cluster']).toBe('m1=https://10.0.0.1:2380,m2=https://10.0.0.2:2380,m3=https://10.0.0.3:2380,m4=https://10.0.0.4:2380');
+    const f5 = flags(pod(j, 'etcd', 'm5'));
+    expect(f5['initial-cluster']).toBe(`${f4['initial-cluster']},m5=https://10.0.0.5:2380`);
+    expect(flags(pod(j, 'etcd', 'm2'))['initial-cluster']).toBe('m1=https://10.0.0.1:2380,m2=https://10.0.0.2:2380,m3=https://10.0.0.3:2380');
+  });
+
+  test('IPv6 masters: bracketed URLs and ::1 loopback', () => {
+    const v6 = spec({
+      controlPlaneEndpoint: { host: 'fd00::100', port: 8443 },
+      masters: [{ name: 'a', address: 'fd00::11' }, { name: 'b', address: 'fd00::12' }, { name: 'c', address: 'fd00::13' }],
+      networking: { serviceSubnet: 'fd00:96::/112' },
+    });
+    const g = flags(pod(v6, 'etcd', 'b'));
+    expect(g['listen-client-urls']).toBe('https://[::1]:2379,https://[fd00::12]:2379');
+    expect(g['initial-cluster']).toBe('a=https://[fd00::11]:2380,b=https://[fd00::12]:2380,c=https://[fd00::13]:2380');
+    expect(g['listen-metrics-urls']).toBe('http://[::1]:2381');
+    const e = pod(v6, 'etcd', 'b').spec.containers[0];
+    expect(e.livenessProbe.httpGet.host).toBe('::1');
+    const api = pod(v6, 'kube-apiserver', 'b');
+    expect(flags(api)['etcd-servers']).toBe('https://[::1]:2379');
+    expect(api.metadata.annotations['kubeadm.kubernetes.io/kube-apiserver.advertise-address.endpoint']).toBe('[fd00::12]:6443');
+  });
+});

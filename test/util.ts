@@ -1,0 +1,38 @@
+import { parse } from 'yaml';
+import { ClusterSpec, EXAMPLE_SPEC, HaControlPlane, StaticPodApp } from '../lib';
+
+/** A spec derived from the embedded example. */
+export function spec(overrides: Partial<ClusterSpec> = {}): ClusterSpec {
+  return { ...EXAMPLE_SPEC, ...overrides };
+}
+
+/** Synthesizes in memory: node name → relative path → file. */
+export function render(s: ClusterSpec): Map<string, Map<string, { content: string; mode: number }>> {
+  const app = new StaticPodApp({ outdir: '/nonexistent' });
+  new HaControlPlane(app, s.name, { spec: s });
+  const out = new Map<string, Map<string, { content: string; mode: number }>>();
+  for (const [node, files] of app.renderBundles().get(s.name)!) {
+    out.set(node, new Map(files.map((f) => [f.path, { content: f.content, mode: f.mode }])));
+  }
+  return out;
+}
+
+/** The parsed Pod of one component on one node. */
+export function pod(s: ClusterSpec, component: string, node?: string): any {
+  const bundles = render(s);
+  const files = bundles.get(node ?? s.masters[0].name)!;
+  const f = files.get(`etc/kubernetes/manifests/${component}.yaml`);
+  if (!f) throw new Error(`no ${component}.yaml on ${node}`);
+  return parse(f.content);
+}
+
+/** The command flags of a pod's first container as a name → value map (last one wins). */
+export function flags(p: any): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const arg of p.spec.containers[0].command.slice(1)) {
+    const m = /^--([^=]+)=(.*)$/.exec(arg);
+    if (!m) throw new Error(`not a --flag=value: ${arg}`);
+    out[m[1]] = m[2];
+  }
+  return out;
+}
