@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { ApiObject, JsonPatch, Lazy } from 'cdk8s';
+import { ApiObject, Lazy } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { EnvVar, ExtraVolume, HostPathType } from '../spec/types';
@@ -156,6 +156,7 @@ export class StaticPod extends Construct {
   private readonly volumes: HostPathMount[] = [];
   private readonly extraVolumes: readonly ExtraVolume[];
   private readonly mountedFiles: HostFile[] = [];
+  private readonly creationTimestampNull: boolean;
 
   constructor(scope: Construct, id: string, props: StaticPodProps) {
     super(scope, id);
@@ -216,7 +217,7 @@ export class StaticPod extends Construct {
         volumes: Lazy.any({ produce: () => this.renderVolumes(extraVolumes) }),
       },
     });
-    if (props.creationTimestampNull) this.apiObject.addJsonPatch(JsonPatch.add('/metadata/creationTimestamp', null));
+    this.creationTimestampNull = props.creationTimestampNull ?? false;
   }
 
   /** Adds a hostPath volume and its mount; volume names and mount paths must stay unique in the pod. */
@@ -247,11 +248,13 @@ export class StaticPod extends Construct {
   }
 
   /**
-   * The manifest as the kubelet reads it: the resolved Pod plus the empty `status: {}` kubeadm writes
-   * (cdk8s drops empty objects while resolving, so it is added here).
+   * The manifest as the kubelet reads it: the resolved Pod plus what kubeadm writes that cdk8s drops
+   * while resolving (empty objects and nulls): `status: {}` and, before 1.34, `creationTimestamp: null`.
    */
   public toManifest(): Record<string, unknown> {
-    return { ...this.apiObject.toJson(), status: {} };
+    const json = this.apiObject.toJson();
+    const metadata = this.creationTimestampNull ? { ...json.metadata, creationTimestamp: null } : json.metadata;
+    return { ...json, metadata, status: {} };
   }
 
   /** Adds (or replaces) an annotation. */

@@ -1,0 +1,74 @@
+import { planCluster, SpecError, validateSpec } from '../lib';
+import { spec } from './util';
+
+function errorOf(input: unknown): SpecError {
+  try {
+    planCluster(input as any);
+  } catch (e) {
+    if (e instanceof SpecError) return e;
+    throw new Error(`expected a SpecError, got ${String(e)}`);
+  }
+  throw new Error('expected a SpecError, got none');
+}
+
+describe('invalid specs fail with the field, the value and the fix', () => {
+  const cases: [string, any, RegExp][] = [
+    ['not an object', 42, /\(spec\): 42 is not an object/],
+    ['bad name', spec({ name: 'Prod_1' }), /name: "Prod_1" is not a DNS label/],
+    ['unsupported version', spec({ kubernetesVersion: '1.32' }), /kubernetesVersion: "1\.32" is not a supported Kubernetes version \(fix: use one of 1\.33, 1\.34, 1\.35, 1\.36, 1\.37/],
+    ['garbage version', spec({ kubernetesVersion: 'latest' }), /kubernetesVersion: "latest"/],
+    ['missing endpoint', { ...spec(), controlPlaneEndpoint: undefined }, /controlPlaneEndpoint: undefined is missing/],
+    ['bad endpoint host', spec({ controlPlaneEndpoint: { host: 'not a host!' } }), /controlPlaneEndpoint\.host: "not a host!"/],
+    ['bad endpoint port', spec({ controlPlaneEndpoint: { host: '10.0.0.1', port: 70000 } }), /controlPlaneEndpoint\.port: 70000 is not a TCP port/],
+    ['no masters', spec({ masters: [] }), /masters: \[\] must be a non-empty list/],
+    ['bad address', spec({ masters: [{ name: 'a', address: '10.0.0.300' }] }), /masters\[0\]\.address: "10\.0\.0\.300" is not an IPv4\/IPv6 address/],
+    ['duplicate name', spec({ masters: [{ name: 'a', address: '10.0.0.1' }, { name: 'a', address: '10.0.0.2' }, { name: 'c', address: '10.0.0.3' }] }), /masters\[1\]\.name: "a" is the same as masters\[0\]\.name/],
+    ['duplicate address', spec({ masters: [{ name: 'a', address: '10.0.0.1' }, { name: 'b', address: '10.0.0.1' }, { name: 'c', address: '10.0.0.3' }] }), /masters\[1\]\.address: "10\.0\.0\.1" is the same as masters\[0\]\.address/],
+    ['mixed families', spec({ masters: [{ name: 'a', address: '10.0.0.1' }, { name: 'b', address: 'fd00::2' }, { name: 'c', address: '10.0.0.3' }] }), /masters: .* mix IPv4 and IPv6/],
+    ['bad etcd state', spec({ masters: [{ name: 'a', address: '10.0.0.1', etcdState: 'joining' as any }] }), /masters\[0\]\.etcdState: "joining"/],
+    ['all existing', spec({ masters: [{ name: 'a', address: '10.0.0.1', etcdState: 'existing' }] }), /no member starts the cluster/],
+    ['bad subnet', spec({ networking: { serviceSubnet: '10.96.0.0/33' } }), /networking\.serviceSubnet: "10\.96\.0\.0\/33" is not a CIDR/],
+    ['overlapping subnets', spec({ networking: { serviceSubnet: '10.96.0.0/12', podSubnet: '10.100.0.0/16' } }), /networking\.podSubnet: "10\.100\.0\.0\/16" overlaps networking\.serviceSubnet/],
+    ['bad dns domain', spec({ networking: { dnsDomain: 'Cluster Local' } }), /networking\.dnsDomain/],
+    ['relative certificatesDir', spec({ certificatesDir: 'pki' }), /certificatesDir: "pki" is not an absolute path/],
+    ['local and external etcd', spec({ etcd: { local: {}, external: { endpoints: ['https://a:2379'], caFile: '/a', certFile: '/b', keyFile: '/c' } } }), /etcd: .* sets both local and external/],
+    ['bad external endpoint', spec({ etcd: { external: { endpoints: ['10.0.0.1:2379'], caFile: '/a', certFile: '/b', keyFile: '/c' } } }), /etcd\.external\.endpoints\[0\]: "10\.0\.0\.1:2379" is not an etcd client URL/],
+    ['unsupported etcd version', spec({ etcd: { local: { version: '3.3.0' } } }), /etcd\.local\.version: "3\.3\.0" is not a supported etcd version/],
+    ['unknown component field', spec({ apiServer: { extraArg: [] } as any }), /apiServer\.extraArg: \[\] is not a known field/],
+    ['extra arg with dashes', spec({ apiServer: { extraArgs: [{ name: '--v', value: '2' }] } }), /apiServer\.extraArgs\[0\]: .*\(fix: write the flag name without dashes/],
+    ['numeric extra arg value', spec({ apiServer: { extraArgs: [{ name: 'v', value: 2 as any }] } }), /apiServer\.extraArgs\[0\]\.value: 2 is not a string/],
+    ['bad bind port', spec({ apiServer: { bindPort: 0 } }), /apiServer\.bindPort: 0 is not a TCP port/],
+    ['volume without source', spec({ apiServer: { extraVolumes: [{ name: 'v', mountPath: '/v' }] } }), /apiServer\.extraVolumes\[0\]: .* needs exactly one of hostPath and emptyDir/],
+    ['env with value and valueFrom', spec({ apiServer: { extraEnvs: [{ name: 'A', value: 'x', valueFrom: { fieldRef: { fieldPath: 'x' } } }] } }), /apiServer\.extraEnvs\[0\]: .* needs exactly one of value and valueFrom/],
+  ];
+
+  test.each(cases)('%s', (_name, input, message) => {
+    const e = errorOf(input);
+    expect(e.message).toMatch(message);
+    expect(e.message).toMatch(/\(fix: .+\)$/m);
+    expect(e.issues.length).toBeGreaterThan(0);
+  });
+
+  test('reports every problem at once', () => {
+    const e = errorOf({ name: 'X', controlPlaneEndpoint: { host: '', port: -1 }, masters: [{ name: 'a', address: 'nope' }] });
+    expect(e.issues.map((i) => i.path)).toEqual(['name', 'controlPlaneEndpoint.host', 'controlPlaneEndpoint.port', 'masters[0].address']);
+    expect(e.message).toMatch(/invalid cluster spec \(4 problems\)/);
+  });
+});
+
+describe('warnings', () => {
+  test('an even number of stacked etcd members', () => {
+    const w = validateSpec(spec({ masters: [{ name: 'a', address: '10.0.0.1' }, { name: 'b', address: '10.0.0.2' }] })).warnings;
+    expect(w.map((x) => x.path)).toEqual(['masters']);
+    expect(w[0].problem).toMatch(/even number of etcd members/);
+  });
+
+  test('an endpoint that is one master\'s address', () => {
+    const w = validateSpec(spec({ controlPlaneEndpoint: { host: '192.168.10.11' } })).warnings;
+    expect(w.map((x) => x.path)).toContain('controlPlaneEndpoint.host');
+  });
+
+  test('the default example has none', () => {
+    expect(validateSpec(spec())).toEqual({ errors: [], warnings: [] });
+  });
+});
