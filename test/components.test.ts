@@ -1,16 +1,26 @@
 import { parse } from 'yaml';
-import { flags, pod, render, spec } from './util';
+import { flags, haSpec, pod, render, spec } from './util';
 
 const COMPONENTS = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler'];
 
 describe('default example bundle', () => {
-  const bundles = render(spec());
+  const bundles = render(haSpec());
 
-  test('one directory per master with the four kubeadm manifests and nothing else', () => {
+  test('one directory per master: the control plane, keepalived + haproxy, their host files, the kubeadm config', () => {
     expect([...bundles.keys()]).toEqual(['master-1', 'master-2', 'master-3']);
     for (const files of bundles.values()) {
-      expect([...files.keys()].sort()).toEqual(COMPONENTS.map((c) => `etc/kubernetes/manifests/${c}.yaml`));
-      for (const f of files.values()) expect(f.mode).toBe(0o600);
+      expect([...files.keys()].sort()).toEqual([
+        'etc/haproxy/haproxy.cfg',
+        'etc/keepalived/check_apiserver.sh',
+        'etc/keepalived/keepalived.conf',
+        'etc/kubernetes/kubeadm-config.yaml',
+        ...[...COMPONENTS, 'haproxy', 'keepalived'].sort().map((c) => `etc/kubernetes/manifests/${c}.yaml`),
+      ]);
+      for (const [p, f] of files) {
+        if (p.includes('/manifests/') || p.endsWith('kubeadm-config.yaml')) expect(f.mode).toBe(0o600);
+      }
+      expect(files.get('etc/keepalived/check_apiserver.sh')!.mode).toBe(0o755);
+      expect(files.get('etc/haproxy/haproxy.cfg')!.mode).toBe(0o644);
     }
   });
 

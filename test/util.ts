@@ -1,8 +1,14 @@
 import { parse } from 'yaml';
 import { ClusterSpec, EXAMPLE_SPEC, HaControlPlane, StaticPodApp } from '../lib';
 
-/** A spec derived from the embedded example. */
+/** The embedded example without its LB/VIP tier (control-plane tests), with overrides. */
 export function spec(overrides: Partial<ClusterSpec> = {}): ClusterSpec {
+  const { loadBalancer: _lb, keepalived: _ka, ...controlPlane } = EXAMPLE_SPEC;
+  return { ...controlPlane, ...overrides };
+}
+
+/** The embedded example with its LB/VIP tier (keepalived + haproxy on the masters), with overrides. */
+export function haSpec(overrides: Partial<ClusterSpec> = {}): ClusterSpec {
   return { ...EXAMPLE_SPEC, ...overrides };
 }
 

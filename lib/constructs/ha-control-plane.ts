@@ -1,11 +1,18 @@
 import { Construct } from 'constructs';
+import { LoadBalancerPlan } from '../plan/lb-plan';
 import { ClusterPlan, planCluster } from '../plan/plan';
+import { renderKubeadmConfig } from '../render/kubeadm-config';
 import { ClusterSpec } from '../spec/types';
 import { Etcd } from './etcd';
+import { HostFile } from './host-file';
+import { Keepalived } from './keepalived';
 import { KubeApiServer } from './kube-apiserver';
 import { KubeControllerManager } from './kube-controller-manager';
 import { KubeScheduler } from './kube-scheduler';
+import { LvsDrVip } from './lvs-dr-vip';
 import { NodeChart } from './node-chart';
+import { StandaloneKubelet } from './standalone-kubelet';
+import { TcpProxy } from './tcp-proxy';
 
 /** Props of a highly available control plane. */
 export interface HaControlPlaneProps {
@@ -13,14 +20,19 @@ export interface HaControlPlaneProps {
   readonly spec: ClusterSpec;
 }
 
+/** Where each master's kubeadm config goes. */
+export const KUBEADM_CONFIG_PATH = '/etc/kubernetes/kubeadm-config.yaml';
+
 /**
  * A highly available control plane: one NodeChart per master holding etcd (stacked), kube-apiserver,
- * kube-controller-manager and kube-scheduler static pods.
+ * kube-controller-manager, kube-scheduler and its kubeadm config; with `loadBalancer`, keepalived and
+ * haproxy|nginx on the masters or on dedicated LB hosts (or, for LVS direct routing, keepalived on the LB
+ * hosts and the loopback VIP on the masters); with `workerProxy`, a local proxy per worker.
  *
  * ```ts
  * const app = new StaticPodApp();
  * new HaControlPlane(app, 'prod', { spec });
- * app.synth();   // dist/<spec.name>/<master>/etc/kubernetes/manifests/*.yaml
+ * app.synth();   // dist/<spec.name>/<node>/...
  * ```
  */
 export class HaControlPlane extends Construct {
@@ -28,19 +40,71 @@ export class HaControlPlane extends Construct {
   public readonly plan: ClusterPlan;
   /** One chart per master, by node name. */
   public readonly masters: ReadonlyMap<string, NodeChart>;
+  /** One chart per dedicated load-balancer host, by name. */
+  public readonly loadBalancerHosts: ReadonlyMap<string, NodeChart>;
+  /** One chart per worker with a local proxy, by name. */
+  public readonly workers: ReadonlyMap<string, NodeChart>;
 
   constructor(scope: Construct, id: string, props: HaControlPlaneProps) {
     super(scope, id);
-    this.plan = planCluster(props.spec);
+    const plan = planCluster(props.spec);
+    this.plan = plan;
+    const lb = plan.loadBalancer;
+    const chart = (name: string, role: NodeChart['role']) => new NodeChart(this, name, { clusterName: plan.name, nodeName: name, role });
+
     const masters = new Map<string, NodeChart>();
-    for (const master of this.plan.masters) {
-      const chart = new NodeChart(this, master.name, { clusterName: this.plan.name, nodeName: master.name, role: 'master' });
-      if (this.plan.etcd.kind === 'local') new Etcd(chart, 'etcd', { plan: this.plan, master });
-      new KubeApiServer(chart, 'kube-apiserver', { plan: this.plan, master });
-      new KubeControllerManager(chart, 'kube-controller-manager', { plan: this.plan, master });
-      new KubeScheduler(chart, 'kube-scheduler', { plan: this.plan, master });
-      masters.set(master.name, chart);
+    for (const master of plan.masters) {
+      const c = chart(master.name, 'master');
+      if (plan.etcd.kind === 'local') new Etcd(c, 'etcd', { plan, master });
+      new KubeApiServer(c, 'kube-apiserver', { plan, master });
+      new KubeControllerManager(c, 'kube-controller-manager', { plan, master });
+      new KubeScheduler(c, 'kube-scheduler', { plan, master });
+      new HostFile(c, 'kubeadm-config', { path: KUBEADM_CONFIG_PATH, content: renderKubeadmConfig(plan, master), mode: 0o600 });
+      if (lb?.placement === 'masters') addLoadBalancing(c, lb, master.name);
+      if (lb?.type === 'lvs-dr') new LvsDrVip(c, 'lvs-dr-vip', { plan });
+      masters.set(master.name, c);
     }
     this.masters = masters;
+
+    const hosts = new Map<string, NodeChart>();
+    if (lb?.placement === 'hosts') {
+      for (const node of lb.keepalived.nodes) {
+        const c = chart(node.name, 'load-balancer');
+        new StandaloneKubelet(c, 'kubelet');
+        addLoadBalancing(c, lb, node.name);
+        hosts.set(node.name, c);
+      }
+    }
+    this.loadBalancerHosts = hosts;
+
+    const workers = new Map<string, NodeChart>();
+    const wp = plan.workerProxy;
+    if (wp) {
+      for (const w of wp.workers) {
+        const c = chart(w.name, 'worker');
+        new TcpProxy(c, 'proxy', {
+          type: wp.type,
+          name: 'kube-apiserver-proxy',
+          configPath: `/etc/kubernetes/kube-apiserver-proxy/${wp.type === 'haproxy' ? 'haproxy.cfg' : 'nginx.conf'}`,
+          image: wp.image,
+          config: { listen: wp.listen, port: wp.port, backends: wp.backends, check: wp.check, idleTimeoutSeconds: lb?.idleTimeoutSeconds ?? 3600 },
+        });
+        workers.set(w.name, c);
+      }
+    }
+    this.workers = workers;
   }
+}
+
+/** keepalived and (unless LVS) the proxy on one LB node: a master, or a dedicated host. */
+function addLoadBalancing(chart: NodeChart, lb: LoadBalancerPlan, nodeName: string): void {
+  const node = lb.keepalived.nodes.find((n) => n.name === nodeName)!;
+  if (lb.type !== 'lvs-dr') {
+    new TcpProxy(chart, 'load-balancer', {
+      type: lb.type,
+      image: lb.image,
+      config: { listen: ['*'], port: lb.port, backends: lb.backends, check: lb.check, idleTimeoutSeconds: lb.idleTimeoutSeconds },
+    });
+  }
+  new Keepalived(chart, 'keepalived', { lb, node });
 }

@@ -1,6 +1,7 @@
 import { SpecError, SpecIssue } from '../spec/errors';
 import { ClusterSpec, ComponentSpec } from '../spec/types';
 import { validateSpec } from '../spec/validate';
+import { LoadBalancerPlan, planLoadBalancer, planWorkerProxy, WorkerProxyPlan } from './lb-plan';
 import { hostPort, ipFamily, loopbackFor } from './net';
 import {
   DEFAULT_KUBERNETES_MINOR, EtcdProbePaths, EtcdProfile, etcdProbePaths, etcdProfile, KubernetesProfile,
@@ -72,6 +73,12 @@ export interface ClusterPlan {
   readonly controllerManager: ComponentPlan;
   readonly scheduler: ComponentPlan;
   readonly etcd: LocalEtcdPlan | ExternalEtcdPlan;
+  /** The LB/VIP tier, when the spec has `loadBalancer`. */
+  readonly loadBalancer?: LoadBalancerPlan;
+  /** The per-worker local proxy, when the spec has `workerProxy` and workers. */
+  readonly workerProxy?: WorkerProxyPlan;
+  /** Pause image (the main container of helper pods). */
+  readonly pauseImage: string;
   /** Advisory findings (even etcd member count, endpoint on a single master, ...). */
   readonly warnings: readonly SpecIssue[];
 }
@@ -123,6 +130,7 @@ export function planCluster(spec: ClusterSpec): ClusterPlan {
     };
   });
 
+  const bindPort = spec.apiServer?.bindPort ?? DEFAULTS.apiServerPort;
   return {
     name: spec.name,
     clusterName: spec.clusterName ?? DEFAULTS.clusterName,
@@ -141,11 +149,14 @@ export function planCluster(spec: ClusterSpec): ClusterPlan {
     apiServer: {
       image: image(spec.apiServer, 'kube-apiserver', `v${kubernetesVersion}`),
       overrides: spec.apiServer ?? {},
-      bindPort: spec.apiServer?.bindPort ?? DEFAULTS.apiServerPort,
+      bindPort,
     },
     controllerManager: { image: image(spec.controllerManager, 'kube-controller-manager', `v${kubernetesVersion}`), overrides: spec.controllerManager ?? {} },
     scheduler: { image: image(spec.scheduler, 'kube-scheduler', `v${kubernetesVersion}`), overrides: spec.scheduler ?? {} },
     etcd,
+    loadBalancer: planLoadBalancer(spec, bindPort),
+    workerProxy: planWorkerProxy(spec, bindPort),
+    pauseImage: `${imageRepository}/pause:${profile.pauseImageTag}`,
     warnings,
   };
 }

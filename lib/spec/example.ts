@@ -1,7 +1,8 @@
 import { ClusterSpec } from './types';
 
 /**
- * The embedded default example: three stacked-etcd masters on Kubernetes 1.37 behind a VIP.
+ * The embedded default example: three stacked-etcd masters on Kubernetes 1.37 behind a keepalived VIP
+ * and haproxy on every master (VIP:8443 → each API server's 6443).
  * `cdk8s synth` on a fresh clone synthesizes this cluster.
  */
 export const EXAMPLE_SPEC: ClusterSpec = {
@@ -14,4 +15,6 @@ export const EXAMPLE_SPEC: ClusterSpec = {
     { name: 'master-3', address: '192.168.10.13' },
   ],
   networking: { serviceSubnet: '10.96.0.0/12', podSubnet: '10.244.0.0/16', dnsDomain: 'cluster.local' },
+  loadBalancer: { type: 'haproxy' },
+  keepalived: { interface: 'eth0' },
 };

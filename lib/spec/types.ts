@@ -27,9 +27,21 @@ export interface EnvVar {
 /** Downward-API sources a static pod may use: the kubelet resolves them without the API server. */
 export interface EnvVarSource {
   /** A field of the pod, e.g. `status.podIP` or `spec.nodeName`. */
-  readonly fieldRef?: { readonly fieldPath: string; readonly apiVersion?: string };
+  readonly fieldRef?: {
+    /** Path of the field, e.g. `status.podIP`. */
+    readonly fieldPath: string;
+    /** API version the path is written in, e.g. `v1`. */
+    readonly apiVersion?: string;
+  };
   /** A resource of the container, e.g. `limits.memory`. */
-  readonly resourceFieldRef?: { readonly resource: string; readonly containerName?: string; readonly divisor?: string };
+  readonly resourceFieldRef?: {
+    /** Resource, e.g. `limits.memory` or `requests.cpu`. */
+    readonly resource: string;
+    /** Container whose resource is read (the component's own container when omitted). */
+    readonly containerName?: string;
+    /** Unit the value is divided by, e.g. `1Mi`. */
+    readonly divisor?: string;
+  };
 }
 
 /** HostPath types the kubelet knows. */
@@ -53,7 +65,12 @@ export interface ExtraVolume {
    */
   readonly pathType?: HostPathType;
   /** An emptyDir volume instead of a hostPath. */
-  readonly emptyDir?: { readonly medium?: '' | 'Memory'; readonly sizeLimit?: string };
+  readonly emptyDir?: {
+    /** `Memory` for a tmpfs; `""` (the node's disk) when omitted. */
+    readonly medium?: '' | 'Memory';
+    /** Size limit, e.g. `64Mi`. */
+    readonly sizeLimit?: string;
+  };
   /**
    * Mount read-only.
    * @default false
@@ -88,6 +105,9 @@ export interface ApiServerSpec extends ComponentSpec {
   /**
    * Port kube-apiserver serves on, on every master (kubeadm's localAPIEndpoint.bindPort).
    * @default 6443
+   * @asType integer
+   * @minimum 1
+   * @maximum 65535
    */
   readonly bindPort?: number;
 }
@@ -115,6 +135,9 @@ export interface EndpointSpec {
   /**
    * Port of the endpoint (the load balancer's port).
    * @default 6443
+   * @asType integer
+   * @minimum 1
+   * @maximum 65535
    */
   readonly port?: number;
 }
@@ -138,8 +161,8 @@ export interface NetworkingSpec {
 /** etcd stacked on the masters (one member per master). */
 export interface LocalEtcdSpec extends ComponentSpec {
   /**
-   * Image tag of `<imageRepository>/etcd`, e.g. "3.5.24-0".
-   * @default the tag kubeadm uses for the Kubernetes minor (see the version table)
+   * Image tag of `<imageRepository>/etcd`, e.g. "3.5.24-0". When omitted, the tag kubeadm uses for the
+   * Kubernetes minor (see the version table).
    */
   readonly imageTag?: string;
   /**
@@ -234,4 +257,140 @@ export interface ClusterSpec {
    * @default {}
    */
   readonly scheduler?: ComponentSpec;
+  /**
+   * The load balancer in front of the API servers; with it, keepalived holds controlPlaneEndpoint.host
+   * (which must then be an IP address: the VIP). Without it no LB/VIP pods are generated.
+   */
+  readonly loadBalancer?: LoadBalancerSpec;
+  /**
+   * keepalived settings (used when `loadBalancer` is set).
+   * @default {}
+   */
+  readonly keepalived?: KeepalivedSpec;
+  /**
+   * Dedicated load-balancer hosts; when set the keepalived and proxy pods run there instead of on the masters.
+   * @default []
+   */
+  readonly loadBalancers?: LoadBalancerHostSpec[];
+  /**
+   * Worker nodes (they get a bundle when `workerProxy` is set).
+   * @default []
+   */
+  readonly workers?: WorkerSpec[];
+  /** A local proxy on every worker in front of all API servers. */
+  readonly workerProxy?: WorkerProxySpec;
+}
+
+/** The load balancer in front of the API servers. */
+export interface LoadBalancerSpec {
+  /**
+   * `haproxy` or `nginx` (TCP proxy static pod on every LB node, behind the keepalived VIP), or
+   * `lvs-dr` (keepalived IPVS direct routing on dedicated `loadBalancers` hosts; the masters hold the
+   * VIP on loopback and answer clients directly).
+   * @default "haproxy"
+   */
+  readonly type?: 'haproxy' | 'nginx' | 'lvs-dr';
+  /** Image of the proxy (haproxy or nginx); the default is pinned in lib/plan/lb-plan.ts. */
+  readonly image?: string;
+  /**
+   * API server path the active health checks request (haproxy, LVS); anonymous access to it is allowed by
+   * default RBAC (system:public-info-viewer).
+   * @default "/readyz"
+   */
+  readonly healthCheckPath?: '/readyz' | '/livez' | '/healthz';
+  /**
+   * Interval of the active health checks of each API server, in milliseconds (LVS rounds up to seconds).
+   * @default 500
+   */
+  readonly checkIntervalMs?: number;
+  /**
+   * Consecutive failed checks before an API server is taken out.
+   * @default 2
+   */
+  readonly fall?: number;
+  /**
+   * Consecutive good checks before it is put back.
+   * @default 2
+   */
+  readonly rise?: number;
+  /**
+   * Idle timeout of a proxied connection in seconds: long enough for `kubectl logs -f`, exec and watches.
+   * @default 3600
+   */
+  readonly idleTimeoutSeconds?: number;
+}
+
+/** keepalived (VRRP) holding the VIP on the load-balancer nodes. */
+export interface KeepalivedSpec {
+  /**
+   * Network interface that carries the VIP on every LB node.
+   * @default "eth0"
+   */
+  readonly interface?: string;
+  /**
+   * VRRP virtual router id (1-255), unique on the network segment.
+   * @default 51
+   */
+  readonly virtualRouterId?: number;
+  /**
+   * VRRP version: 3 allows sub-second adverts and IPv6; 2 needs whole-second adverts.
+   * @default 3
+   */
+  readonly vrrpVersion?: 2 | 3;
+  /**
+   * Advertisement interval in milliseconds (VRRPv3: multiple of 10; VRRPv2: multiple of 1000).
+   * @default 100
+   */
+  readonly advertIntervalMs?: number;
+  /**
+   * `unicast` (to the other LB nodes' addresses; works where multicast is filtered) or `multicast`.
+   * @default "unicast"
+   */
+  readonly peering?: 'unicast' | 'multicast';
+  /**
+   * VRRP priority of each LB node, in node order (1-254, distinct). The default spreads them 50 apart
+   * from 50 upwards, highest first.
+   */
+  readonly priorities?: number[];
+  /**
+   * Prefix length of the VIP on the interface; the VIP and every LB node address must share that subnet.
+   * @default 24
+   */
+  readonly vipPrefixLength?: number;
+  /** VRRPv2 only: simple password (at most 8 characters). VRRPv3 forbids authentication. */
+  readonly authPass?: string;
+  /** keepalived image (any image with keepalived ≥ 2.0 and curl on its PATH); default pinned in lib/plan/lb-plan.ts. */
+  readonly image?: string;
+}
+
+/** A worker node (gets a bundle only when `workerProxy` is set). */
+export interface WorkerSpec {
+  /** Node name. */
+  readonly name: string;
+  /** Node address (IPv4 or IPv6). */
+  readonly address: string;
+}
+
+/** A per-worker proxy on loopback in front of every API server (as kubespray's nginx-proxy). */
+export interface WorkerProxySpec {
+  /**
+   * Proxy implementation.
+   * @default "nginx"
+   */
+  readonly type?: 'nginx' | 'haproxy';
+  /**
+   * Port on 127.0.0.1 and ::1; workers' kubeconfigs use https://localhost:<port>.
+   * @default 6443
+   */
+  readonly port?: number;
+  /** Image of the proxy; the default is the load balancer's default for that type. */
+  readonly image?: string;
+}
+
+/** A dedicated load-balancer host (not a Kubernetes node). */
+export interface LoadBalancerHostSpec {
+  /** Host name. */
+  readonly name: string;
+  /** Host address (IPv4 or IPv6), in the VIP's subnet. */
+  readonly address: string;
 }

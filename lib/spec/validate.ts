@@ -1,6 +1,7 @@
 import { cidrsOverlap, ipFamily, isDnsLabel, isDnsSubdomain, parseCidr } from '../plan/net';
 import { kubernetesProfile, parseEtcdVersion, etcdProfile, SUPPORTED_MINORS, ETCD_PROFILES } from '../plan/versions';
 import { SpecIssue } from './errors';
+import { checkLoadBalancing, Report } from './validate-lb';
 import { ClusterSpec, ComponentSpec } from './types';
 
 /** Result of validation: hard errors and advisory warnings (both in the same path/value/fix form). */
@@ -129,11 +130,11 @@ export function validateSpec(input: unknown): ValidationResult {
   }
   if (spec.controllerManager !== undefined) checkComponent(err, 'controllerManager', spec.controllerManager, []);
   if (spec.scheduler !== undefined) checkComponent(err, 'scheduler', spec.scheduler, []);
+  checkLoadBalancing(err, warn, spec);
 
   return { errors, warnings };
 }
 
-type Report = (path: string, value: unknown, problem: string, fix: string) => void;
 
 function isAbsPath(p: unknown): boolean {
   return typeof p === 'string' && p.startsWith('/') && !p.includes('\0') && !p.split('/').includes('..');

@@ -1,0 +1,155 @@
+import { ClusterSpec } from '../spec/types';
+import { ipFamily, loopbackFor, urlHost } from './net';
+
+/** Default images of the load-balancing tier (pinned; every one is overridable in the spec). */
+export const LB_IMAGES = {
+  haproxy: 'docker.io/library/haproxy:3.0.5-alpine',
+  nginx: 'docker.io/library/nginx:1.28.0-alpine',
+  keepalived: 'docker.io/osixia/keepalived:2.0.20',
+  /** For the master loopback VIP pod: busybox's `ip` and `sysctl`. */
+  busybox: 'docker.io/library/busybox:1.36.1',
+} as const;
+
+/** One API server as a backend. */
+export interface Backend {
+  readonly name: string;
+  readonly address: string;
+  readonly port: number;
+}
+
+/** Active health checks of the API servers. */
+export interface HealthCheck {
+  readonly path: string;
+  readonly intervalMs: number;
+  readonly fall: number;
+  readonly rise: number;
+}
+
+/** One node of the VRRP group. */
+export interface VrrpNode {
+  readonly name: string;
+  readonly address: string;
+  readonly priority: number;
+}
+
+/** keepalived settings, resolved. */
+export interface KeepalivedPlan {
+  readonly image: string;
+  readonly interface: string;
+  readonly virtualRouterId: number;
+  readonly vrrpVersion: 2 | 3;
+  readonly advertIntervalMs: number;
+  readonly peering: 'unicast' | 'multicast';
+  readonly vipPrefixLength: number;
+  readonly authPass?: string;
+  readonly nodes: readonly VrrpNode[];
+  /**
+   * Weight of the load-balancer health script: larger than the whole priority range, so a node whose load
+   * balancer fails ranks below every healthy node (with a weight no larger than the gap, a master with a
+   * dead LB kept the VIP: reproduced 3 of 3 times).
+   */
+  readonly scriptWeight: number;
+}
+
+/** The load-balancing tier, resolved. */
+export interface LoadBalancerPlan {
+  readonly type: 'haproxy' | 'nginx' | 'lvs-dr';
+  /** Where keepalived and the proxy run. */
+  readonly placement: 'masters' | 'hosts';
+  readonly vip: string;
+  /** The port clients use on the VIP. */
+  readonly port: number;
+  /** Proxy image (haproxy/nginx); unused for lvs-dr. */
+  readonly image: string;
+  readonly backends: readonly Backend[];
+  readonly check: HealthCheck;
+  readonly idleTimeoutSeconds: number;
+  readonly keepalived: KeepalivedPlan;
+}
+
+/** The per-worker local proxy, resolved. */
+export interface WorkerProxyPlan {
+  readonly type: 'nginx' | 'haproxy';
+  readonly port: number;
+  readonly image: string;
+  /** Addresses it listens on: 127.0.0.1 and ::1. */
+  readonly listen: readonly string[];
+  readonly backends: readonly Backend[];
+  readonly check: HealthCheck;
+  /** The server URL workers' kubeconfigs (kubelet, kube-proxy) should use. */
+  readonly serverUrl: string;
+  readonly workers: readonly { readonly name: string; readonly address: string }[];
+}
+
+/** Default VRRP priorities for n nodes: 50 apart (closer for large groups), lowest 50, highest first. */
+export function defaultPriorities(n: number): number[] {
+  const step = n > 1 ? Math.min(50, Math.floor(200 / (n - 1))) : 50;
+  return Array.from({ length: n }, (_, i) => 50 + (n - 1 - i) * step);
+}
+
+/** Resolves the LB/VIP tier of a validated spec (undefined without `loadBalancer`). */
+export function planLoadBalancer(spec: ClusterSpec, bindPort: number): LoadBalancerPlan | undefined {
+  const lb = spec.loadBalancer;
+  if (!lb) return undefined;
+  const type = lb.type ?? 'haproxy';
+  const ka = spec.keepalived ?? {};
+  const hosts = spec.loadBalancers ?? [];
+  const vrrpHosts = hosts.length > 0 ? hosts : spec.masters;
+  const priorities = ka.priorities ?? defaultPriorities(vrrpHosts.length);
+  const vrrpVersion = ka.vrrpVersion ?? 3;
+  const vip = spec.controlPlaneEndpoint.host;
+  return {
+    type,
+    placement: hosts.length > 0 ? 'hosts' : 'masters',
+    vip,
+    port: spec.controlPlaneEndpoint.port ?? 6443,
+    image: lb.image ?? (type === 'nginx' ? LB_IMAGES.nginx : LB_IMAGES.haproxy),
+    backends: backendsOf(spec, bindPort),
+    check: checkOf(spec),
+    idleTimeoutSeconds: lb.idleTimeoutSeconds ?? 3600,
+    keepalived: {
+      image: ka.image ?? LB_IMAGES.keepalived,
+      interface: ka.interface ?? 'eth0',
+      virtualRouterId: ka.virtualRouterId ?? 51,
+      vrrpVersion,
+      advertIntervalMs: ka.advertIntervalMs ?? (vrrpVersion === 2 ? 1000 : 100),
+      peering: ka.peering ?? 'unicast',
+      vipPrefixLength: ka.vipPrefixLength ?? (ipFamily(vip) === 6 ? 64 : 24),
+      authPass: ka.authPass,
+      nodes: vrrpHosts.map((h, i) => ({ name: h.name, address: h.address, priority: priorities[i] })),
+      scriptWeight: Math.max(...priorities) - Math.min(...priorities) + 10,
+    },
+  };
+}
+
+/** Resolves the worker proxy (undefined without `workerProxy` or without workers). */
+export function planWorkerProxy(spec: ClusterSpec, bindPort: number): WorkerProxyPlan | undefined {
+  const wp = spec.workerProxy;
+  if (!wp || !spec.workers?.length) return undefined;
+  const type = wp.type ?? 'nginx';
+  const port = wp.port ?? 6443;
+  return {
+    type,
+    port,
+    image: wp.image ?? (type === 'nginx' ? LB_IMAGES.nginx : LB_IMAGES.haproxy),
+    listen: ['127.0.0.1', '::1'],
+    backends: backendsOf(spec, bindPort),
+    check: checkOf(spec),
+    serverUrl: `https://localhost:${port}`,
+    workers: spec.workers,
+  };
+}
+
+function backendsOf(spec: ClusterSpec, bindPort: number): Backend[] {
+  return spec.masters.map((m) => ({ name: m.name, address: m.address, port: bindPort }));
+}
+
+function checkOf(spec: ClusterSpec): HealthCheck {
+  const lb = spec.loadBalancer ?? {};
+  return { path: lb.healthCheckPath ?? '/readyz', intervalMs: lb.checkIntervalMs ?? 500, fall: lb.fall ?? 2, rise: lb.rise ?? 2 };
+}
+
+/** `https://<loopback>:<port>/healthz` of a node's own load balancer, for keepalived's check script. */
+export function localLbUrl(nodeAddress: string, port: number): string {
+  return `https://${urlHost(loopbackFor(nodeAddress))}:${port}/healthz`;
+}

@@ -1,0 +1,52 @@
+import { hostPort } from '../plan/net';
+import { CONNECT_TIMEOUT_MS, generatedBy, ProxyConfig } from './proxy';
+
+/**
+ * haproxy.cfg for a TCP load balancer in front of the API servers (haproxy ≥ 2.2 syntax; checked with
+ * `haproxy -c` 2.6 in the tests):
+ * - active HTTPS checks of each API server's health path every `check.intervalMs` (faster once a check
+ *   fails), out after `fall` failures;
+ * - a connection that fails (refused, or no answer within 1 s) is retried and redispatched to another
+ *   server, and `observe layer4` takes a server out on its first connection error, so one dead API
+ *   server costs no client request; `on-marked-down shutdown-sessions` closes its open connections so
+ *   clients reconnect at once;
+ * - round robin (leastconn waits before retrying elsewhere);
+ * - idle timeouts of `idleTimeoutSeconds` (minutes, not haproxy's usual 20-50 s) for logs -f, exec, watches.
+ */
+export function renderHaproxy(cfg: ProxyConfig): string {
+  const c = cfg.check;
+  const binds = cfg.listen.map((a) => (a === '*' ? `  bind :::${cfg.port} v4v6` : `  bind ${hostPort(a, cfg.port)}`));
+  return [
+    generatedBy('haproxy.cfg'),
+    'global',
+    '  log stdout format raw local0 info',
+    '  maxconn 20000',
+    '',
+    'defaults',
+    '  mode tcp',
+    '  log global',
+    '  option tcplog',
+    '  option dontlognull',
+    '  option redispatch 1',
+    `  retries ${Math.max(1, cfg.backends.length - 1)}`,
+    `  timeout connect ${CONNECT_TIMEOUT_MS}ms`,
+    `  timeout client ${cfg.idleTimeoutSeconds}s`,
+    `  timeout server ${cfg.idleTimeoutSeconds}s`,
+    '  timeout client-fin 30s',
+    '  timeout server-fin 30s',
+    `  timeout check ${Math.max(c.intervalMs, 1000)}ms`,
+    '',
+    'frontend kube-apiserver',
+    ...binds,
+    '  default_backend kube-apiserver',
+    '',
+    'backend kube-apiserver',
+    '  balance roundrobin',
+    '  option httpchk',
+    `  http-check send meth GET uri ${c.path}`,
+    '  http-check expect status 200',
+    `  default-server check check-ssl verify none inter ${c.intervalMs}ms fastinter ${Math.max(100, Math.floor(c.intervalMs / 5))}ms downinter ${Math.max(1000, c.intervalMs)}ms fall ${c.fall} rise ${c.rise} observe layer4 error-limit 1 on-error mark-down on-marked-down shutdown-sessions`,
+    ...cfg.backends.map((b) => `  server ${b.name} ${hostPort(b.address, b.port)}`),
+    '',
+  ].join('\n');
+}

@@ -1,0 +1,185 @@
+import { cidrContains, ipFamily, isDnsSubdomain, parseCidr } from '../plan/net';
+import { defaultPriorities } from '../plan/lb-plan';
+import { ClusterSpec } from './types';
+
+/** Reports one problem: field path, value, what is wrong, how to fix it. */
+export type Report = (path: string, value: unknown, problem: string, fix: string) => void;
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isInt = (v: unknown, lo: number, hi: number): v is number => typeof v === 'number' && Number.isInteger(v) && v >= lo && v <= hi;
+
+/**
+ * Semantic checks of the load-balancing tier: VIP, keepalived rules learned in real runs, ports,
+ * dedicated LB hosts and workers. Runs on untrusted input after the basic checks.
+ */
+export function checkLoadBalancing(err: Report, warn: Report, spec: Partial<ClusterSpec> & Obj): void {
+  const masters = Array.isArray(spec.masters) ? spec.masters.filter(isObj) : [];
+  const masterAddresses = new Map(masters.map((m, i) => [String(m.address), i]));
+  const masterNames = new Map(masters.map((m, i) => [String(m.name), i]));
+
+  checkHosts(err, 'workers', spec.workers, masterNames, masterAddresses);
+  checkHosts(err, 'loadBalancers', spec.loadBalancers, masterNames, masterAddresses);
+  if (spec.workerProxy !== undefined) {
+    const wp = spec.workerProxy;
+    if (!isObj(wp)) {
+      err('workerProxy', wp, 'is not an object', 'write workerProxy: { type: "nginx", port: 6443 }');
+    } else {
+      known(err, 'workerProxy', wp, ['type', 'port', 'image']);
+      if (wp.type !== undefined && wp.type !== 'nginx' && wp.type !== 'haproxy') err('workerProxy.type', wp.type, 'is not a worker proxy type', 'use "nginx" or "haproxy"');
+      if (wp.port !== undefined && !isInt(wp.port, 1, 65535)) err('workerProxy.port', wp.port, 'is not a TCP port', 'use a whole number from 1 to 65535');
+      if (!Array.isArray(spec.workers) || spec.workers.length === 0) warn('workerProxy', wp, 'is set but there are no workers, so no worker bundle is written', 'list the workers under workers: [{ name, address }]');
+    }
+  }
+
+  const lb = spec.loadBalancer;
+  const lbHosts = Array.isArray(spec.loadBalancers) ? spec.loadBalancers.filter(isObj) : [];
+  if (lb === undefined) {
+    if (spec.keepalived !== undefined) warn('keepalived', spec.keepalived, 'is ignored without loadBalancer', 'add loadBalancer: { type: "haproxy" } to generate the VIP and load balancer');
+    if (lbHosts.length > 0) err('loadBalancers', lbHosts.length, 'are listed but loadBalancer is not set', 'add loadBalancer: { type: "haproxy" | "nginx" | "lvs-dr" }');
+    return;
+  }
+  if (!isObj(lb)) {
+    err('loadBalancer', lb, 'is not an object', 'write loadBalancer: { type: "haproxy" }');
+    return;
+  }
+  known(err, 'loadBalancer', lb, ['type', 'image', 'healthCheckPath', 'checkIntervalMs', 'fall', 'rise', 'idleTimeoutSeconds']);
+  const type = lb.type ?? 'haproxy';
+  if (type !== 'haproxy' && type !== 'nginx' && type !== 'lvs-dr') {
+    err('loadBalancer.type', lb.type, 'is not a load balancer type', 'use "haproxy", "nginx" or "lvs-dr"');
+  }
+  if (lb.healthCheckPath !== undefined && !['/readyz', '/livez', '/healthz'].includes(lb.healthCheckPath as string)) {
+    err('loadBalancer.healthCheckPath', lb.healthCheckPath, 'is not an API server health endpoint', 'use "/readyz" (recommended), "/livez" or "/healthz"');
+  }
+  if (lb.checkIntervalMs !== undefined && !isInt(lb.checkIntervalMs, 100, 60000)) err('loadBalancer.checkIntervalMs', lb.checkIntervalMs, 'is not a check interval', 'use milliseconds from 100 to 60000, e.g. 500');
+  for (const f of ['fall', 'rise'] as const) {
+    if (lb[f] !== undefined && !isInt(lb[f], 1, 10)) err(`loadBalancer.${f}`, lb[f], 'is not a check count', 'use a whole number from 1 to 10');
+  }
+  if (lb.idleTimeoutSeconds !== undefined && !isInt(lb.idleTimeoutSeconds, 60, 86400)) {
+    err('loadBalancer.idleTimeoutSeconds', lb.idleTimeoutSeconds, 'is too short for kubectl logs -f / exec / watches (or over a day)', 'use seconds from 60 to 86400; the default is 3600');
+  }
+
+  // The endpoint host is the VIP keepalived holds.
+  const ep: Obj = isObj(spec.controlPlaneEndpoint) ? spec.controlPlaneEndpoint : {};
+  const vip = typeof ep.host === 'string' ? ep.host : '';
+  const endpointPort = typeof ep.port === 'number' ? ep.port : 6443;
+  const bindPort = isObj(spec.apiServer) && typeof spec.apiServer.bindPort === 'number' ? spec.apiServer.bindPort : 6443;
+  const vipFamily = ipFamily(vip);
+  if (vipFamily === 0) {
+    err('controlPlaneEndpoint.host', ep.host, 'is not an IP address, but with loadBalancer it is the VIP keepalived holds', 'set the VIP address (e.g. "10.0.0.100") and point your DNS name at it through apiServer cert SANs');
+  }
+  if (masterAddresses.has(vip)) {
+    err('controlPlaneEndpoint.host', vip, `is masters[${masterAddresses.get(vip)}].address; the VIP must be an address no node owns`, 'pick a free address in the masters\' subnet');
+  }
+  lbHosts.forEach((h, i) => {
+    if (h.address === vip) err(`loadBalancers[${i}].address`, h.address, 'is the VIP; the VIP must be an address no host owns', 'pick a free address for the VIP');
+  });
+
+  const onMasters = lbHosts.length === 0;
+  const lbNodes = onMasters ? masters : lbHosts;
+  const lbPath = onMasters ? 'masters' : 'loadBalancers';
+  if (type === 'lvs-dr') {
+    if (onMasters) {
+      err('loadBalancer.type', 'lvs-dr', 'needs dedicated director hosts: a backup director that is also a master holds the IPVS rules and bounces packets back to the active one', 'list two or more hosts under loadBalancers: [{ name, address }], or use type "haproxy"/"nginx" on the masters');
+    }
+    if (endpointPort !== bindPort) {
+      err('controlPlaneEndpoint.port', endpointPort, `differs from apiServer.bindPort (${bindPort}); direct routing cannot change the port`, `set controlPlaneEndpoint.port to ${bindPort}`);
+    }
+  } else if (onMasters && endpointPort === bindPort) {
+    err('controlPlaneEndpoint.port', endpointPort, `is also the API server's port (apiServer.bindPort) on the masters, where the ${type} load balancer listens`, 'use another port for the load balancer, e.g. 8443 (the API server keeps 6443)');
+  }
+  if (!onMasters && lbHosts.length < 2) {
+    err('loadBalancers', lbHosts.length, 'is a single host: the VIP has nowhere to fail over to', 'list at least 2 load-balancer hosts');
+  }
+
+  const ka = spec.keepalived ?? {};
+  if (!isObj(ka)) {
+    err('keepalived', ka, 'is not an object', 'write keepalived: { interface: "eth0" }');
+    return;
+  }
+  known(err, 'keepalived', ka, ['interface', 'virtualRouterId', 'vrrpVersion', 'advertIntervalMs', 'peering', 'priorities', 'vipPrefixLength', 'authPass', 'image']);
+  if (ka.interface !== undefined && (typeof ka.interface !== 'string' || !/^[a-zA-Z0-9][a-zA-Z0-9_.:@-]{0,14}$/.test(ka.interface))) {
+    err('keepalived.interface', ka.interface, 'is not a network interface name', 'use the NIC that carries the node address, e.g. "eth0" or "ens192"');
+  }
+  if (ka.virtualRouterId !== undefined && !isInt(ka.virtualRouterId, 1, 255)) err('keepalived.virtualRouterId', ka.virtualRouterId, 'is not a VRRP router id', 'use a whole number from 1 to 255, unique on the segment');
+  const version = ka.vrrpVersion ?? 3;
+  if (version !== 2 && version !== 3) err('keepalived.vrrpVersion', ka.vrrpVersion, 'is not a VRRP version', 'use 2 or 3');
+  if (version === 2 && vipFamily === 6) err('keepalived.vrrpVersion', 2, 'cannot carry an IPv6 VIP', 'use vrrpVersion 3');
+  const advert = (ka.advertIntervalMs ?? (version === 2 ? 1000 : 100)) as number;
+  if (!isInt(advert, 10, 40950) || (version === 3 && advert % 10 !== 0)) {
+    err('keepalived.advertIntervalMs', ka.advertIntervalMs, 'is not a VRRP advert interval', 'use milliseconds from 10 to 40950 in steps of 10 (VRRPv3)');
+  } else if (version === 2 && advert % 1000 !== 0) {
+    err('keepalived.advertIntervalMs', advert, 'is not whole seconds, which VRRPv2 requires', 'use a multiple of 1000, or vrrpVersion 3 for sub-second adverts');
+  }
+  if (ka.peering !== undefined && ka.peering !== 'unicast' && ka.peering !== 'multicast') err('keepalived.peering', ka.peering, 'is not a peering mode', 'use "unicast" or "multicast"');
+  if (ka.authPass !== undefined) {
+    if (version === 3) err('keepalived.authPass', '(hidden)', 'is set but VRRPv3 forbids authentication', 'remove authPass, or use vrrpVersion 2');
+    else if (typeof ka.authPass !== 'string' || ka.authPass.length < 1 || ka.authPass.length > 8 || /\s/.test(ka.authPass)) err('keepalived.authPass', '(hidden)', 'is not 1-8 characters without spaces', 'use a short password such as "k8sVIP1"');
+  }
+  const prefixMax = vipFamily === 6 ? 128 : 32;
+  const prefix = ka.vipPrefixLength ?? (vipFamily === 6 ? 64 : 24);
+  if (!isInt(prefix, 1, prefixMax)) {
+    err('keepalived.vipPrefixLength', ka.vipPrefixLength, 'is not a prefix length', `use a whole number from 1 to ${prefixMax}`);
+  } else if (vipFamily !== 0) {
+    const subnet = parseCidr(`${vip}/${prefix}`)!;
+    lbNodes.forEach((n, i) => {
+      if (typeof n.address === 'string' && ipFamily(n.address) !== 0 && !cidrContains(subnet, n.address)) {
+        err(`${lbPath}[${i}].address`, n.address, `is outside the VIP's subnet ${vip}/${prefix}, so VRRP cannot move the VIP to it`, `put the VIP in the ${lbPath === 'masters' ? 'masters\'' : 'load-balancer hosts\''} subnet, or correct keepalived.vipPrefixLength`);
+      }
+    });
+  }
+  const n = lbNodes.length;
+  if (ka.priorities !== undefined) {
+    const p = ka.priorities;
+    if (!Array.isArray(p) || p.length !== n || !p.every((x) => isInt(x, 1, 254))) {
+      err('keepalived.priorities', p, `is not ${n} priorities from 1 to 254 (one per ${lbPath === 'masters' ? 'master' : 'load-balancer host'})`, `list ${n} distinct numbers, e.g. ${JSON.stringify(defaultPriorities(n))}`);
+    } else {
+      const sorted = [...p].sort((a, b) => b - a);
+      const gaps = sorted.slice(1).map((x, i) => sorted[i] - x);
+      if (new Set(p).size !== p.length) {
+        err('keepalived.priorities', p, 'has equal priorities: two nodes can both claim the VIP', `use distinct priorities, e.g. ${JSON.stringify(defaultPriorities(n))}`);
+      } else if (advert < 1000 && Math.min(...gaps) < 20) {
+        err('keepalived.priorities', p, `are closer than 20 apart with ${advert} ms adverts: backups time out almost together and two nodes become MASTER (seen with 100/99)`, `spread them at least 20 apart, e.g. ${JSON.stringify(defaultPriorities(n))}`);
+      }
+      // The track weight must exceed the whole priority range so a node whose load balancer fails drops
+      // below every healthy one; keepalived's weights stop at 253.
+      if (sorted[0] - sorted[sorted.length - 1] + 10 > 253) {
+        err('keepalived.priorities', p, 'span more than 243, so no track weight (at most 253) can exceed the priority range', 'narrow the range, e.g. 150/100/50');
+      }
+    }
+  }
+  if (ka.image !== undefined && (typeof ka.image !== 'string' || /\s/.test(ka.image))) err('keepalived.image', ka.image, 'is not an image reference', 'use e.g. "registry.example.com/keepalived:2.2.8"');
+  if (lb.image !== undefined && (typeof lb.image !== 'string' || /\s/.test(lb.image))) err('loadBalancer.image', lb.image, 'is not an image reference', 'use e.g. "registry.example.com/haproxy:3.0.5-alpine"');
+}
+
+function known(err: Report, path: string, o: Obj, fields: string[]): void {
+  for (const k of Object.keys(o)) {
+    if (!fields.includes(k)) err(`${path}.${k}`, o[k], 'is not a known field', `use one of ${fields.join(', ')}`);
+  }
+}
+
+function checkHosts(err: Report, path: string, hosts: unknown, masterNames: Map<string, number>, masterAddresses: Map<string, number>): void {
+  if (hosts === undefined) return;
+  if (!Array.isArray(hosts)) {
+    err(path, hosts, 'is not a list', `write ${path}: [{ name: "host-1", address: "10.0.0.21" }]`);
+    return;
+  }
+  const names = new Map<string, number>();
+  const addrs = new Map<string, number>();
+  hosts.forEach((h, i) => {
+    const p = `${path}[${i}]`;
+    if (!isObj(h)) {
+      err(p, h, 'is not an object', 'write { name, address }');
+      return;
+    }
+    known(err, p, h, ['name', 'address']);
+    if (typeof h.name !== 'string' || !isDnsSubdomain(h.name)) err(`${p}.name`, h.name, 'is not a valid node name', 'use a lower-case DNS name, e.g. "lb-1"');
+    else if (masterNames.has(h.name)) err(`${p}.name`, h.name, `is also masters[${masterNames.get(h.name)}].name`, `give each host one role; ${path === 'loadBalancers' ? 'without loadBalancers the LB runs on the masters' : 'masters are not listed as workers'}`);
+    else if (names.has(h.name)) err(`${p}.name`, h.name, `is the same as ${path}[${names.get(h.name)}].name`, 'give every host a distinct name');
+    else names.set(h.name, i);
+    if (typeof h.address !== 'string' || ipFamily(h.address) === 0) err(`${p}.address`, h.address, 'is not an IPv4/IPv6 address', 'use the host\'s IP address');
+    else if (masterAddresses.has(h.address)) err(`${p}.address`, h.address, `is also masters[${masterAddresses.get(h.address)}].address`, 'give each host one role and its own address');
+    else if (addrs.has(h.address)) err(`${p}.address`, h.address, `is the same as ${path}[${addrs.get(h.address)}].address`, 'give every host its own address');
+    else addrs.set(h.address, i);
+  });
+}
