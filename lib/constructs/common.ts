@@ -1,5 +1,7 @@
+import { argsToCommand } from '../plan/args';
 import { ClusterPlan } from '../plan/plan';
-import { HostPathMount } from './static-pod';
+import { Arg, ComponentSpec } from '../spec/types';
+import { HostPathMount, StaticPodProps } from './static-pod';
 
 /** Name kubeadm gives a volume for a host path: the path with '/' turned into '-' (e.g. etc-ca-certificates). */
 export function volumeNameForPath(path: string): string {
@@ -36,3 +38,24 @@ export function localBindAddress(extraArgs: readonly { name: string; value: stri
   const user = [...(extraArgs ?? [])].reverse().find((a) => a.name === 'bind-address')?.value;
   return user && user !== '0.0.0.0' && user !== '::' ? user : '127.0.0.1';
 }
+
+/**
+ * What every kubeadm component pod derives the same way from the plan: its name (also the binary),
+ * image, command (sorted defaults, then the user's extraArgs), the user's extra volumes and env, and the
+ * version's manifest details.
+ */
+export function componentPodProps(plan: ClusterPlan, name: string, component: { readonly image: string; readonly overrides: ComponentSpec }, defaults: readonly Arg[]): ComponentPodProps {
+  const o = component.overrides;
+  return {
+    name,
+    image: component.image,
+    command: [name, ...argsToCommand(defaults, o.extraArgs)],
+    extraVolumes: o.extraVolumes,
+    env: o.extraEnvs,
+    namedProbePort: plan.profile.namedProbePort,
+    creationTimestampNull: plan.profile.creationTimestampNull,
+  };
+}
+
+/** The part of StaticPodProps that componentPodProps fills. */
+export type ComponentPodProps = Pick<StaticPodProps, 'name' | 'image' | 'command' | 'extraVolumes' | 'env' | 'namedProbePort' | 'creationTimestampNull'>;

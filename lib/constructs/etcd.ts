@@ -1,7 +1,8 @@
 import { Construct } from 'constructs';
-import { argsToCommand, args } from '../plan/args';
+import { args } from '../plan/args';
 import { hostPort } from '../plan/net';
 import { ClusterPlan, LocalEtcdPlan, MasterPlan } from '../plan/plan';
+import { componentPodProps } from './common';
 import { StaticPod } from './static-pod';
 
 /** Props of a stacked etcd member. */
@@ -54,9 +55,7 @@ export class Etcd extends StaticPod {
     ];
     const probe = (path: string) => ({ host: master.loopback, path, port: ETCD_METRICS_PORT, scheme: 'HTTP' as const });
     super(scope, id, {
-      name: 'etcd',
-      image: etcd.image,
-      command: ['etcd', ...argsToCommand(defaults, etcd.overrides.extraArgs)],
+      ...componentPodProps(plan, 'etcd', etcd, defaults),
       annotations: { 'kubeadm.kubernetes.io/etcd.advertise-client-urls': clientUrl },
       requests: { cpu: '100m', memory: '100Mi' },
       volumes: [
@@ -64,15 +63,11 @@ export class Etcd extends StaticPod {
         { name: 'etcd-certs', hostPath: pki, type: 'DirectoryOrCreate' },
       ],
       sortMounts: false,
-      extraVolumes: etcd.overrides.extraVolumes,
-      env: etcd.overrides.extraEnvs,
       probes: {
         liveness: probe(etcd.probePaths.liveness),
         readiness: probe(etcd.probePaths.readiness),
         startup: probe(etcd.probePaths.startup),
       },
-      namedProbePort: plan.profile.namedProbePort,
-      creationTimestampNull: plan.profile.creationTimestampNull,
     });
   }
 }

@@ -1,8 +1,8 @@
 import { Construct } from 'constructs';
-import { args, argsToCommand } from '../plan/args';
+import { args } from '../plan/args';
 import { hostPort } from '../plan/net';
 import { ClusterPlan, MasterPlan } from '../plan/plan';
-import { pkiAndCaVolumes } from './common';
+import { componentPodProps, pkiAndCaVolumes } from './common';
 import { StaticPod } from './static-pod';
 
 /** Props of kube-apiserver. */
@@ -59,19 +59,12 @@ export class KubeApiServer extends StaticPod {
       'tls-private-key-file': `${P}/apiserver.key`,
     });
     const probe = (path: string) => ({ host: master.address, path, port, scheme: 'HTTPS' as const });
-    const overrides = plan.apiServer.overrides;
     super(scope, id, {
-      name: 'kube-apiserver',
-      image: plan.apiServer.image,
-      command: ['kube-apiserver', ...argsToCommand(defaults, overrides.extraArgs)],
+      ...componentPodProps(plan, 'kube-apiserver', plan.apiServer, defaults),
       annotations: { 'kubeadm.kubernetes.io/kube-apiserver.advertise-address.endpoint': hostPort(master.address, port) },
       requests: { cpu: '250m' },
       volumes: pkiAndCaVolumes(plan),
-      extraVolumes: overrides.extraVolumes,
-      env: overrides.extraEnvs,
       probes: { liveness: probe('/livez'), readiness: probe('/readyz'), startup: probe('/livez') },
-      namedProbePort: plan.profile.namedProbePort,
-      creationTimestampNull: plan.profile.creationTimestampNull,
     });
   }
 }

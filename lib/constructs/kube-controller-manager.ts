@@ -1,7 +1,7 @@
 import { Construct } from 'constructs';
-import { args, argsToCommand } from '../plan/args';
+import { args } from '../plan/args';
 import { ClusterPlan, MasterPlan } from '../plan/plan';
-import { kubeconfigArgs, kubeconfigVolume, localBindAddress, pkiAndCaVolumes } from './common';
+import { componentPodProps, kubeconfigArgs, kubeconfigVolume, localBindAddress, pkiAndCaVolumes } from './common';
 import { StaticPod } from './static-pod';
 
 /** Props of kube-controller-manager. */
@@ -41,22 +41,15 @@ export class KubeControllerManager extends StaticPod {
       'service-cluster-ip-range': pod ? plan.networking.serviceSubnet : undefined,
     });
     const probe = { host: localBindAddress(plan.controllerManager.overrides.extraArgs), path: '/healthz', port: 10257, scheme: 'HTTPS' as const };
-    const overrides = plan.controllerManager.overrides;
     super(scope, id, {
-      name: 'kube-controller-manager',
-      image: plan.controllerManager.image,
-      command: ['kube-controller-manager', ...argsToCommand(defaults, overrides.extraArgs)],
+      ...componentPodProps(plan, 'kube-controller-manager', plan.controllerManager, defaults),
       requests: { cpu: '200m' },
       volumes: [
         ...pkiAndCaVolumes(plan),
         kubeconfigVolume(kubeconfig),
         ...(plan.profile.flexvolumeDir ? [{ name: 'flexvolume-dir', hostPath: FLEXVOLUME_DIR, type: 'DirectoryOrCreate' as const }] : []),
       ],
-      extraVolumes: overrides.extraVolumes,
-      env: overrides.extraEnvs,
       probes: { liveness: probe, startup: probe },
-      namedProbePort: plan.profile.namedProbePort,
-      creationTimestampNull: plan.profile.creationTimestampNull,
     });
   }
 }

@@ -1,7 +1,7 @@
 import { Construct } from 'constructs';
-import { args, argsToCommand } from '../plan/args';
+import { args } from '../plan/args';
 import { ClusterPlan, MasterPlan } from '../plan/plan';
-import { kubeconfigArgs, kubeconfigVolume, localBindAddress } from './common';
+import { componentPodProps, kubeconfigArgs, kubeconfigVolume, localBindAddress } from './common';
 import { StaticPod } from './static-pod';
 
 /** Props of kube-scheduler. */
@@ -19,18 +19,11 @@ export class KubeScheduler extends StaticPod {
     const kubeconfig = '/etc/kubernetes/scheduler.conf';
     const defaults = args({ ...kubeconfigArgs(kubeconfig), 'bind-address': '127.0.0.1', 'leader-elect': 'true' });
     const probe = (path: string) => ({ host: localBindAddress(plan.scheduler.overrides.extraArgs), path, port: 10259, scheme: 'HTTPS' as const });
-    const overrides = plan.scheduler.overrides;
     super(scope, id, {
-      name: 'kube-scheduler',
-      image: plan.scheduler.image,
-      command: ['kube-scheduler', ...argsToCommand(defaults, overrides.extraArgs)],
+      ...componentPodProps(plan, 'kube-scheduler', plan.scheduler, defaults),
       requests: { cpu: '100m' },
       volumes: [kubeconfigVolume(kubeconfig)],
-      extraVolumes: overrides.extraVolumes,
-      env: overrides.extraEnvs,
       probes: { liveness: probe('/livez'), readiness: probe('/readyz'), startup: probe('/livez') },
-      namedProbePort: plan.profile.namedProbePort,
-      creationTimestampNull: plan.profile.creationTimestampNull,
     });
   }
 }
