@@ -24,8 +24,9 @@ export function renderNginx(cfg: ProxyConfig): string {
     '}',
     '',
     'stream {',
-    '  log_format proxy \'$remote_addr [$time_local] $status $upstream_addr $bytes_sent $bytes_received $session_time\';',
-    '  access_log /dev/stdout proxy;',
+    // No per-connection access log: /dev/stdout cannot be opened when stdout is a socket (journald,
+    // some supervisors); errors still go to stderr.
+    '  access_log off;',
     '',
     '  upstream kube_apiserver {',
     '    zone kube_apiserver 64k;',
