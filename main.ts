@@ -1,15 +1,18 @@
-// The app `cdk8s synth` runs: the embedded example cluster (lib/spec/example.ts), written as one
-// bundle per node under dist/<cluster>/<node>/.
-import { EXAMPLE_SPEC, HaControlPlane, SpecError, StaticPodApp } from './lib';
+// The app `cdk8s synth` runs: the cluster spec file named by HA_CLUSTER_SPEC (YAML or JSON), or else the
+// embedded example (lib/spec/example.ts), written as one bundle per node under dist/<cluster>/<node>/.
+import { EXAMPLE_SPEC, formatIssue, HaControlPlane, NodeChart, readSpecFile, SpecError, SpecIssue, StaticPodApp } from './lib';
 
 function main(): void {
+  const file = process.env.HA_CLUSTER_SPEC;
+  const loaded = file ? readSpecFile(file) : undefined;
+  const spec = loaded?.spec ?? EXAMPLE_SPEC;
   const app = new StaticPodApp();
-  const cp = new HaControlPlane(app, EXAMPLE_SPEC.name, { spec: EXAMPLE_SPEC });
-  for (const w of cp.plan.warnings) console.error(`warning: ${w.path}: ${JSON.stringify(w.value)} ${w.problem} (fix: ${w.fix})`);
+  const cp = new HaControlPlane(app, spec.name, { spec });
+  const warnings: readonly SpecIssue[] = loaded?.warnings ?? cp.plan.warnings;
+  for (const w of warnings) console.error(`warning: ${formatIssue(w)}`);
   app.synth();
-  for (const [name, chart] of cp.masters) {
+  for (const chart of app.node.findAll().filter((c): c is NodeChart => c instanceof NodeChart)) {
     console.log(`${app.outdir}/${chart.bundleDir}: ${chart.staticPods.map((p) => p.podName).join(', ')}`);
-    void name;
   }
 }
 

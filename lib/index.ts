@@ -20,3 +20,5 @@ export * from './constructs/kube-scheduler';
 export * from './constructs/ha-control-plane';
 export * from './bundle/app';
 export { BundleFile, writeBundles, writeFileAtomic } from './bundle/files';
+export { LoadedSpec, readSpec, loadSpec, readSpecFile, loadSpecFile } from './spec/load';
+export { CLUSTER_SPEC_SCHEMA } from './spec/schema-check';

@@ -10,6 +10,16 @@ export interface SpecIssue {
   readonly problem: string;
   /** What to do about it. */
   readonly fix: string;
+  /** Where the field is in the spec file, when the spec was read from one (see loadSpec). */
+  readonly location?: SourceLocation;
+}
+
+/** A position in a spec file: 1-based line and column. */
+export interface SourceLocation {
+  /** File name as given by the user (e.g. `cluster.yaml`). */
+  readonly file: string;
+  readonly line: number;
+  readonly col: number;
 }
 
 /** Renders a value for an error message, short and on one line. */
@@ -24,9 +34,16 @@ export function showValue(value: unknown): string {
   return s.length > 80 ? `${s.slice(0, 77)}...` : s;
 }
 
-/** Formats one issue as `path: value problem (fix: ...)`. */
+/**
+ * Formats one issue as `path: value problem (fix: ...)`, or `file:line:col path: value problem (fix: ...)`
+ * when it has a location. A located issue whose value is undefined (absent from the file, or a YAML
+ * syntax error) is shown without the value: `cluster.yaml:3:5 (yaml): problem (fix: ...)`.
+ */
 export function formatIssue(issue: SpecIssue): string {
-  return `${issue.path}: ${showValue(issue.value)} ${issue.problem} (fix: ${issue.fix})`;
+  const loc = issue.location;
+  const where = loc ? `${loc.file}:${loc.line}:${loc.col} ` : '';
+  const value = loc && issue.value === undefined ? '' : `${showValue(issue.value)} `;
+  return `${where}${issue.path}: ${value}${issue.problem} (fix: ${issue.fix})`;
 }
 
 /**

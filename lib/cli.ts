@@ -1,0 +1,259 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { parseArgs } from 'node:util';
+import { BundleFile, writeFileAtomic } from './bundle/files';
+import { StaticPodApp } from './bundle/app';
+import { HaControlPlane } from './constructs/ha-control-plane';
+import { NodeChart } from './constructs/node-chart';
+import { planCluster } from './plan/plan';
+import { formatIssue, SpecError } from './spec/errors';
+import { initSpecYaml } from './spec/init-template';
+import { LoadedSpec, readSpec, readSpecFile } from './spec/load';
+import { CLUSTER_SPEC_SCHEMA } from './spec/schema-check';
+
+/** Where the CLI reads and writes; process streams by default, buffers in tests. */
+export interface CliIo {
+  /** Writes to standard output (text as is, newlines included). */
+  readonly stdout: (text: string) => void;
+  /** Writes to standard error. */
+  readonly stderr: (text: string) => void;
+  /** Directory relative paths are resolved against. */
+  readonly cwd: string;
+  /** Environment (HA_CONTROL_PLANE_DEBUG=1 prints stack traces of internal errors). */
+  readonly env: Readonly<Record<string, string | undefined>>;
+}
+
+/** Exit codes. */
+export const EXIT = {
+  /** Done. */
+  OK: 0,
+  /** Invalid input: spec errors, a file that cannot be read or written. */
+  INVALID: 1,
+  /** Usage: unknown command or flag, missing --spec. */
+  USAGE: 2,
+  /** A bug: an unexpected exception (sysexits' EX_SOFTWARE). */
+  INTERNAL: 70,
+} as const;
+
+const USAGE = `usage: ha-control-plane <command> [options]
+
+commands:
+  synth --spec FILE [--out DIR]   check the spec and write one bundle per node to DIR/<name>/<node>/
+                                  (DIR defaults to dist; nothing is written unless the spec is valid)
+  validate --spec FILE            check the spec: prints "valid" and any warnings, or every problem
+  schema                          print the JSON Schema of the spec
+  init [--out FILE] [--force]     write a commented example spec (to standard output without --out)
+  help, --version                 print this help, or the version
+
+FILE is YAML or JSON ("-" reads standard input). Exit codes: 0 ok, 1 invalid spec or unreadable file, 2 usage, 70 internal error.
+`;
+
+/** A usage mistake: exit 2 with the message and a pointer to the help. */
+class UsageError extends Error {}
+
+/** An input problem outside the spec (an unwritable --out, an existing init file): exit 1. */
+class InputError extends Error {}
+
+/**
+ * Runs the `ha-control-plane` command line and returns its exit code; never throws.
+ *
+ * @param argv arguments after the program name
+ * @param io streams, working directory and environment
+ */
+export function runCli(argv: readonly string[], io: CliIo = processIo()): number {
+  try {
+    return dispatch([...argv], io);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      io.stderr(`error: ${e.message}\nrun "ha-control-plane help" for usage\n`);
+      return EXIT.USAGE;
+    }
+    if (e instanceof SpecError) {
+      for (const issue of e.issues) io.stderr(`error: ${formatIssue(issue)}\n`);
+      return EXIT.INVALID;
+    }
+    if (e instanceof InputError) {
+      io.stderr(`error: ${e.message}\n`);
+      return EXIT.INVALID;
+    }
+    const err = e instanceof Error ? e : new Error(String(e));
+    io.stderr(`internal error: ${err.message}\n`);
+    io.stderr(io.env.HA_CONTROL_PLANE_DEBUG ? `${err.stack ?? ''}\n`
+      : 'hint: this is a bug in cdk8s-ha-control-plane; please report it with the spec that triggers it (HA_CONTROL_PLANE_DEBUG=1 prints the stack trace)\n');
+    return EXIT.INTERNAL;
+  }
+}
+
+/** The process's own streams, directory and environment. */
+export function processIo(): CliIo {
+  return {
+    stdout: (t) => process.stdout.write(t),
+    stderr: (t) => process.stderr.write(t),
+    cwd: process.cwd(),
+    env: process.env,
+  };
+}
+
+function dispatch(argv: string[], io: CliIo): number {
+  const command = argv.shift();
+  switch (command) {
+    case 'synth': return synth(options(argv, { spec: true, out: true }), io);
+    case 'validate': return validate(options(argv, { spec: true }), io);
+    case 'schema': options(argv, {}); io.stdout(`${JSON.stringify(CLUSTER_SPEC_SCHEMA, null, 2)}\n`); return EXIT.OK;
+    case 'init': return init(options(argv, { out: true, force: true }), io);
+    case 'help': case '--help': case '-h': io.stdout(USAGE); return EXIT.OK;
+    case '--version': case '-v': io.stdout(`${packageVersion()}\n`); return EXIT.OK;
+    case undefined: throw new UsageError('no command given');
+    default: throw new UsageError(`unknown command ${JSON.stringify(command)}; the commands are synth, validate, schema, init, help`);
+  }
+}
+
+interface Options {
+  readonly spec?: string;
+  readonly out?: string;
+  readonly force?: boolean;
+}
+
+/** Parses a command's flags; unknown flags, missing values and stray arguments are usage errors. */
+function options(args: string[], allowed: { spec?: true; out?: true; force?: true }): Options {
+  const spec = {
+    spec: { type: 'string', short: 's' },
+    out: { type: 'string', short: 'o' },
+    force: { type: 'boolean', short: 'f' },
+  } as const;
+  const chosen = Object.fromEntries(Object.entries(spec).filter(([k]) => k in allowed));
+  try {
+    const { values } = parseArgs({ args, options: chosen, strict: true, allowPositionals: false });
+    return values as Options;
+  } catch (e) {
+    const code = (e as { code?: string }).code ?? '';
+    const quoted = /'([^']+)'/.exec(String((e as Error).message))?.[1];
+    const flag = /--[\w-]+/.exec(quoted ?? '')?.[0] ?? quoted;
+    const known = Object.keys(chosen).map((k) => `--${k}`).join(', ') || 'none';
+    if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') throw new UsageError(`unknown option ${flag ?? ''} (options of this command: ${known})`);
+    if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') throw new UsageError(`option ${flag ?? ''} needs a value`);
+    if (code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') throw new UsageError(`unexpected argument ${flag ?? ''} (options of this command: ${known})`);
+    throw new UsageError(String((e as Error).message));
+  }
+}
+
+function requireSpec(o: Options): string {
+  if (o.spec === undefined || o.spec === '') throw new UsageError('--spec FILE is required (the cluster spec, YAML or JSON)');
+  return o.spec;
+}
+
+function load(file: string, io: CliIo): LoadedSpec {
+  const loaded = file === '-' ? readSpec(readStdin(), '(stdin)') : readSpecFile(path.resolve(io.cwd, file), file);
+  for (const w of loaded.warnings) io.stderr(`warning: ${formatIssue(w)}\n`);
+  return loaded;
+}
+
+function readStdin(): string {
+  try {
+    return fs.readFileSync(0, 'utf8');
+  } catch (e) {
+    throw new InputError(`cannot read standard input: ${(e as Error).message} (fix: pipe the spec in, or give --spec FILE)`);
+  }
+}
+
+/** Builds and renders the cluster in memory: everything synth does except writing. */
+function build(loaded: LoadedSpec, outdir: string): { app: StaticPodApp; bundles: Map<string, BundleFile[]> } {
+  const app = new StaticPodApp({ outdir });
+  try {
+    new HaControlPlane(app, loaded.spec.name, { spec: loaded.spec });
+    const bundles = app.renderBundles().get(loaded.spec.name) ?? new Map<string, BundleFile[]>();
+    return { app, bundles };
+  } catch (e) {
+    // The constructs throw plain Errors that carry a fix for input the spec checks do not catch yet
+    // (an extra volume named like one of the component's own, say): those are the user's to fix.
+    if (!(e instanceof SpecError) && e instanceof Error && /\(fix: .+\)/.test(e.message)) throw new InputError(e.message);
+    throw e;
+  }
+}
+
+function synth(o: Options, io: CliIo): number {
+  const file = requireSpec(o);
+  const out = o.out ?? 'dist';
+  const outdir = path.resolve(io.cwd, out);
+  // Everything that can fail on input happens before the output directory is touched.
+  const loaded = load(file, io);
+  const { app, bundles } = build(loaded, outdir);
+  if (fs.existsSync(outdir) && !fs.statSync(outdir).isDirectory()) {
+    throw new InputError(`--out ${JSON.stringify(out)} is not a directory (fix: give a directory; it is created when missing)`);
+  }
+  try {
+    app.synth();
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code) throw new InputError(`cannot write ${JSON.stringify(out)}: ${(e as Error).message} (fix: check the directory and its permissions)`);
+    throw e;
+  }
+  const plan = planCluster(loaded.spec);
+  io.stdout(`wrote ${path.join(out, loaded.spec.name)}/ (cluster ${loaded.spec.name}, Kubernetes ${plan.kubernetesVersion}, ${bundles.size} nodes)\n`);
+  io.stdout(table(app, bundles));
+  return EXIT.OK;
+}
+
+function validate(o: Options, io: CliIo): number {
+  const file = requireSpec(o);
+  const loaded = load(file, io);
+  const { bundles } = build(loaded, path.join(io.cwd, 'unused'));
+  const plan = planCluster(loaded.spec);
+  const etcd = plan.etcd.kind === 'local' ? `stacked etcd ${plan.etcd.version}` : 'external etcd';
+  const warnings = loaded.warnings.length ? `, ${loaded.warnings.length} warning${loaded.warnings.length === 1 ? '' : 's'}` : '';
+  io.stdout(`valid: ${file} (cluster ${plan.name}: ${bundles.size} nodes, Kubernetes ${plan.kubernetesVersion}, ${etcd}${warnings})\n`);
+  return EXIT.OK;
+}
+
+/** A table of what each node's bundle holds. */
+function table(app: StaticPodApp, bundles: ReadonlyMap<string, readonly BundleFile[]>): string {
+  const charts = new Map(app.node.findAll().filter((c): c is NodeChart => c instanceof NodeChart).map((c) => [c.nodeName, c]));
+  const rows = [['NODE', 'ROLE', 'FILES', 'PODS']];
+  for (const [node, files] of bundles) {
+    const chart = charts.get(node);
+    rows.push([node, chart?.role ?? '?', String(files.length), chart?.staticPods.map((p) => p.podName).join(', ') || '-']);
+  }
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]))).join('  ')).join('\n') + '\n';
+}
+
+function init(o: Options, io: CliIo): number {
+  const target = o.out === undefined ? undefined : path.resolve(io.cwd, o.out);
+  const text = initSpecYaml(schemaRef(target ? path.dirname(target) : io.cwd));
+  readSpec(text, o.out ?? '(example)'); // the example must itself be valid
+  if (o.out === undefined || target === undefined) {
+    io.stdout(text);
+    return EXIT.OK;
+  }
+  if (fs.existsSync(target) && !o.force) {
+    throw new InputError(`${JSON.stringify(o.out)} exists (fix: pass --force to overwrite it, or choose another --out)`);
+  }
+  try {
+    writeFileAtomic(target, text, 0o644);
+  } catch (e) {
+    throw new InputError(`cannot write ${JSON.stringify(o.out)}: ${(e as Error).message} (fix: check that its directory exists and is writable)`);
+  }
+  io.stdout(`wrote ${o.out}\n`);
+  return EXIT.OK;
+}
+
+/** The schema file of this package, relative to `fromDir` when that is near it, else absolute. */
+export function schemaRef(fromDir: string): string {
+  const file = path.join(packageRoot(), 'schema', 'cluster-spec.schema.json');
+  const rel = path.relative(fromDir, file).split(path.sep).join('/');
+  const ups = rel.split('/').filter((p) => p === '..').length;
+  return path.isAbsolute(rel) || ups > 3 ? file : rel;
+}
+
+function packageVersion(): string {
+  return (JSON.parse(fs.readFileSync(path.join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version;
+}
+
+/** The directory of this package's package.json. */
+function packageRoot(): string {
+  for (let dir = __dirname; ; dir = path.dirname(dir)) {
+    const pkg = path.join(dir, 'package.json');
+    if (fs.existsSync(pkg) && /"name":\s*"cdk8s-ha-control-plane"/.test(fs.readFileSync(pkg, 'utf8'))) return dir;
+    if (path.dirname(dir) === dir) return path.resolve(__dirname, '..');
+  }
+}

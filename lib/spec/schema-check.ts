@@ -1,0 +1,274 @@
+import Ajv, { ErrorObject, ValidateFunction } from 'ajv';
+import addFormats from 'ajv-formats';
+import schemaJson from '../../schema/cluster-spec.schema.json';
+import { PathSegment } from './source';
+
+/** The published JSON Schema of ClusterSpec (schema/cluster-spec.schema.json, generated from types.ts). */
+export const CLUSTER_SPEC_SCHEMA: Readonly<Record<string, unknown>> = schemaJson;
+
+/** A schema violation, in the terms of the spec: which field, what value, what is wrong, the fix. */
+export interface SchemaIssue {
+  /** Field path. */
+  readonly segments: readonly PathSegment[];
+  /** The problem is the key itself (an unknown field), not its value. */
+  readonly onKey: boolean;
+  /** The JSON Schema keyword that failed (`type`, `required`, `additionalProperties`, ...). */
+  readonly keyword: string;
+  readonly value: unknown;
+  readonly problem: string;
+  readonly fix: string;
+}
+
+/** Source text of a scalar as the user wrote it, when known (to suggest quoting `1.30`, say). */
+export type RawText = (segments: readonly PathSegment[]) => string | undefined;
+
+type Schema = Record<string, unknown>;
+
+/**
+ * Checks data against a JSON Schema (draft-07, definitions under `#/definitions`) and explains each
+ * violation for someone editing YAML. A failed anyOf/oneOf is re-checked branch by branch and reported
+ * as the problems of the branch that came closest.
+ */
+export class SchemaChecker {
+  private readonly ajv: Ajv;
+  private readonly validateRoot: ValidateFunction;
+  private readonly branchValidators = new Map<unknown, ValidateFunction>();
+
+  constructor(private readonly schema: Readonly<Record<string, unknown>>) {
+    // Unknown keywords are errors; type-combination lint (strictTypes) is not, so a schema change cannot break loading.
+    this.ajv = new Ajv({ allErrors: true, verbose: true, strictSchema: true, strictNumbers: true, strictTypes: false, strictTuples: false });
+    addFormats(this.ajv);
+    this.validateRoot = this.ajv.compile(schema);
+  }
+
+  /** The problems of plain data (empty when valid); never throws for any input. */
+  public check(data: unknown, raw: RawText = () => undefined): SchemaIssue[] {
+    if (this.validateRoot(data)) return [];
+    return dedupe(this.issuesOf(this.validateRoot.errors ?? [], data, raw));
+  }
+
+  /** Turns ajv errors on `root` into issues, collapsing anyOf/oneOf failures to their best branch. */
+  private issuesOf(errors: readonly ErrorObject[], root: unknown, raw: RawText): SchemaIssue[] {
+    const unions = errors.filter((e) => e.keyword === 'anyOf' || e.keyword === 'oneOf');
+    // The outermost union at each path speaks for every error at or below it; ajv reports a union after
+    // the errors inside it, so of several at one path the last is the outermost.
+    const outer = unions.filter((u) => !unions.some((o) => o.instancePath !== u.instancePath && isUnder(u.instancePath, o.instancePath)));
+    const unionAt = new Map(outer.map((u) => [u.instancePath, u]));
+    const owner = (e: ErrorObject) => [...unionAt.values()].find((u) => isUnder(e.instancePath, u.instancePath));
+    const out: SchemaIssue[] = [];
+    const done = new Set<ErrorObject>();
+    for (const e of errors) {
+      const u = owner(e);
+      if (u) {
+        if (!done.has(u)) {
+          done.add(u);
+          out.push(...this.unionIssues(u, root, raw));
+        }
+      } else if (e.keyword !== 'if') {
+        out.push(this.issueOf(e, root, raw));
+      }
+    }
+    return out;
+  }
+
+  private unionIssues(u: ErrorObject, root: unknown, raw: RawText): SchemaIssue[] {
+    const segments = pointerSegments(u.instancePath, root);
+    const value = valueAt(root, segments);
+    if (u.keyword === 'oneOf' && (u.params as { passingSchemas?: unknown }).passingSchemas) {
+      return [{ segments, onKey: false, keyword: 'oneOf', value, problem: 'matches more than one of the allowed forms', fix: 'remove the fields that make it ambiguous' }];
+    }
+    let best: { errors: ErrorObject[]; score: number } | undefined;
+    const types = new Set<string>();
+    for (const branch of Array.isArray(u.schema) ? (u.schema as Schema[]) : []) {
+      const validate = this.branchValidator(branch);
+      if (validate(value)) return [];
+      const errors = validate.errors ?? [];
+      const typeError = errors.find((e) => e.instancePath === '' && e.keyword === 'type');
+      if (typeError) String((typeError.params as { type: string }).type).split(',').forEach((t) => types.add(t));
+      // A wrong type rules a branch out; a wrong discriminator (const/enum one level down) nearly so.
+      const score = errors.reduce((sum, e) => sum + (e.instancePath === '' && e.keyword === 'type' ? 1000
+        : e.instancePath.split('/').length === 2 && (e.keyword === 'const' || e.keyword === 'enum') ? 100
+          : e.instancePath === '' && e.keyword === 'additionalProperties' ? 10 : 1), 0);
+      if (!best || score < best.score) best = { errors, score };
+    }
+    if (!best || best.score >= 1000) {
+      const expected = [...types].map(typeName);
+      return [{
+        segments, onKey: false, keyword: 'type', value,
+        problem: `is not ${expected.join(' or ') || 'an allowed form'}`,
+        fix: `use ${expected.join(' or ') || 'one of the forms in the schema'}`,
+      }];
+    }
+    return this.issuesOf(best.errors, value, (s) => raw([...segments, ...s])).map((i) => ({ ...i, segments: [...segments, ...i.segments] }));
+  }
+
+  private branchValidator(branch: Schema): ValidateFunction {
+    let v = this.branchValidators.get(branch);
+    if (!v) {
+      v = this.ajv.compile({ definitions: this.schema.definitions, allOf: [branch] });
+      this.branchValidators.set(branch, v);
+    }
+    return v;
+  }
+
+  private issueOf(e: ErrorObject, root: unknown, raw: RawText): SchemaIssue {
+    const segments = pointerSegments(e.instancePath, root);
+    const value = valueAt(root, segments);
+    const p = e.params as Record<string, unknown>;
+    const parent = this.resolve(e.parentSchema as Schema | undefined);
+    const at = (problem: string, fix: string, extra: Partial<SchemaIssue> = {}): SchemaIssue => ({ segments, onKey: false, keyword: e.keyword, value, problem, fix, ...extra });
+    switch (e.keyword) {
+      case 'required': {
+        const field = String(p.missingProperty);
+        const desc = describe(this.resolve((parent?.properties as Record<string, Schema> | undefined)?.[field]));
+        return at('is missing', `add ${field}${desc ? ` (${desc})` : ''}`, { segments: [...segments, field], value: undefined });
+      }
+      case 'additionalProperties': {
+        const field = String(p.additionalProperty);
+        const known = Object.keys((parent?.properties as Record<string, unknown> | undefined) ?? {});
+        const guess = closest(field, known);
+        return at('is not a known field', `remove it or check the spelling${guess ? ` (did you mean ${guess}?)` : ''}; known fields: ${known.join(', ')}`,
+          { segments: [...segments, field], value: (value as Record<string, unknown>)[field], onKey: true });
+      }
+      case 'type':
+        return typeIssue(String(p.type), value, segments, raw, parent, at);
+      case 'enum':
+        return at('is not one of the allowed values', `use one of ${(p.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`);
+      case 'const':
+        return at('is not the allowed value', `use ${JSON.stringify(p.allowedValue)}`);
+      case 'minimum': case 'maximum': case 'exclusiveMinimum': case 'exclusiveMaximum': {
+        const range = typeof parent?.minimum === 'number' && typeof parent?.maximum === 'number' ? `from ${parent.minimum} to ${parent.maximum}` : `${String(p.comparison)} ${String(p.limit)}`;
+        return at(`is out of range (must be ${String(p.comparison)} ${String(p.limit)})`, `use a number ${range}`);
+      }
+      case 'minItems': return at(`has fewer than ${String(p.limit)} items`, `list at least ${String(p.limit)}`);
+      case 'maxItems': return at(`has more than ${String(p.limit)} items`, `list at most ${String(p.limit)}`);
+      case 'minLength': return at(`is shorter than ${String(p.limit)} characters`, `use at least ${String(p.limit)} characters`);
+      case 'maxLength': return at(`is longer than ${String(p.limit)} characters`, `use at most ${String(p.limit)} characters`);
+      case 'pattern': return at(`does not match the pattern ${String(p.pattern)}`, `write a value that matches ${String(p.pattern)}`);
+      case 'format': return at(`is not a valid ${String(p.format)}`, `write a valid ${String(p.format)}`);
+      case 'uniqueItems': return at(`has duplicate items (${String(p.j)} and ${String(p.i)})`, 'remove the duplicate');
+      default: return at(`does not match the schema (${e.message ?? e.keyword})`, 'see schema/cluster-spec.schema.json for this field');
+    }
+  }
+
+  /** A schema with its $ref (to #/definitions/...) followed; its own description kept. */
+  private resolve(s: Schema | undefined): Schema | undefined {
+    let cur = s;
+    for (let i = 0; i < 10 && typeof cur?.$ref === 'string'; i++) {
+      const name = decodeURIComponent(cur.$ref.replace(/^#\/definitions\//, ''));
+      const target = (this.schema.definitions as Record<string, Schema> | undefined)?.[name];
+      if (!target) break;
+      cur = { ...target, description: cur.description ?? target.description };
+    }
+    return cur;
+  }
+}
+
+let clusterSpecChecker: SchemaChecker | undefined;
+
+/** Checks plain data against the cluster-spec schema (compiled on first use); never throws for any input. */
+export function checkSchema(data: unknown, raw: RawText = () => undefined): SchemaIssue[] {
+  clusterSpecChecker ??= new SchemaChecker(CLUSTER_SPEC_SCHEMA);
+  return clusterSpecChecker.check(data, raw);
+}
+
+function typeIssue(
+  type: string, value: unknown, segments: PathSegment[], raw: RawText, schema: Schema | undefined,
+  at: (problem: string, fix: string) => SchemaIssue,
+): SchemaIssue {
+  const expected = type.split(',');
+  const names = expected.map(typeName).join(' or ');
+  if (value === null) return at(`is not ${names}`, `write ${names} after the colon, or remove the field`);
+  const scalar = ['number', 'boolean', 'string'].includes(typeof value);
+  if (expected.includes('string') && scalar) {
+    const text = raw(segments) ?? String(value);
+    return at(`is not ${names}`, `quote it: "${text.replace(/^["']|["']$/g, '')}"`);
+  }
+  if ((expected.includes('number') || expected.includes('integer')) && typeof value === 'string' && /^-?\d+(\.\d+)?$/.test(value.trim())) {
+    return at(`is not ${names}`, `remove the quotes: ${value.trim()}`);
+  }
+  if (expected.includes('boolean') && typeof value === 'string' && /^(true|false)$/i.test(value.trim())) {
+    return at(`is not ${names}`, `write ${value.trim().toLowerCase()} without quotes`);
+  }
+  if (expected.includes('array')) {
+    return at(`is not ${names}`, 'write a list: one "- item" per line, or [a, b]');
+  }
+  if (expected.includes('object')) {
+    const fields = Object.keys((schema?.properties as Record<string, unknown> | undefined) ?? {});
+    return at(`is not ${names}`, `write a mapping of fields${fields.length ? ` (${fields.join(', ')})` : ''}`);
+  }
+  const example = schema && schema.default !== undefined ? `, e.g. ${JSON.stringify(schema.default)}` : '';
+  return at(`is not ${names}`, `use ${names}${example}`);
+}
+
+/** "string" → "a string", ... as a reader of YAML would say it. */
+function typeName(t: string): string {
+  return ({ string: 'a string', number: 'a number', integer: 'a whole number', boolean: 'true or false', object: 'a mapping', array: 'a list', null: 'null' } as Record<string, string>)[t] ?? t;
+}
+
+/** The first sentence of a schema's description, for a fix. */
+function describe(s: Schema | undefined): string {
+  const d = typeof s?.description === 'string' ? s.description : '';
+  const first = d.split(/(?<=\.)\s/)[0].replace(/\.$/, '');
+  return /^[A-Z][a-z]/.test(first) ? first[0].toLowerCase() + first.slice(1) : first;
+}
+
+/** The known field closest to a misspelt one (same letters in another case, or at most a third of it edited). */
+function closest(word: string, known: readonly string[]): string | undefined {
+  let best: { k: string; d: number } | undefined;
+  for (const k of known) {
+    const d = k.toLowerCase() === word.toLowerCase() ? 0 : distance(word.toLowerCase(), k.toLowerCase());
+    if (d <= Math.max(1, Math.floor(k.length / 3)) && (!best || d < best.d)) best = { k, d };
+  }
+  return best?.k;
+}
+
+/** Levenshtein distance. */
+function distance(a: string, b: string): number {
+  if (Math.abs(a.length - b.length) > 10) return Infinity;
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = cur;
+  }
+  return prev[b.length];
+}
+
+/** Splits a JSON pointer into path segments; indices of lists become numbers. */
+function pointerSegments(pointer: string, root: unknown): PathSegment[] {
+  if (pointer === '') return [];
+  const out: PathSegment[] = [];
+  let cur = root;
+  for (const token of pointer.slice(1).split('/')) {
+    const key = token.replace(/~1/g, '/').replace(/~0/g, '~');
+    const seg: PathSegment = Array.isArray(cur) && /^\d+$/.test(key) ? Number(key) : key;
+    out.push(seg);
+    cur = cur !== null && typeof cur === 'object' ? (cur as Record<string, unknown>)[seg] : undefined;
+  }
+  return out;
+}
+
+/** The value at a path, or undefined. */
+export function valueAt(root: unknown, segments: readonly PathSegment[]): unknown {
+  let cur = root;
+  for (const s of segments) {
+    if (cur === null || typeof cur !== 'object' || !Object.prototype.hasOwnProperty.call(cur, s)) return undefined;
+    cur = (cur as Record<string, unknown>)[s];
+  }
+  return cur;
+}
+
+function isUnder(path: string, ancestor: string): boolean {
+  return path === ancestor || path.startsWith(`${ancestor}/`);
+}
+
+function dedupe(issues: SchemaIssue[]): SchemaIssue[] {
+  const seen = new Set<string>();
+  return issues.filter((i) => {
+    const key = JSON.stringify([i.segments, i.problem]);
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}

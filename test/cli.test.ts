@@ -1,0 +1,270 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { parse } from 'yaml';
+import { CliIo, runCli } from '../lib/cli';
+
+const root = path.resolve(__dirname, '..');
+const bin = path.join(root, 'bin', 'ha-control-plane.js');
+let tmp: string;
+
+const VALID = `# yaml-language-server: $schema=../schema/cluster-spec.schema.json
+name: prod
+kubernetesVersion: "1.36"
+controlPlaneEndpoint: { host: 10.0.0.100, port: 8443 }
+masters:
+  - name: master-1
+    address: 10.0.0.11
+  - name: master-2
+    address: 10.0.0.12
+  - name: master-3
+    address: 10.0.0.13
+`;
+const INVALID = VALID.replace('address: 10.0.0.12', 'address: 10.0.0.300').replace('port: 8443', 'port: "8443"');
+
+interface Result { code: number | null; stdout: string; stderr: string }
+
+/** Runs the real command (node bin/ha-control-plane.js) in the temp directory. */
+function cli(args: string[], opts: { input?: string; env?: Record<string, string> } = {}): Result {
+  const r = spawnSync(process.execPath, [bin, ...args], { cwd: tmp, input: opts.input, encoding: 'utf8', env: { ...process.env, ...opts.env } });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+function write(name: string, text: string): string {
+  fs.writeFileSync(path.join(tmp, name), text);
+  return name;
+}
+
+/** Every file under a directory: relative path → mode and content (to prove a directory unchanged). */
+function tree(dir: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (d: string) => {
+    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+      const p = path.join(d, e.name);
+      const st = fs.statSync(p);
+      const rel = path.relative(dir, p);
+      if (e.isDirectory()) {
+        out[`${rel}/`] = (st.mode & 0o7777).toString(8);
+        walk(p);
+      } else {
+        out[rel] = `${(st.mode & 0o7777).toString(8)} ${st.mtimeMs} ${fs.readFileSync(p, 'utf8')}`;
+      }
+    }
+  };
+  walk(dir);
+  return out;
+}
+
+const NO_STACK = /^\s+at .+\(.*:\d+:\d+\)$/m;
+
+beforeAll(() => {
+  // The bin runs the compiled CLI: build once, as `npm run build` does.
+  try {
+    execFileSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: root, stdio: 'pipe', encoding: 'utf8' });
+  } catch (e) {
+    throw new Error(`npx tsc -p tsconfig.json failed:\n${(e as { stdout?: string }).stdout ?? String(e)}`);
+  }
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ha-cp-cli-'));
+});
+afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+describe('usage errors exit 2', () => {
+  test.each([
+    [[], 'error: no command given'],
+    [['deploy'], 'error: unknown command "deploy"; the commands are synth, validate, schema, init, help'],
+    [['synth'], 'error: --spec FILE is required (the cluster spec, YAML or JSON)'],
+    [['validate', '--spec'], 'error: option --spec needs a value'],
+    [['validate', '--spec', 'a.yaml', '--out', 'x'], 'error: unknown option --out (options of this command: --spec)'],
+    [['synth', '--spec', 'a.yaml', 'extra'], 'error: unexpected argument extra (options of this command: --spec, --out)'],
+    [['schema', '--force'], 'error: unknown option --force (options of this command: none)'],
+  ])('%j', (args, message) => {
+    const r = cli(args);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toBe(`${message}\nrun "ha-control-plane help" for usage\n`);
+  });
+
+  test('help prints the commands and exits 0', () => {
+    const r = cli(['help']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^usage: ha-control-plane <command> \[options\]\n/);
+    for (const c of ['synth --spec FILE [--out DIR]', 'validate --spec FILE', 'schema', 'init [--out FILE] [--force]']) expect(r.stdout).toContain(c);
+  });
+});
+
+describe('validate', () => {
+  test('a valid spec: "valid" on stdout, exit 0', () => {
+    const r = cli(['validate', '--spec', write('ok.yaml', VALID)]);
+    expect(r).toEqual({ code: 0, stdout: 'valid: ok.yaml (cluster prod: 3 nodes, Kubernetes 1.36.5, stacked etcd 3.6.8)\n', stderr: '' });
+  });
+
+  test('warnings are printed with their location and do not fail', () => {
+    const two = VALID.replace('  - name: master-3\n    address: 10.0.0.13\n', '');
+    const r = cli(['validate', '--spec', write('two.yaml', two)]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^valid: two\.yaml .*1 warning\)\n$/);
+    expect(r.stderr).toBe('warning: two.yaml:6:3 masters: 2 is an even number of etcd members: it tolerates no more failures than one member fewer (fix: run 3 or 5 masters (an even count is fine only while replacing a member))\n');
+  });
+
+  test('an invalid spec: every problem with file:line:col, exit 1, no stack trace', () => {
+    const r = cli(['validate', '--spec', write('bad.yaml', INVALID)]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toBe([
+      'error: bad.yaml:4:49 controlPlaneEndpoint.port: "8443" is not a TCP port (fix: use a whole number from 1 to 65535)',
+      'error: bad.yaml:9:14 masters[1].address: "10.0.0.300" is not an IPv4/IPv6 address (fix: use the node\'s IP address, e.g. "10.0.0.11")',
+      '',
+    ].join('\n'));
+  });
+
+  test('a YAML syntax error', () => {
+    const r = cli(['validate', '--spec', write('syntax.yaml', 'name: prod\nmasters:\n  - name: a\n   address: b\n')]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^error: syntax\.yaml:4:\d+ \(yaml\): .+ \(fix: .+\)\n$/);
+    expect(r.stderr).not.toMatch(NO_STACK);
+  });
+
+  test.each([
+    ['a missing file', 'missing.yaml', 'error: (file): "missing.yaml" does not exist (fix: check the path of the spec file; `ha-control-plane init` writes an example)\n'],
+    ['a directory', '.', 'error: (file): "." is a directory (fix: give the path of the spec file (YAML or JSON), e.g. cluster.yaml)\n'],
+    ['a device', '/dev/zero', 'error: (file): "/dev/zero" is not a regular file (fix: give the path of the spec file (YAML or JSON), e.g. cluster.yaml)\n'],
+  ])('%s: exit 1', (_name, file, message) => {
+    expect(cli(['validate', '--spec', file])).toEqual({ code: 1, stdout: '', stderr: message });
+  });
+
+  test('--spec - reads standard input', () => {
+    expect(cli(['validate', '--spec', '-'], { input: VALID }).code).toBe(0);
+    const r = cli(['validate', '--spec', '-'], { input: INVALID });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^error: \(stdin\):9:14 masters\[1\]\.address: /m);
+  });
+});
+
+describe('synth', () => {
+  test('writes one bundle per node and prints a table', () => {
+    const r = cli(['synth', '--spec', write('ok.yaml', VALID), '--out', 'out']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const lines = r.stdout.trimEnd().split('\n');
+    expect(lines[0]).toBe('wrote out/prod/ (cluster prod, Kubernetes 1.36.5, 3 nodes)');
+    expect(lines[1]).toMatch(/^NODE +ROLE +FILES +PODS$/);
+    expect(lines.slice(2).map((l) => l.split(/ {2,}/))).toEqual(['master-1', 'master-2', 'master-3'].map((n) => [
+      n, 'master', String(fs.readdirSync(path.join(tmp, 'out/prod', n), { recursive: true }).filter((f) => fs.statSync(path.join(tmp, 'out/prod', n, String(f))).isFile()).length),
+      'etcd, kube-apiserver, kube-controller-manager, kube-scheduler',
+    ]));
+    const manifest = path.join(tmp, 'out/prod/master-2/etc/kubernetes/manifests/kube-apiserver.yaml');
+    expect(fs.statSync(manifest).mode & 0o777).toBe(0o600);
+    expect(parse(fs.readFileSync(manifest, 'utf8')).spec.containers[0].command).toContain('--advertise-address=10.0.0.12');
+  });
+
+  test('an invalid spec creates no output directory', () => {
+    const r = cli(['synth', '--spec', write('bad.yaml', INVALID), '--out', 'never']);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/^error: bad\.yaml:9:14 masters\[1\]\.address: /m);
+    expect(fs.existsSync(path.join(tmp, 'never'))).toBe(false);
+  });
+
+  test('an invalid spec leaves an existing output directory byte-identical', () => {
+    expect(cli(['synth', '--spec', write('ok.yaml', VALID), '--out', 'keep']).code).toBe(0);
+    fs.writeFileSync(path.join(tmp, 'keep', 'notes.txt'), 'mine');
+    const before = tree(path.join(tmp, 'keep'));
+    for (const spec of [write('bad.yaml', INVALID), write('syntax.yaml', 'name: [\n'), 'missing.yaml']) {
+      expect(cli(['synth', '--spec', spec, '--out', 'keep']).code).toBe(1);
+      expect(tree(path.join(tmp, 'keep'))).toEqual(before);
+    }
+    // A valid spec for another cluster adds its directory and keeps the rest.
+    expect(cli(['synth', '--spec', write('other.yaml', VALID.replace('name: prod', 'name: other')), '--out', 'keep']).code).toBe(0);
+    expect(Object.keys(tree(path.join(tmp, 'keep')))).toEqual(expect.arrayContaining([...Object.keys(before), 'other/']));
+  });
+
+  test('--out that is a file: exit 1, the file untouched', () => {
+    write('afile', 'content');
+    const r = cli(['synth', '--spec', write('ok.yaml', VALID), '--out', 'afile']);
+    expect(r).toEqual({ code: 1, stdout: '', stderr: 'error: --out "afile" is not a directory (fix: give a directory; it is created when missing)\n' });
+    expect(fs.readFileSync(path.join(tmp, 'afile'), 'utf8')).toBe('content');
+  });
+
+  test('input the spec checks miss but the constructs refuse is still an input error, not a crash', () => {
+    const clash = `${VALID}apiServer:\n  extraVolumes:\n    - { name: k8s-certs, hostPath: /srv/certs, mountPath: /srv/certs }\n`;
+    const r = cli(['synth', '--spec', write('clash.yaml', clash), '--out', 'clash-out']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^error: kube-apiserver: volume name "k8s-certs" is used twice \(fix: /);
+    expect(fs.existsSync(path.join(tmp, 'clash-out'))).toBe(false);
+  });
+});
+
+describe('schema and init', () => {
+  test('schema prints the committed schema', () => {
+    const r = cli(['schema']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(fs.readFileSync(path.join(root, 'schema/cluster-spec.schema.json'), 'utf8'));
+  });
+
+  test('init prints an example whose first line names the schema', () => {
+    const r = cli(['init']);
+    expect(r.code).toBe(0);
+    const ref = /^# yaml-language-server: \$schema=(.+)\n/.exec(r.stdout)![1];
+    expect(fs.existsSync(path.resolve(tmp, ref))).toBe(true);
+  });
+
+  test('init --out writes a valid spec with a relative schema path; refuses to overwrite without --force', () => {
+    fs.mkdirSync(path.join(tmp, 'project'), { recursive: true });
+    expect(cli(['init', '--out', 'project/cluster.yaml'])).toEqual({ code: 0, stdout: 'wrote project/cluster.yaml\n', stderr: '' });
+    const text = fs.readFileSync(path.join(tmp, 'project/cluster.yaml'), 'utf8');
+    const ref = /^# yaml-language-server: \$schema=(.+)\n/.exec(text)![1];
+    expect(fs.existsSync(path.resolve(tmp, 'project', ref))).toBe(true);
+    expect(cli(['validate', '--spec', 'project/cluster.yaml']).code).toBe(0);
+
+    const again = cli(['init', '--out', 'project/cluster.yaml']);
+    expect(again).toEqual({ code: 1, stdout: '', stderr: 'error: "project/cluster.yaml" exists (fix: pass --force to overwrite it, or choose another --out)\n' });
+    fs.writeFileSync(path.join(tmp, 'project/cluster.yaml'), 'edited');
+    expect(cli(['init', '--out', 'project/cluster.yaml', '--force']).code).toBe(0);
+    expect(fs.readFileSync(path.join(tmp, 'project/cluster.yaml'), 'utf8')).toBe(text);
+  });
+
+  test('init --out into a missing directory: exit 1', () => {
+    const r = cli(['init', '--out', 'nowhere/cluster.yaml']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^error: cannot write "nowhere\/cluster\.yaml": .*\(fix: check that its directory exists and is writable\)\n$/);
+  });
+});
+
+describe('main.ts (cdk8s synth) reads HA_CLUSTER_SPEC', () => {
+  const main = path.join(root, 'build', 'main.js');
+
+  test('synthesizes the named spec file', () => {
+    const r = spawnSync(process.execPath, [main], { cwd: tmp, encoding: 'utf8', env: { ...process.env, HA_CLUSTER_SPEC: write('main.yaml', VALID), CDK8S_OUTDIR: 'main-out' } });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout.trimEnd().split('\n')).toEqual(['master-1', 'master-2', 'master-3'].map((n) => `main-out/prod/${n}: etcd, kube-apiserver, kube-controller-manager, kube-scheduler`));
+  });
+
+  test('an invalid spec file: located errors, exit 1, nothing written', () => {
+    const r = spawnSync(process.execPath, [main], { cwd: tmp, encoding: 'utf8', env: { ...process.env, HA_CLUSTER_SPEC: write('bad.yaml', INVALID), CDK8S_OUTDIR: 'main-bad' } });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/bad\.yaml:9:14 masters\[1\]\.address: "10\.0\.0\.300" is not an IPv4\/IPv6 address/);
+    expect(r.stderr).not.toMatch(NO_STACK);
+    expect(fs.existsSync(path.join(tmp, 'main-bad'))).toBe(false);
+  });
+});
+
+describe('runCli in process', () => {
+  const io = (over: Partial<CliIo> = {}): CliIo & { err: string[] } => {
+    const err: string[] = [];
+    return { stdout: () => undefined, stderr: (t) => err.push(t), cwd: tmp, env: {}, err, ...over };
+  };
+
+  test('an unexpected exception is an internal error: exit 70, message and hint, no stack', () => {
+    const x = io({ stdout: () => { throw new Error('disk on fire'); } });
+    expect(runCli(['schema'], x)).toBe(70);
+    expect(x.err.join('')).toBe('internal error: disk on fire\nhint: this is a bug in cdk8s-ha-control-plane; please report it with the spec that triggers it (HA_CONTROL_PLANE_DEBUG=1 prints the stack trace)\n');
+  });
+
+  test('HA_CONTROL_PLANE_DEBUG=1 adds the stack trace', () => {
+    const x = io({ stdout: () => { throw new Error('disk on fire'); }, env: { HA_CONTROL_PLANE_DEBUG: '1' } });
+    expect(runCli(['schema'], x)).toBe(70);
+    expect(x.err.join('')).toMatch(NO_STACK);
+  });
+});
