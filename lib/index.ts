@@ -8,6 +8,7 @@ export * from './spec/errors';
 export { validateSpec, ValidationResult } from './spec/validate';
 export { EXAMPLE_SPEC } from './spec/example';
 export * from './plan/plan';
+export * from './plan/defaults';
 export * from './plan/versions';
 export { argsToCommand } from './plan/args';
 export * from './constructs/static-pod';

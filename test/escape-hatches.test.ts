@@ -56,11 +56,15 @@ describe('extra volumes and env', () => {
     ]);
   });
 
-  test('a volume name or mount path the component already uses fails', () => {
+  test('a volume name or mount path the component already uses is a spec error naming the extra volume', () => {
     expect(() => render(spec({ apiServer: { extraVolumes: [{ name: 'k8s-certs', hostPath: '/x', mountPath: '/x' }] } })))
-      .toThrow(/kube-apiserver: volume name "k8s-certs" is used twice.*fix:/);
+      .toThrow(/apiServer\.extraVolumes\[0\]\.name: "k8s-certs" is already used by kube-apiserver's own volume "k8s-certs".*fix: choose another volume name/);
     expect(() => render(spec({ scheduler: { extraVolumes: [{ name: 'other', hostPath: '/x', mountPath: '/etc/kubernetes/scheduler.conf' }] } })))
-      .toThrow(/kube-scheduler: mount path "\/etc\/kubernetes\/scheduler.conf" is used twice/);
+      .toThrow(SpecError);
+    expect(() => render(spec({ scheduler: { extraVolumes: [{ name: 'other', hostPath: '/x', mountPath: '/etc/kubernetes/scheduler.conf' }] } })))
+      .toThrow(/scheduler\.extraVolumes\[0\]\.mountPath: "\/etc\/kubernetes\/scheduler\.conf" is already used/);
+    expect(() => render(spec({ etcd: { local: { extraVolumes: [{ name: 'etcd-data', emptyDir: {}, mountPath: '/d' }] } } })))
+      .toThrow(/etcd\.local\.extraVolumes\[0\]\.name: "etcd-data"/);
   });
 });
 

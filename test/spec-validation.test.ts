@@ -29,6 +29,8 @@ describe('invalid specs fail with the field, the value and the fix', () => {
     ['all existing', spec({ masters: [{ name: 'a', address: '10.0.0.1', etcdState: 'existing' }] }), /no member starts the cluster/],
     ['bad subnet', spec({ networking: { serviceSubnet: '10.96.0.0/33' } }), /networking\.serviceSubnet: "10\.96\.0\.0\/33" is not a CIDR/],
     ['overlapping subnets', spec({ networking: { serviceSubnet: '10.96.0.0/12', podSubnet: '10.100.0.0/16' } }), /networking\.podSubnet: "10\.100\.0\.0\/16" overlaps networking\.serviceSubnet/],
+    ['pod subnet overlapping the default service subnet', spec({ networking: { podSubnet: '10.96.0.0/16' } }), /networking\.podSubnet: "10\.96\.0\.0\/16" overlaps networking\.serviceSubnet \(default 10\.96\.0\.0\/12\)/],
+    ['IPv6 zone id', spec({ masters: [{ name: 'a', address: 'fe80::1%eth0' }] }), /masters\[0\]\.address: "fe80::1%eth0" is not an IPv4\/IPv6 address/],
     ['bad dns domain', spec({ networking: { dnsDomain: 'Cluster Local' } }), /networking\.dnsDomain/],
     ['relative certificatesDir', spec({ certificatesDir: 'pki' }), /certificatesDir: "pki" is not an absolute path/],
     ['local and external etcd', spec({ etcd: { local: {}, external: { endpoints: ['https://a:2379'], caFile: '/a', certFile: '/b', keyFile: '/c' } } }), /etcd: .* sets both local and external/],

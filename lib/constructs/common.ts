@@ -44,13 +44,14 @@ export function localBindAddress(extraArgs: readonly { name: string; value: stri
  * image, command (sorted defaults, then the user's extraArgs), the user's extra volumes and env, and the
  * version's manifest details.
  */
-export function componentPodProps(plan: ClusterPlan, name: string, component: { readonly image: string; readonly overrides: ComponentSpec }, defaults: readonly Arg[]): ComponentPodProps {
+export function componentPodProps(plan: ClusterPlan, name: string, specPath: string, component: { readonly image: string; readonly overrides: ComponentSpec }, defaults: readonly Arg[]): ComponentPodProps {
   const o = component.overrides;
   return {
     name,
     image: component.image,
     command: [name, ...argsToCommand(defaults, o.extraArgs)],
     extraVolumes: o.extraVolumes,
+    specPath,
     env: o.extraEnvs,
     namedProbePort: plan.profile.namedProbePort,
     creationTimestampNull: plan.profile.creationTimestampNull,
@@ -58,4 +59,4 @@ export function componentPodProps(plan: ClusterPlan, name: string, component: { 
 }
 
 /** The part of StaticPodProps that componentPodProps fills. */
-export type ComponentPodProps = Pick<StaticPodProps, 'name' | 'image' | 'command' | 'extraVolumes' | 'env' | 'namedProbePort' | 'creationTimestampNull'>;
+export type ComponentPodProps = Pick<StaticPodProps, 'name' | 'image' | 'command' | 'extraVolumes' | 'specPath' | 'env' | 'namedProbePort' | 'creationTimestampNull'>;

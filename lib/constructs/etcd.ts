@@ -55,7 +55,7 @@ export class Etcd extends StaticPod {
     ];
     const probe = (path: string) => ({ host: master.loopback, path, port: ETCD_METRICS_PORT, scheme: 'HTTP' as const });
     super(scope, id, {
-      ...componentPodProps(plan, 'etcd', etcd, defaults),
+      ...componentPodProps(plan, 'etcd', 'etcd.local', etcd, defaults),
       annotations: { 'kubeadm.kubernetes.io/etcd.advertise-client-urls': clientUrl },
       requests: { cpu: '100m', memory: '100Mi' },
       volumes: [

@@ -60,7 +60,7 @@ export class KubeApiServer extends StaticPod {
     });
     const probe = (path: string) => ({ host: master.address, path, port, scheme: 'HTTPS' as const });
     super(scope, id, {
-      ...componentPodProps(plan, 'kube-apiserver', plan.apiServer, defaults),
+      ...componentPodProps(plan, 'kube-apiserver', 'apiServer', plan.apiServer, defaults),
       annotations: { 'kubeadm.kubernetes.io/kube-apiserver.advertise-address.endpoint': hostPort(master.address, port) },
       requests: { cpu: '250m' },
       volumes: pkiAndCaVolumes(plan),

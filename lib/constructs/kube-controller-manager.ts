@@ -42,7 +42,7 @@ export class KubeControllerManager extends StaticPod {
     });
     const probe = { host: localBindAddress(plan.controllerManager.overrides.extraArgs), path: '/healthz', port: 10257, scheme: 'HTTPS' as const };
     super(scope, id, {
-      ...componentPodProps(plan, 'kube-controller-manager', plan.controllerManager, defaults),
+      ...componentPodProps(plan, 'kube-controller-manager', 'controllerManager', plan.controllerManager, defaults),
       requests: { cpu: '200m' },
       volumes: [
         ...pkiAndCaVolumes(plan),

@@ -20,7 +20,7 @@ export class KubeScheduler extends StaticPod {
     const defaults = args({ ...kubeconfigArgs(kubeconfig), 'bind-address': '127.0.0.1', 'leader-elect': 'true' });
     const probe = (path: string) => ({ host: localBindAddress(plan.scheduler.overrides.extraArgs), path, port: 10259, scheme: 'HTTPS' as const });
     super(scope, id, {
-      ...componentPodProps(plan, 'kube-scheduler', plan.scheduler, defaults),
+      ...componentPodProps(plan, 'kube-scheduler', 'scheduler', plan.scheduler, defaults),
       requests: { cpu: '100m' },
       volumes: [kubeconfigVolume(kubeconfig)],
       probes: { liveness: probe('/livez'), readiness: probe('/readyz'), startup: probe('/livez') },

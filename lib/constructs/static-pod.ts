@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { ApiObject, Lazy } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
+import { SpecError } from '../spec/errors';
 import { EnvVar, ExtraVolume, HostPathType } from '../spec/types';
 import { HostFile } from './host-file';
 
@@ -95,6 +96,11 @@ export interface StaticPodProps {
    */
   readonly extraVolumes?: ExtraVolume[];
   /**
+   * Where the extra volumes sit in the cluster spec, for error messages (e.g. `apiServer`).
+   * @default the pod name
+   */
+  readonly specPath?: string;
+  /**
    * Environment variables.
    * @default []
    */
@@ -155,6 +161,7 @@ export class StaticPod extends Construct {
 
   private readonly volumes: HostPathMount[] = [];
   private readonly extraVolumes: readonly ExtraVolume[];
+  private readonly specPath: string;
   private readonly mountedFiles: HostFile[] = [];
   private readonly creationTimestampNull: boolean;
 
@@ -166,6 +173,7 @@ export class StaticPod extends Construct {
     this.podName = props.name;
     this.manifestPath = `${MANIFESTS_DIR}/${props.name}.yaml`;
     this.extraVolumes = props.extraVolumes ?? [];
+    this.specPath = props.specPath ?? props.name;
     for (const v of props.volumes ?? []) this.addVolume(v);
 
     const probes = props.probes ?? {};
@@ -220,15 +228,26 @@ export class StaticPod extends Construct {
     this.creationTimestampNull = props.creationTimestampNull ?? false;
   }
 
-  /** Adds a hostPath volume and its mount; volume names and mount paths must stay unique in the pod. */
+  /**
+   * Adds a hostPath volume and its mount; volume names and mount paths must stay unique in the pod.
+   * A clash with one of the user's extra volumes is a spec error naming that volume's field.
+   */
   public addVolume(mount: HostPathMount): void {
-    const taken = [...this.volumes, ...this.extraVolumes];
     const mountPath = mount.mountPath ?? mount.hostPath;
-    const sameName = taken.find((v) => v.name === mount.name);
-    const samePath = taken.find((v) => (v.mountPath ?? ('hostPath' in v ? v.hostPath : undefined)) === mountPath);
-    if (sameName || samePath) {
-      const what = sameName ? `volume name ${JSON.stringify(mount.name)}` : `mount path ${JSON.stringify(mountPath)}`;
-      throw new Error(`${this.podName}: ${what} is used twice (fix: give the extra volume another name and mount path; the component already uses this one)`);
+    const own = this.volumes.find((v) => v.name === mount.name || (v.mountPath ?? v.hostPath) === mountPath);
+    if (own) {
+      throw new Error(`${this.podName}: volume ${JSON.stringify(mount.name)} at ${JSON.stringify(mountPath)} clashes with volume ${JSON.stringify(own.name)} (fix: give it another name and mount path)`);
+    }
+    const i = this.extraVolumes.findIndex((v) => v.name === mount.name || v.mountPath === mountPath);
+    if (i >= 0) {
+      const v = this.extraVolumes[i];
+      const field = v.name === mount.name ? 'name' : 'mountPath';
+      throw new SpecError([{
+        path: `${this.specPath}.extraVolumes[${i}].${field}`,
+        value: v[field],
+        problem: `is already used by ${this.podName}'s own volume ${JSON.stringify(mount.name)} (${mountPath})`,
+        fix: `choose another ${field === 'name' ? 'volume name' : 'mount path'}`,
+      }]);
     }
     this.volumes.push(mount);
   }

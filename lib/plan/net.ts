@@ -1,7 +1,8 @@
 import { isIPv4, isIPv6 } from 'node:net';
 
-/** 4 or 6 for an IP address, 0 for anything else. */
+/** 4 or 6 for an IP address, 0 for anything else (IPv6 zone ids such as fe80::1%eth0 included: they cannot go in URLs). */
 export function ipFamily(address: string): 0 | 4 | 6 {
+  if (address.includes('%')) return 0;
   if (isIPv4(address)) return 4;
   if (isIPv6(address)) return 6;
   return 0;

@@ -1,6 +1,7 @@
 import { SpecError, SpecIssue } from '../spec/errors';
 import { ClusterSpec, ComponentSpec } from '../spec/types';
 import { validateSpec } from '../spec/validate';
+import { DEFAULTS } from './defaults';
 import { LoadBalancerPlan, planLoadBalancer, planWorkerProxy, WorkerProxyPlan } from './lb-plan';
 import { hostPort, ipFamily, loopbackFor } from './net';
 import {
@@ -83,17 +84,6 @@ export interface ClusterPlan {
   readonly warnings: readonly SpecIssue[];
 }
 
-/** Defaults that are not per-version. */
-export const DEFAULTS = {
-  imageRepository: 'registry.k8s.io',
-  certificatesDir: '/etc/kubernetes/pki',
-  clusterName: 'kubernetes',
-  serviceSubnet: '10.96.0.0/12',
-  dnsDomain: 'cluster.local',
-  apiServerPort: 6443,
-  etcdDataDir: '/var/lib/etcd',
-  caCertificatePaths: ['/etc/ca-certificates', '/usr/local/share/ca-certificates', '/usr/share/ca-certificates'],
-} as const;
 
 /**
  * Validates a spec and resolves it into a plan. Throws SpecError (every problem, each with field,

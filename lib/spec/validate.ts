@@ -1,3 +1,4 @@
+import { DEFAULTS } from '../plan/defaults';
 import { cidrsOverlap, ipFamily, isDnsLabel, isDnsSubdomain, parseCidr } from '../plan/net';
 import { kubernetesProfile, parseEtcdVersion, etcdProfile, SUPPORTED_MINORS, ETCD_PROFILES } from '../plan/versions';
 import { SpecIssue } from './errors';
@@ -154,7 +155,8 @@ function checkNetworking(err: Report, net: unknown): void {
   }
   const parsed: { path: string; cidr: NonNullable<ReturnType<typeof parseCidr>> }[] = [];
   for (const field of ['serviceSubnet', 'podSubnet'] as const) {
-    const v = net[field];
+    // An unset service subnet is the default one, which a pod subnet must not overlap either.
+    const v = field === 'serviceSubnet' && net[field] === undefined && net.podSubnet !== undefined ? DEFAULTS.serviceSubnet : net[field];
     if (v === undefined) continue;
     const parts = typeof v === 'string' ? v.split(',') : [];
     const cidrs = parts.map((x) => parseCidr(x));
@@ -168,7 +170,7 @@ function checkNetworking(err: Report, net: unknown): void {
   for (let i = 0; i < parsed.length; i++) {
     for (let j = i + 1; j < parsed.length; j++) {
       if (parsed[i].path !== parsed[j].path && cidrsOverlap(parsed[i].cidr, parsed[j].cidr)) {
-        err(parsed[j].path, net[parsed[j].path.split('.')[1]], `overlaps ${parsed[i].path}`, 'use disjoint service and pod networks');
+        err(parsed[j].path, net[parsed[j].path.split('.')[1]], `overlaps ${parsed[i].path}${net.serviceSubnet === undefined ? ` (default ${DEFAULTS.serviceSubnet})` : ''}`, 'use disjoint service and pod networks');
       }
     }
   }
