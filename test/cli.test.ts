@@ -190,7 +190,7 @@ describe('synth', () => {
     const clash = `${VALID}apiServer:\n  extraVolumes:\n    - { name: k8s-certs, hostPath: /srv/certs, mountPath: /srv/certs }\n`;
     const r = cli(['synth', '--spec', write('clash.yaml', clash), '--out', 'clash-out']);
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/^error: kube-apiserver: volume name "k8s-certs" is used twice \(fix: /);
+    expect(r.stderr).toMatch(/^error: apiServer\.extraVolumes\[0\]\.name: "k8s-certs" is already used by kube-apiserver's own volume "k8s-certs" .*\(fix: choose another volume name\)/);
     expect(fs.existsSync(path.join(tmp, 'clash-out'))).toBe(false);
   });
 });
