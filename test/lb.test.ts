@@ -72,11 +72,14 @@ describe('keepalived + haproxy on the masters (the default example)', () => {
     expect(cfg).toMatch(/bind :::8443 v4v6/);
     expect(cfg).toMatch(/option redispatch 1/);
     expect(cfg).toMatch(/retries 2\n/);
-    expect(cfg).toMatch(/timeout connect 1000ms/);
+    expect(cfg).toMatch(/timeout connect 250ms/);
+    expect(cfg).toMatch(/no strict-limits/);
+    expect(cfg).toMatch(/option srvtcpka\n  srvtcpka-idle 30s/);
+    expect(cfg).not.toMatch(/shutdown-sessions/);
     expect(cfg).toMatch(/timeout client 3600s/);
     expect(cfg).toMatch(/timeout server 3600s/);
     expect(cfg).toMatch(/http-check send meth GET uri \/readyz/);
-    expect(cfg).toMatch(/check check-ssl verify none inter 500ms .* fall 2 rise 2 observe layer4 error-limit 1 on-error mark-down on-marked-down shutdown-sessions/);
+    expect(cfg).toMatch(/check check-ssl verify none inter 500ms .* fall 2 rise 2 observe layer4 error-limit 1 on-error mark-down\n/);
     expect(cfg.match(/^  server /gm)).toHaveLength(3);
     expect(cfg).toMatch(/server master-3 192\.168\.10\.13:6443\n/);
     expect(cfg).toMatch(/balance roundrobin/);
@@ -100,12 +103,12 @@ describe('keepalived + haproxy on the masters (the default example)', () => {
 });
 
 describe('variants', () => {
-  test('nginx: passive fail-over (1 s connect timeout, one try per master), long proxy timeout, tracked by process', () => {
+  test('nginx: passive fail-over (250 ms connect timeout, one try per master), long proxy timeout, tracked by process', () => {
     const s = haSpec({ loadBalancer: { type: 'nginx' } });
     const cfg = file(s, 'master-1', 'etc/nginx/nginx.conf').content;
     expect(cfg).toMatchSnapshot();
     expect(cfg).toMatch(/listen 8443;\n    listen \[::\]:8443;/);
-    expect(cfg).toMatch(/proxy_connect_timeout 1000ms;/);
+    expect(cfg).toMatch(/proxy_connect_timeout 250ms;/);
     expect(cfg).toMatch(/proxy_next_upstream_tries 3;/);
     expect(cfg).toMatch(/proxy_timeout 3600s;/);
     expect(cfg).toMatch(/server 192\.168\.10\.11:6443 max_fails=1 fail_timeout=2s; # master-1/);

@@ -11,8 +11,12 @@ export interface ProxyConfig {
   readonly idleTimeoutSeconds: number;
 }
 
-/** Connect timeout to a backend: short, so a dead API server costs one quick retry on the next. */
-export const CONNECT_TIMEOUT_MS = 1000;
+/**
+ * Connect timeout to a backend: short, so a connection to a dead node is retried on the next API server
+ * before a client gives up (measured: 1000 ms cost ~1.25 s of failed requests on node loss, 250 ms
+ * brought it to ~0.35 s). A healthy API server completes the TCP handshake in far less.
+ */
+export const CONNECT_TIMEOUT_MS = 250;
 
 /** Header comment of every generated config. */
 export function generatedBy(what: string): string {
