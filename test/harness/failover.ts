@@ -35,12 +35,13 @@
  * wait is bounded; `destroy()` stops the processes and deletes exactly the lab's namespaces, also when
  * a start fails half-way.
  */
+import { render } from '../util';
 import { spawnSync } from 'child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { dirname, join } from 'path';
 import { parse } from 'yaml';
-import { ClusterSpec, HaControlPlane, StaticPodApp } from '../../lib';
+import { ClusterSpec } from '../../lib';
 import { EtcdCa, makeCa, makeEtcdCa, makeEtcdMemberPki, makeLeaf } from './certs';
 import { createLab, ExecResult, Lab, LabProcess, withBindMounts } from './netns';
 
@@ -164,16 +165,8 @@ export async function waitFor<T>(what: string, timeoutMs: number, fn: () => Prom
 
 const show = (r: ExecResult) => `exit ${r.code}${r.signal ? ` (${r.signal})` : ''}${r.timedOut ? ' TIMED OUT' : ''}; stdout: ${r.stdout.trim().slice(-1000)}; stderr: ${r.stderr.trim().slice(-1000)}`;
 
-/** Synthesizes in memory: node name → relative path → file. */
-export function renderBundles(s: ClusterSpec): Map<string, Map<string, { content: string; mode: number }>> {
-  const app = new StaticPodApp({ outdir: '/nonexistent' });
-  new HaControlPlane(app, s.name, { spec: s });
-  const out = new Map<string, Map<string, { content: string; mode: number }>>();
-  for (const [node, files] of app.renderBundles().get(s.name)!) {
-    out.set(node, new Map(files.map((f) => [f.path, { content: f.content, mode: f.mode }])));
-  }
-  return out;
-}
+/** Synthesizes in memory: node name → relative path → file (test/util's render). */
+export const renderBundles = render;
 
 /** mkdir -p with mode 0755 on every directory it creates (keepalived checks the script's directories). */
 function mkdirs(path: string): void {
