@@ -87,7 +87,7 @@ export class HaControlPlane extends Construct {
           name: 'kube-apiserver-proxy',
           configPath: `/etc/kubernetes/kube-apiserver-proxy/${wp.type === 'haproxy' ? 'haproxy.cfg' : 'nginx.conf'}`,
           image: wp.image,
-          config: { listen: wp.listen, port: wp.port, backends: wp.backends, check: wp.check, idleTimeoutSeconds: lb?.idleTimeoutSeconds ?? 3600 },
+          config: { listen: wp.listen, port: wp.port, backends: wp.backends, check: wp.check, idleTimeoutSeconds: wp.idleTimeoutSeconds },
         });
         workers.set(w.name, c);
       }

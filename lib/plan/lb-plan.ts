@@ -10,6 +10,22 @@ export const LB_IMAGES = {
   busybox: 'docker.io/library/busybox:1.36.1',
 } as const;
 
+/** Defaults of the LB/VIP tier that the validation needs too. */
+export const LB_DEFAULTS = {
+  /** Idle timeout of a proxied connection: long enough for logs -f, exec and watches. */
+  idleTimeoutSeconds: 3600,
+} as const;
+
+/** Default VRRP advert interval: whole seconds are all VRRPv2 allows; VRRPv3 advertises every 100 ms. */
+export function defaultAdvertIntervalMs(vrrpVersion: number): number {
+  return vrrpVersion === 2 ? 1000 : 100;
+}
+
+/** Default prefix length of the VIP on its interface. */
+export function defaultVipPrefixLength(vip: string): number {
+  return ipFamily(vip) === 6 ? 64 : 24;
+}
+
 /** One API server as a backend. */
 export interface Backend {
   readonly name: string;
@@ -76,6 +92,8 @@ export interface WorkerProxyPlan {
   readonly listen: readonly string[];
   readonly backends: readonly Backend[];
   readonly check: HealthCheck;
+  /** Idle timeout of a proxied connection, seconds (the load balancer's). */
+  readonly idleTimeoutSeconds: number;
   /** The server URL workers' kubeconfigs (kubelet, kube-proxy) should use. */
   readonly serverUrl: string;
   readonly workers: readonly { readonly name: string; readonly address: string }[];
@@ -106,15 +124,15 @@ export function planLoadBalancer(spec: ClusterSpec, bindPort: number): LoadBalan
     image: lb.image ?? (type === 'nginx' ? LB_IMAGES.nginx : LB_IMAGES.haproxy),
     backends: backendsOf(spec, bindPort),
     check: checkOf(spec),
-    idleTimeoutSeconds: lb.idleTimeoutSeconds ?? 3600,
+    idleTimeoutSeconds: lb.idleTimeoutSeconds ?? LB_DEFAULTS.idleTimeoutSeconds,
     keepalived: {
       image: ka.image ?? LB_IMAGES.keepalived,
       interface: ka.interface ?? 'eth0',
       virtualRouterId: ka.virtualRouterId ?? 51,
       vrrpVersion,
-      advertIntervalMs: ka.advertIntervalMs ?? (vrrpVersion === 2 ? 1000 : 100),
+      advertIntervalMs: ka.advertIntervalMs ?? defaultAdvertIntervalMs(vrrpVersion),
       peering: ka.peering ?? 'unicast',
-      vipPrefixLength: ka.vipPrefixLength ?? (ipFamily(vip) === 6 ? 64 : 24),
+      vipPrefixLength: ka.vipPrefixLength ?? defaultVipPrefixLength(vip),
       authPass: ka.authPass,
       nodes: vrrpHosts.map((h, i) => ({ name: h.name, address: h.address, priority: priorities[i] })),
       scriptWeight: Math.max(...priorities) - Math.min(...priorities) + 10,
@@ -135,6 +153,7 @@ export function planWorkerProxy(spec: ClusterSpec, bindPort: number): WorkerProx
     listen: ['127.0.0.1', '::1'],
     backends: backendsOf(spec, bindPort),
     check: checkOf(spec),
+    idleTimeoutSeconds: spec.loadBalancer?.idleTimeoutSeconds ?? LB_DEFAULTS.idleTimeoutSeconds,
     serverUrl: `https://localhost:${port}`,
     workers: spec.workers,
   };

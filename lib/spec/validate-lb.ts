@@ -1,13 +1,8 @@
 import { cidrContains, ipFamily, isDnsSubdomain, parseCidr } from '../plan/net';
-import { defaultPriorities } from '../plan/lb-plan';
+import { defaultAdvertIntervalMs, defaultPriorities, defaultVipPrefixLength, LB_DEFAULTS } from '../plan/lb-plan';
+import { checkPort, isInt, isObj, Obj, Report } from './check';
 import { ClusterSpec } from './types';
 
-/** Reports one problem: field path, value, what is wrong, how to fix it. */
-export type Report = (path: string, value: unknown, problem: string, fix: string) => void;
-
-type Obj = Record<string, unknown>;
-const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
-const isInt = (v: unknown, lo: number, hi: number): v is number => typeof v === 'number' && Number.isInteger(v) && v >= lo && v <= hi;
 
 /**
  * Semantic checks of the load-balancing tier: VIP, keepalived rules learned in real runs, ports,
@@ -27,7 +22,7 @@ export function checkLoadBalancing(err: Report, warn: Report, spec: Partial<Clus
     } else {
       known(err, 'workerProxy', wp, ['type', 'port', 'image']);
       if (wp.type !== undefined && wp.type !== 'nginx' && wp.type !== 'haproxy') err('workerProxy.type', wp.type, 'is not a worker proxy type', 'use "nginx" or "haproxy"');
-      if (wp.port !== undefined && !isInt(wp.port, 1, 65535)) err('workerProxy.port', wp.port, 'is not a TCP port', 'use a whole number from 1 to 65535');
+      checkPort(err, 'workerProxy.port', wp.port);
       if (!Array.isArray(spec.workers) || spec.workers.length === 0) warn('workerProxy', wp, 'is set but there are no workers, so no worker bundle is written', 'list the workers under workers: [{ name, address }]');
     }
   }
@@ -56,7 +51,7 @@ export function checkLoadBalancing(err: Report, warn: Report, spec: Partial<Clus
     if (lb[f] !== undefined && !isInt(lb[f], 1, 10)) err(`loadBalancer.${f}`, lb[f], 'is not a check count', 'use a whole number from 1 to 10');
   }
   if (lb.idleTimeoutSeconds !== undefined && !isInt(lb.idleTimeoutSeconds, 60, 86400)) {
-    err('loadBalancer.idleTimeoutSeconds', lb.idleTimeoutSeconds, 'is too short for kubectl logs -f / exec / watches (or over a day)', 'use seconds from 60 to 86400; the default is 3600');
+    err('loadBalancer.idleTimeoutSeconds', lb.idleTimeoutSeconds, 'is too short for kubectl logs -f / exec / watches (or over a day)', `use seconds from 60 to 86400; the default is ${LB_DEFAULTS.idleTimeoutSeconds}`);
   }
 
   // The endpoint host is the VIP keepalived holds.
@@ -105,7 +100,7 @@ export function checkLoadBalancing(err: Report, warn: Report, spec: Partial<Clus
   const version = ka.vrrpVersion ?? 3;
   if (version !== 2 && version !== 3) err('keepalived.vrrpVersion', ka.vrrpVersion, 'is not a VRRP version', 'use 2 or 3');
   if (version === 2 && vipFamily === 6) err('keepalived.vrrpVersion', 2, 'cannot carry an IPv6 VIP', 'use vrrpVersion 3');
-  const advert = (ka.advertIntervalMs ?? (version === 2 ? 1000 : 100)) as number;
+  const advert = (ka.advertIntervalMs ?? defaultAdvertIntervalMs(version as number)) as number;
   if (!isInt(advert, 10, 40950) || (version === 3 && advert % 10 !== 0)) {
     err('keepalived.advertIntervalMs', ka.advertIntervalMs, 'is not a VRRP advert interval', 'use milliseconds from 10 to 40950 in steps of 10 (VRRPv3)');
   } else if (version === 2 && advert % 1000 !== 0) {
@@ -117,7 +112,7 @@ export function checkLoadBalancing(err: Report, warn: Report, spec: Partial<Clus
     else if (typeof ka.authPass !== 'string' || ka.authPass.length < 1 || ka.authPass.length > 8 || /\s/.test(ka.authPass)) err('keepalived.authPass', '(hidden)', 'is not 1-8 characters without spaces', 'use a short password such as "k8sVIP1"');
   }
   const prefixMax = vipFamily === 6 ? 128 : 32;
-  const prefix = ka.vipPrefixLength ?? (vipFamily === 6 ? 64 : 24);
+  const prefix = ka.vipPrefixLength ?? defaultVipPrefixLength(vip);
   if (!isInt(prefix, 1, prefixMax)) {
     err('keepalived.vipPrefixLength', ka.vipPrefixLength, 'is not a prefix length', `use a whole number from 1 to ${prefixMax}`);
   } else if (vipFamily !== 0) {

@@ -2,7 +2,8 @@ import { DEFAULTS } from '../plan/defaults';
 import { cidrsOverlap, ipFamily, isDnsLabel, isDnsSubdomain, parseCidr } from '../plan/net';
 import { kubernetesProfile, parseEtcdVersion, etcdProfile, SUPPORTED_MINORS, ETCD_PROFILES } from '../plan/versions';
 import { SpecIssue } from './errors';
-import { checkLoadBalancing, Report } from './validate-lb';
+import { checkPort, isObj, Obj, Report } from './check';
+import { checkLoadBalancing } from './validate-lb';
 import { ClusterSpec, ComponentSpec } from './types';
 
 /** Result of validation: hard errors and advisory warnings (both in the same path/value/fix form). */
@@ -11,9 +12,7 @@ export interface ValidationResult {
   readonly warnings: SpecIssue[];
 }
 
-type Obj = Record<string, unknown>;
 
-const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
  * Semantic checks of a cluster spec. Works on untrusted input (plain JavaScript users, YAML), so it
@@ -139,12 +138,6 @@ export function validateSpec(input: unknown): ValidationResult {
 
 function isAbsPath(p: unknown): boolean {
   return typeof p === 'string' && p.startsWith('/') && !p.includes('\0') && !p.split('/').includes('..');
-}
-
-function checkPort(err: Report, path: string, port: unknown): void {
-  if (port !== undefined && (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65535)) {
-    err(path, port, 'is not a TCP port', 'use a whole number from 1 to 65535');
-  }
 }
 
 function checkNetworking(err: Report, net: unknown): void {

@@ -1,0 +1,18 @@
+/** Small helpers the spec checks share. */
+
+/** Reports one problem: field path, value, what is wrong, how to fix it. */
+export type Report = (path: string, value: unknown, problem: string, fix: string) => void;
+
+/** A plain object from untrusted input. */
+export type Obj = Record<string, unknown>;
+
+/** True for a plain (non-array, non-null) object. */
+export const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** True for a whole number from lo to hi. */
+export const isInt = (v: unknown, lo: number, hi: number): v is number => typeof v === 'number' && Number.isInteger(v) && v >= lo && v <= hi;
+
+/** Reports a set value that is not a TCP port. */
+export function checkPort(err: Report, path: string, port: unknown): void {
+  if (port !== undefined && !isInt(port, 1, 65535)) err(path, port, 'is not a TCP port', 'use a whole number from 1 to 65535');
+}
