@@ -1,6 +1,6 @@
 // The app `cdk8s synth` runs: the cluster spec file named by HA_CLUSTER_SPEC (YAML or JSON), or else the
 // embedded example (lib/spec/example.ts), written as one bundle per node under dist/<cluster>/<node>/.
-import { EXAMPLE_SPEC, formatIssue, HaControlPlane, NodeChart, readSpecFile, SpecError, SpecIssue, StaticPodApp } from './lib';
+import { EXAMPLE_SPEC, formatIssue, HaControlPlane, readSpecFile, SpecError, SpecIssue, StaticPodApp } from './lib';
 
 function main(): void {
   const file = process.env.HA_CLUSTER_SPEC;
@@ -11,7 +11,7 @@ function main(): void {
   const warnings: readonly SpecIssue[] = loaded?.warnings ?? cp.plan.warnings;
   for (const w of warnings) console.error(`warning: ${formatIssue(w)}`);
   app.synth();
-  for (const chart of app.node.findAll().filter((c): c is NodeChart => c instanceof NodeChart)) {
+  for (const chart of app.nodeCharts()) {
     console.log(`${app.outdir}/${chart.bundleDir}: ${chart.staticPods.map((p) => p.podName).join(', ')}`);
   }
 }

@@ -4,7 +4,6 @@ import { parseArgs } from 'node:util';
 import { BundleFile, writeFileAtomic } from './bundle/files';
 import { StaticPodApp } from './bundle/app';
 import { HaControlPlane } from './constructs/ha-control-plane';
-import { NodeChart } from './constructs/node-chart';
 import { planCluster } from './plan/plan';
 import { formatIssue, SpecError } from './spec/errors';
 import { initSpecYaml } from './spec/init-template';
@@ -207,7 +206,7 @@ function validate(o: Options, io: CliIo): number {
 
 /** A table of what each node's bundle holds. */
 function table(app: StaticPodApp, bundles: ReadonlyMap<string, readonly BundleFile[]>): string {
-  const charts = new Map(app.node.findAll().filter((c): c is NodeChart => c instanceof NodeChart).map((c) => [c.nodeName, c]));
+  const charts = new Map(app.nodeCharts().map((c) => [c.nodeName, c]));
   const rows = [['NODE', 'ROLE', 'FILES', 'PODS']];
   for (const [node, files] of bundles) {
     const chart = charts.get(node);

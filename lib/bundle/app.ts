@@ -61,7 +61,8 @@ export class StaticPodApp extends App {
     for (const p of plainYaml) Yaml.save(p.file, p.docs);
   }
 
-  private nodeCharts(): NodeChart[] {
+  /** The node charts of this app (every node's bundle), in construction order. */
+  public nodeCharts(): NodeChart[] {
     return this.node.findAll().filter((c): c is NodeChart => c instanceof NodeChart);
   }
 }

@@ -29,7 +29,6 @@ export class Keepalived extends StaticPod {
       name: 'keepalived',
       image: lb.keepalived.image,
       command: ['keepalived', '--dont-fork', '--log-console', '--log-detail', '--use-file', `${KEEPALIVED_DIR}/keepalived.conf`],
-      labels: { component: 'keepalived', tier: 'control-plane' },
       requests: { cpu: '10m', memory: '16Mi' },
       securityContext: { capabilities: { add: ['NET_ADMIN', 'NET_BROADCAST', 'NET_RAW'] } },
       hostPid: proxy,

@@ -39,7 +39,6 @@ export class LvsDrVip extends StaticPod {
       name: 'lvs-dr-vip',
       image: plan.pauseImage,
       command: ['/pause'],
-      labels: { component: 'lvs-dr-vip', tier: 'control-plane' },
       requests: { cpu: '5m', memory: '8Mi' },
       initContainers: [{
         name: 'bind-vip-on-loopback',

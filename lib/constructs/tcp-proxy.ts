@@ -46,7 +46,6 @@ export class TcpProxy extends StaticPod {
       name,
       image: props.image,
       command,
-      labels: { component: name, tier: 'control-plane' },
       requests: { cpu: '25m', memory: '32Mi' },
     });
     const content = props.type === 'haproxy' ? renderHaproxy(props.config) : renderNginx(props.config);

@@ -31,7 +31,6 @@ export function renderKeepalived(cfg: KeepalivedConfig): string {
   const { plan, self } = cfg;
   const highest = Math.max(...plan.nodes.map((n) => n.priority));
   const peers = plan.nodes.filter((n) => n.name !== self.name);
-  const advert = plan.vrrpVersion === 3 ? (plan.advertIntervalMs / 1000).toString() : String(plan.advertIntervalMs / 1000);
   const instance = `VI_${plan.virtualRouterId}`;
   const lines = [
     generatedBy('keepalived.conf'),
@@ -73,7 +72,7 @@ export function renderKeepalived(cfg: KeepalivedConfig): string {
     `  interface ${plan.interface}`,
     `  virtual_router_id ${plan.virtualRouterId}`,
     `  priority ${self.priority}`,
-    `  advert_int ${advert}`,
+    `  advert_int ${plan.advertIntervalMs / 1000}`,
   );
   if (plan.peering === 'unicast') {
     lines.push(`  unicast_src_ip ${self.address}`, '  unicast_peer {', ...peers.map((p) => `    ${p.address}`), '  }');
