@@ -23,3 +23,4 @@ export * from './bundle/app';
 export { BundleFile, writeBundles, writeFileAtomic } from './bundle/files';
 export { LoadedSpec, readSpec, loadSpec, readSpecFile, loadSpecFile } from './spec/load';
 export { CLUSTER_SPEC_SCHEMA } from './spec/schema-check';
+export { LIBRARY_VERSION, VERSION_ANNOTATION, PACKAGE_NAME } from './version';

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { KUBERNETES_PROFILES, SpecError } from '../lib';
+import { KUBERNETES_PROFILES, LIBRARY_VERSION, SpecError, VERSION_ANNOTATION } from '../lib';
 import { flags, pod, render, spec } from './util';
 
 const kcmVolumes = (v: string) => pod(spec({ kubernetesVersion: v }), 'kube-controller-manager').spec.volumes.map((x: any) => x.name);
@@ -119,8 +119,17 @@ describe('equal to kubeadm v1.36.1 for the same inputs', () => {
     networking: { podSubnet: '192.168.0.0/16' },
     etcd: { local: { imageTag: '3.6.8-0' } },
   }).get('deep-cp-01')!;
-  const ours = (c: string) => bundle.get(`etc/kubernetes/manifests/${c}.yaml`)!.content;
+  // Our one addition to every manifest, the library version stamp, is taken out before comparing.
+  const ours = (c: string) => withoutVersionStamp(bundle.get(`etc/kubernetes/manifests/${c}.yaml`)!.content);
   const theirs = (c: string) => readFileSync(join(fixtures, `${c}.yaml`), 'utf8');
+
+  test('every manifest carries the library version stamp', () => {
+    for (const c of ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler']) {
+      const raw = bundle.get(`etc/kubernetes/manifests/${c}.yaml`)!.content;
+      expect(parse(raw).metadata.annotations[VERSION_ANNOTATION]).toBe(LIBRARY_VERSION);
+      expect(withoutVersionStamp(raw)).not.toContain(VERSION_ANNOTATION);
+    }
+  });
 
   test('kube-apiserver and kube-scheduler byte for byte', () => {
     expect(ours('kube-apiserver')).toBe(theirs('kube-apiserver'));
@@ -136,3 +145,8 @@ describe('equal to kubeadm v1.36.1 for the same inputs', () => {
     expect(Buffer.byteLength(ours('kube-controller-manager'))).toBe(3230);
   });
 });
+
+/** Removes the version annotation (and the annotations map when it held nothing else). */
+function withoutVersionStamp(yaml: string): string {
+  return yaml.replace(/\n    ha-control-plane\.io\/version: [^\n]+/, '').replace(/\n  annotations:(?=\n  \S)/, '');
+}

@@ -4,6 +4,7 @@ import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { SpecError } from '../spec/errors';
 import { EnvVar, ExtraVolume, HostPathType } from '../spec/types';
+import { LIBRARY_VERSION, VERSION_ANNOTATION } from '../version';
 import { HostFile } from './host-file';
 
 /** Where static pod manifests live on a node (the kubelet's staticPodPath under kubeadm). */
@@ -76,7 +77,7 @@ export interface StaticPodProps {
    */
   readonly labels?: Record<string, string>;
   /**
-   * Annotations.
+   * Annotations (the library version is always stamped as `ha-control-plane.io/version`).
    * @default {}
    */
   readonly annotations?: Record<string, string>;
@@ -198,7 +199,7 @@ export class StaticPod extends Construct {
         name: props.name,
         namespace: props.namespace ?? 'kube-system',
         labels: props.labels ?? { component: props.name, tier: 'control-plane' },
-        annotations: props.annotations,
+        annotations: { ...props.annotations, [VERSION_ANNOTATION]: LIBRARY_VERSION },
       },
       spec: {
         hostNetwork: true,
