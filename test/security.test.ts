@@ -299,6 +299,17 @@ describe('kubeadm config and escape hatches', () => {
     expect(cmd[cmd.length - 1]).toBe('--terminated-pod-gc-threshold=50');
   });
 
+  test('fails when a user volume takes a name or path the profile mounts, naming the field', () => {
+    const clash = (v: { name: string; mountPath: string }) => {
+      try {
+        renderWith(spec({ ...HARDENED, apiServer: { extraVolumes: [{ hostPath: '/srv/x', ...v }] } }));
+      } catch (e) { return (e as SpecError).issues?.map((i) => `${i.path}: ${i.problem}`); }
+      return [];
+    };
+    expect(clash({ name: 'audit-log', mountPath: '/srv/x' })).toEqual(['apiServer.extraVolumes[0].name: is already used by kube-apiserver\'s own volume "audit-log" (/var/log/kubernetes/audit)']);
+    expect(clash({ name: 'mine', mountPath: '/etc/kubernetes/security/audit-policy.yaml' })).toEqual(['apiServer.extraVolumes[0].mountPath: is already used by kube-apiserver\'s own volume "audit-policy" (/etc/kubernetes/security/audit-policy.yaml)']);
+  });
+
   test('fails on flags the API server refuses next to --authentication-config, and on misplaced settings', () => {
     const bad = (s: ClusterSpec) => { try { renderWith(s); } catch (e) { return (e as SpecError).issues?.map((i) => `${i.path}: ${i.problem}`); } return []; };
     expect(bad(spec({ ...HARDENED, apiServer: { extraArgs: [{ name: 'v', value: '2' }, { name: 'anonymous-auth', value: 'false' }] } })))
