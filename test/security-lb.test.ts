@@ -1,6 +1,6 @@
 /**
  * The hardened profile's anonymous policy against the real load-balancing tier: the failover harness
- * (test/harness/failover.ts: real keepalived 2.2.7 + haproxy 2.6 in network namespaces) with API server
+ * (test/harness/failover.ts: real keepalived 2.2.7 + haproxy 2.6 or nginx 1.22 in network namespaces) with API server
  * stand-ins that answer anonymous requests as the generated AuthenticationConfiguration says (exact path
  * in `anonymous.conditions` → 200, anything else → 401, as kube-apiserver does for a client without
  * credentials — which haproxy's checks, keepalived's curl script and kubelet probes all are).
@@ -12,7 +12,7 @@
  * never answers. What it does not show: kube-apiserver's own implementation of the conditions (no
  * apiserver binary here) — the stand-in implements the documented semantics.
  *
- * Needs root, iproute2, util-linux, curl, openssl, keepalived and haproxy (scripts/test-deps.sh).
+ * Needs root, iproute2, util-linux, curl, openssl, keepalived, haproxy and nginx (scripts/test-deps.sh).
  */
 import { FailoverCluster, startCluster } from './harness/failover';
 
@@ -26,8 +26,8 @@ describe('hardened anonymous policy with real haproxy and keepalived', () => {
     await c?.destroy();
   }, 30_000);
 
-  test('the generated checks pass a stand-in enforcing the generated policy; other paths get 401 through the VIP', async () => {
-    cluster = await startCluster({ lb: 'haproxy', specOverrides: HARDENED, anonymous: 'bundle' });
+  test.each(['haproxy', 'nginx'] as const)('%s: the generated checks pass a stand-in enforcing the generated policy; other paths get 401 through the VIP', async (lb) => {
+    cluster = await startCluster({ lb, specOverrides: HARDENED, anonymous: 'bundle' });
     const c = cluster;
     const status = async (path: string) => (await c.lab.exec(c.client, '/usr/bin/curl', ['-sk', '--max-time', '2', '-o', '/dev/null', '-w', '%{http_code}', `https://${c.vip}:${c.port}${path}`], { timeoutMs: 5000 })).stdout;
     expect({
