@@ -23,6 +23,6 @@ export * from './constructs/ha-control-plane';
 export * from './constructs/api-server-hardening';
 export * from './bundle/app';
 export { BundleFile, writeBundles, writeFileAtomic } from './bundle/files';
-export { clusterStateDir, loadOrCreateEncryptionKey, readEncryptionKeyFile, STATE_DIR_NAME, ENCRYPTION_KEY_FILE } from './bundle/encryption-key';
+export { clusterStateDir, loadOrCreateEncryptionKey, loadOrGenerateEncryptionKey, StateKey, readEncryptionKeyFile, STATE_DIR_NAME, ENCRYPTION_KEY_FILE } from './bundle/encryption-key';
 export { LoadedSpec, readSpec, loadSpec, readSpecFile, loadSpecFile } from './spec/load';
 export { CLUSTER_SPEC_SCHEMA } from './spec/schema-check';

@@ -204,6 +204,14 @@ describe('encryption at rest', () => {
     expect(renderWith(s, null, base).get('master-2')!.get('etc/kubernetes/security/encryption-config.yaml')!.content).toBe(first);
   });
 
+  test('a synth that fails at construction stores no new key', () => {
+    const base = path.join(tmp, 'failing');
+    fs.mkdirSync(base);
+    const s = haSpec({ ...HARDENED, apiServer: { extraVolumes: [{ name: 'audit-log', hostPath: '/srv/x', mountPath: '/srv/x' }] } });
+    expect(() => renderWith(s, null, base)).toThrow(SpecError);
+    expect(fs.existsSync(path.join(base, 'ha-control-plane-state'))).toBe(false);
+  });
+
   test('a user-supplied key file, relative to baseDir; a bad one is a SpecError that never shows the content', () => {
     const base = path.join(tmp, 'user');
     fs.mkdirSync(base);

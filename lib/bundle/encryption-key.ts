@@ -40,23 +40,44 @@ export function readEncryptionKeyFile(file: string, field = 'security.encryption
   return text.trim();
 }
 
+/** An encryption key and, when it was generated now, the step that stores it. */
+export interface StateKey {
+  /** Base64 of the 32-byte key. */
+  readonly key: string;
+  /** Writes a newly generated key to the state directory (a no-op for a key that was read). */
+  readonly persist: () => void;
+}
+
 /**
  * The cluster's encryption key, kept as state: read from `<stateDir>/encryption-key` when it exists,
- * otherwise generated once with a CSPRNG (crypto.randomBytes) and written there (file 0600, created
- * exclusively; directory 0700). A new key on every synth would make every existing Secret unreadable.
+ * otherwise generated with a CSPRNG (crypto.randomBytes) and stored there by `persist()` (file 0600,
+ * created exclusively; directory 0700), which the caller runs once everything else has succeeded, so a
+ * failed synth leaves no new state behind. A new key on every synth would make every existing Secret
+ * unreadable.
  */
-export function loadOrCreateEncryptionKey(stateDir: string): string {
+export function loadOrGenerateEncryptionKey(stateDir: string): StateKey {
   const file = path.join(stateDir, ENCRYPTION_KEY_FILE);
-  if (fs.existsSync(file)) return readEncryptionKeyFile(file, 'security (state file)');
-  fs.mkdirSync(stateDir, { recursive: true, mode: 0o700 });
-  fs.chmodSync(stateDir, 0o700);
+  if (fs.existsSync(file)) return { key: readEncryptionKeyFile(file, 'security (state file)'), persist: () => {} };
   const key = randomBytes(KEY_BYTES).toString('base64');
-  try {
-    fs.writeFileSync(file, `${key}\n`, { mode: 0o600, flag: 'wx' });
-  } catch (e) {
-    // Another synth created it first: use that one.
-    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return readEncryptionKeyFile(file, 'security (state file)');
-    throw e;
-  }
-  return key;
+  const persist = () => {
+    fs.mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+    fs.chmodSync(stateDir, 0o700);
+    try {
+      fs.writeFileSync(file, `${key}\n`, { mode: 0o600, flag: 'wx' });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      // Another synth stored a key first; ours was used in this bundle, so it must be the same one.
+      if (readEncryptionKeyFile(file, 'security (state file)') !== key) {
+        throw new Error(`${file} was created by another synth while this one ran (fix: run synth again; it will use that key)`);
+      }
+    }
+  };
+  return { key, persist };
+}
+
+/** loadOrGenerateEncryptionKey, stored at once: the key of the state directory. */
+export function loadOrCreateEncryptionKey(stateDir: string): string {
+  const k = loadOrGenerateEncryptionKey(stateDir);
+  k.persist();
+  return k.key;
 }

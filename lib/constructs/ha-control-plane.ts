@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import { Construct } from 'constructs';
-import { clusterStateDir, loadOrCreateEncryptionKey, readEncryptionKeyFile } from '../bundle/encryption-key';
+import { clusterStateDir, loadOrGenerateEncryptionKey, readEncryptionKeyFile, StateKey } from '../bundle/encryption-key';
 import { LoadBalancerPlan } from '../plan/lb-plan';
 import { ClusterPlan, planCluster } from '../plan/plan';
 import { renderKubeadmConfig } from '../render/kubeadm-config';
@@ -66,7 +66,8 @@ export class HaControlPlane extends Construct {
     this.plan = plan;
     const lb = plan.loadBalancer;
     const chart = (name: string, role: NodeChart['role']) => new NodeChart(this, name, { clusterName: plan.name, nodeName: name, role });
-    const encryptionKey = plan.security.profile === 'hardened' ? resolveEncryptionKey(plan, props) : undefined;
+    const stateKey = plan.security.profile === 'hardened' ? resolveEncryptionKey(plan, props) : undefined;
+    const encryptionKey = stateKey?.key;
 
     const masters = new Map<string, NodeChart>();
     for (const master of plan.masters) {
@@ -110,16 +111,19 @@ export class HaControlPlane extends Construct {
       }
     }
     this.workers = workers;
+    // A generated key is stored only now that every construct was built without error.
+    stateKey?.persist();
   }
 }
 
 /** The encryption key of a hardened cluster: from the props, the spec's key file, or the state directory. */
-function resolveEncryptionKey(plan: ClusterPlan, props: HaControlPlaneProps): string {
-  if (props.encryptionKey !== undefined) return props.encryptionKey;
+function resolveEncryptionKey(plan: ClusterPlan, props: HaControlPlaneProps): StateKey {
+  const given = (key: string): StateKey => ({ key, persist: () => {} });
+  if (props.encryptionKey !== undefined) return given(props.encryptionKey);
   const baseDir = props.baseDir ?? process.cwd();
   const file = plan.security.encryptionKeyFile;
-  if (file !== undefined) return readEncryptionKeyFile(path.resolve(baseDir, file));
-  return loadOrCreateEncryptionKey(clusterStateDir(baseDir, plan.name));
+  if (file !== undefined) return given(readEncryptionKeyFile(path.resolve(baseDir, file)));
+  return loadOrGenerateEncryptionKey(clusterStateDir(baseDir, plan.name));
 }
 
 /** keepalived and (unless LVS) the proxy on one LB node: a master, or a dedicated host. */
