@@ -147,6 +147,11 @@ function load(file: string, io: CliIo): LoadedSpec {
   return loaded;
 }
 
+/** Where relative paths in a spec and the cluster state directory are resolved from: the spec file's directory. */
+function specDir(file: string, io: CliIo): string {
+  return file === '-' ? io.cwd : path.dirname(path.resolve(io.cwd, file));
+}
+
 function readStdin(): string {
   try {
     return fs.readFileSync(0, 'utf8');
@@ -156,10 +161,13 @@ function readStdin(): string {
 }
 
 /** Builds and renders the cluster in memory: everything synth does except writing. */
-function build(loaded: LoadedSpec, outdir: string): { app: StaticPodApp; bundles: Map<string, BundleFile[]> } {
+function build(loaded: LoadedSpec, outdir: string, baseDir: string, dryRun = false): { app: StaticPodApp; bundles: Map<string, BundleFile[]> } {
   const app = new StaticPodApp({ outdir });
+  // A dry run (validate) must not create the encryption key state: it renders with a stand-in key unless
+  // the spec names a key file (which is then read and checked).
+  const standInKey = dryRun && loaded.spec.security?.encryptionKeyFile === undefined ? Buffer.alloc(32).toString('base64') : undefined;
   try {
-    new HaControlPlane(app, loaded.spec.name, { spec: loaded.spec });
+    new HaControlPlane(app, loaded.spec.name, { spec: loaded.spec, baseDir, encryptionKey: standInKey });
     const bundles = app.renderBundles().get(loaded.spec.name) ?? new Map<string, BundleFile[]>();
     return { app, bundles };
   } catch (e) {
@@ -176,7 +184,7 @@ function synth(o: Options, io: CliIo): number {
   const outdir = path.resolve(io.cwd, out);
   // Everything that can fail on input happens before the output directory is touched.
   const loaded = load(file, io);
-  const { app, bundles } = build(loaded, outdir);
+  const { app, bundles } = build(loaded, outdir, specDir(file, io));
   if (fs.existsSync(outdir) && !fs.statSync(outdir).isDirectory()) {
     throw new InputError(`--out ${JSON.stringify(out)} is not a directory (fix: give a directory; it is created when missing)`);
   }
@@ -196,7 +204,7 @@ function synth(o: Options, io: CliIo): number {
 function validate(o: Options, io: CliIo): number {
   const file = requireSpec(o);
   const loaded = load(file, io);
-  const { bundles } = build(loaded, path.join(io.cwd, 'unused'));
+  const { bundles } = build(loaded, path.join(io.cwd, 'unused'), specDir(file, io), true);
   const plan = planCluster(loaded.spec);
   const etcd = plan.etcd.kind === 'local' ? `stacked etcd ${plan.etcd.version}` : 'external etcd';
   const warnings = loaded.warnings.length ? `, ${loaded.warnings.length} warning${loaded.warnings.length === 1 ? '' : 's'}` : '';

@@ -12,7 +12,8 @@ const files = fs.readdirSync(dir).filter((f) => /\.(ya?ml|json)$/.test(f)).sort(
 /** Synthesizes in memory: node → file paths. */
 function render(spec: ReturnType<typeof readSpecFile>['spec']): Map<string, string[]> {
   const app = new StaticPodApp({ outdir: '/nonexistent' });
-  new HaControlPlane(app, spec.name, { spec });
+  // A fixed key for hardened examples: rendering here must not create key state on disk.
+  new HaControlPlane(app, spec.name, { spec, encryptionKey: Buffer.alloc(32, 3).toString('base64') });
   const nodes = app.renderBundles().get(spec.name)!;
   return new Map([...nodes].map(([node, nodeFiles]) => [node, nodeFiles.map((f) => f.path)]));
 }

@@ -11,6 +11,7 @@ const SPECS: [string, ClusterSpec][] = [
     masters: [1, 2, 3, 4, 5].map((i) => ({ name: `m${i}`, address: `fd00::${i}` })),
     networking: { serviceSubnet: 'fd00:96::/112', podSubnet: 'fd00:244::/56' },
   })],
+  ...['1.33', '1.37'].map((v): [string, ClusterSpec] => [`hardened ${v}`, spec({ kubernetesVersion: v, security: { profile: 'hardened' } })]),
   ['external etcd', spec({ etcd: { external: { endpoints: ['https://10.9.0.1:2379'], caFile: '/e/ca.crt', certFile: '/e/c.crt', keyFile: '/e/c.key' } } })],
   ['escape hatches', spec({
     apiServer: {

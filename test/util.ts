@@ -12,10 +12,13 @@ export function haSpec(overrides: Partial<ClusterSpec> = {}): ClusterSpec {
   return { ...EXAMPLE_SPEC, ...overrides };
 }
 
+/** The encryption key tests render hardened clusters with (props, so nothing is read or written on disk). */
+export const TEST_ENCRYPTION_KEY = Buffer.alloc(32, 0x11).toString('base64');
+
 /** Synthesizes in memory: node name → relative path → file. */
 export function render(s: ClusterSpec): Map<string, Map<string, { content: string; mode: number }>> {
   const app = new StaticPodApp({ outdir: '/nonexistent' });
-  new HaControlPlane(app, s.name, { spec: s });
+  new HaControlPlane(app, s.name, { spec: s, encryptionKey: TEST_ENCRYPTION_KEY });
   const out = new Map<string, Map<string, { content: string; mode: number }>>();
   for (const [node, files] of app.renderBundles().get(s.name)!) {
     out.set(node, new Map(files.map((f) => [f.path, { content: f.content, mode: f.mode }])));

@@ -1,5 +1,6 @@
 import { argsToCommand } from '../plan/args';
 import { ClusterPlan } from '../plan/plan';
+import { effectiveExtraArgs, SecuredComponent } from '../plan/security';
 import { Arg, ComponentSpec } from '../spec/types';
 import { HostPathMount, StaticPodProps } from './static-pod';
 
@@ -41,15 +42,15 @@ export function localBindAddress(extraArgs: readonly { name: string; value: stri
 
 /**
  * What every kubeadm component pod derives the same way from the plan: its name (also the binary),
- * image, command (sorted defaults, then the user's extraArgs), the user's extra volumes and env, and the
- * version's manifest details.
+ * image, command (sorted defaults, then the security profile's flags and the user's extraArgs, as kubeadm
+ * orders extraArgs), the user's extra volumes and env, and the version's manifest details.
  */
-export function componentPodProps(plan: ClusterPlan, name: string, specPath: string, component: { readonly image: string; readonly overrides: ComponentSpec }, defaults: readonly Arg[]): ComponentPodProps {
+export function componentPodProps(plan: ClusterPlan, name: SecuredComponent, specPath: string, component: { readonly image: string; readonly overrides: ComponentSpec }, defaults: readonly Arg[]): ComponentPodProps {
   const o = component.overrides;
   return {
     name,
     image: component.image,
-    command: [name, ...argsToCommand(defaults, o.extraArgs)],
+    command: [name, ...argsToCommand(defaults, effectiveExtraArgs(plan, name, o.extraArgs))],
     extraVolumes: o.extraVolumes,
     specPath,
     env: o.extraEnvs,

@@ -1,8 +1,11 @@
+import * as path from 'node:path';
 import { Construct } from 'constructs';
+import { clusterStateDir, loadOrGenerateEncryptionKey, readEncryptionKeyFile, StateKey } from '../bundle/encryption-key';
 import { LoadBalancerPlan } from '../plan/lb-plan';
 import { ClusterPlan, planCluster } from '../plan/plan';
 import { renderKubeadmConfig } from '../render/kubeadm-config';
 import { ClusterSpec } from '../spec/types';
+import { ApiServerHardening } from './api-server-hardening';
 import { Etcd } from './etcd';
 import { HostFile } from './host-file';
 import { Keepalived } from './keepalived';
@@ -18,6 +21,18 @@ import { TcpProxy } from './tcp-proxy';
 export interface HaControlPlaneProps {
   /** The cluster spec (validated here; invalid input throws SpecError before anything is built). */
   readonly spec: ClusterSpec;
+  /**
+   * Security profile `hardened`: the base64 encoding of the 32-byte key that encrypts Secrets at rest.
+   * Given here, nothing is read from or written to disk (tests, keys from a secret store).
+   * @default the key of `security.encryptionKeyFile`, else `<baseDir>/ha-control-plane-state/<name>/encryption-key` (generated once when missing)
+   */
+  readonly encryptionKey?: string;
+  /**
+   * Directory that relative paths in the spec (`security.encryptionKeyFile`) and the cluster state
+   * directory `ha-control-plane-state/<name>/` are resolved from. The CLI passes the spec file's directory.
+   * @default process.cwd()
+   */
+  readonly baseDir?: string;
 }
 
 /** Where each master's kubeadm config goes. */
@@ -51,12 +66,15 @@ export class HaControlPlane extends Construct {
     this.plan = plan;
     const lb = plan.loadBalancer;
     const chart = (name: string, role: NodeChart['role']) => new NodeChart(this, name, { clusterName: plan.name, nodeName: name, role });
+    const stateKey = plan.security.profile === 'hardened' ? resolveEncryptionKey(plan, props) : undefined;
+    const encryptionKey = stateKey?.key;
 
     const masters = new Map<string, NodeChart>();
     for (const master of plan.masters) {
       const c = chart(master.name, 'master');
       if (plan.etcd.kind === 'local') new Etcd(c, 'etcd', { plan, master });
-      new KubeApiServer(c, 'kube-apiserver', { plan, master });
+      const apiServer = new KubeApiServer(c, 'kube-apiserver', { plan, master });
+      if (encryptionKey !== undefined) new ApiServerHardening(c, 'security', { plan, encryptionKey }).mountInto(apiServer);
       new KubeControllerManager(c, 'kube-controller-manager', { plan, master });
       new KubeScheduler(c, 'kube-scheduler', { plan, master });
       new HostFile(c, 'kubeadm-config', { path: KUBEADM_CONFIG_PATH, content: renderKubeadmConfig(plan, master), mode: 0o600 });
@@ -93,7 +111,19 @@ export class HaControlPlane extends Construct {
       }
     }
     this.workers = workers;
+    // A generated key is stored only now that every construct was built without error.
+    stateKey?.persist();
   }
+}
+
+/** The encryption key of a hardened cluster: from the props, the spec's key file, or the state directory. */
+function resolveEncryptionKey(plan: ClusterPlan, props: HaControlPlaneProps): StateKey {
+  const given = (key: string): StateKey => ({ key, persist: () => {} });
+  if (props.encryptionKey !== undefined) return given(props.encryptionKey);
+  const baseDir = props.baseDir ?? process.cwd();
+  const file = plan.security.encryptionKeyFile;
+  if (file !== undefined) return given(readEncryptionKeyFile(path.resolve(baseDir, file)));
+  return loadOrGenerateEncryptionKey(clusterStateDir(baseDir, plan.name));
 }
 
 /** keepalived and (unless LVS) the proxy on one LB node: a master, or a dedicated host. */

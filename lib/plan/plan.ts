@@ -4,6 +4,7 @@ import { validateSpec } from '../spec/validate';
 import { DEFAULTS } from './defaults';
 import { LoadBalancerPlan, planLoadBalancer, planWorkerProxy, WorkerProxyPlan } from './lb-plan';
 import { hostPort, ipFamily, loopbackFor } from './net';
+import { SecurityPlan } from './security';
 import {
   DEFAULT_KUBERNETES_MINOR, EtcdProbePaths, EtcdProfile, etcdProbePaths, etcdProfile, KubernetesProfile,
   kubernetesProfile, parseEtcdVersion,
@@ -80,6 +81,8 @@ export interface ClusterPlan {
   readonly workerProxy?: WorkerProxyPlan;
   /** Pause image (the main container of helper pods). */
   readonly pauseImage: string;
+  /** The security profile (kubeadm's flags, or hardened to CIS v1.12). */
+  readonly security: SecurityPlan;
   /** Advisory findings (even etcd member count, endpoint on a single master, ...). */
   readonly warnings: readonly SpecIssue[];
 }
@@ -147,6 +150,7 @@ export function planCluster(spec: ClusterSpec): ClusterPlan {
     loadBalancer: planLoadBalancer(spec, bindPort),
     workerProxy: planWorkerProxy(spec, bindPort),
     pauseImage: `${imageRepository}/pause:${profile.pauseImageTag}`,
+    security: { profile: spec.security?.profile ?? 'kubeadm', encryptionKeyFile: spec.security?.encryptionKeyFile },
     warnings,
   };
 }

@@ -29,15 +29,21 @@ export interface KubernetesProfile {
   readonly kubeadmEtcdSpelling: 'by-etcd-version' | '3.6';
   /** kubeadm config API version. */
   readonly kubeadmApiVersion: string;
+  /**
+   * API version of the API server's AuthenticationConfiguration (--authentication-config) with an
+   * `anonymous` section: v1beta1 on 1.33 (StructuredAuthenticationConfiguration and
+   * AnonymousAuthConfigurableEndpoints beta, on by default), v1 from 1.34 (both GA).
+   */
+  readonly authenticationConfigApiVersion: string;
 }
 
 /** Supported Kubernetes minors, oldest first. */
 export const KUBERNETES_PROFILES: readonly KubernetesProfile[] = [
-  { minor: '1.33', latestPatch: '1.33.13', etcdImageTag: '3.5.24-0', pauseImageTag: '3.10', corednsImageTag: 'v1.12.0', namedProbePort: false, creationTimestampNull: true, flexvolumeDir: true, kubeadmEtcdSpelling: 'by-etcd-version', kubeadmApiVersion: 'kubeadm.k8s.io/v1beta4' },
-  { minor: '1.34', latestPatch: '1.34.12', etcdImageTag: '3.6.5-0', pauseImageTag: '3.10.1', corednsImageTag: 'v1.12.1', namedProbePort: true, creationTimestampNull: false, flexvolumeDir: true, kubeadmEtcdSpelling: 'by-etcd-version', kubeadmApiVersion: 'kubeadm.k8s.io/v1beta4' },
-  { minor: '1.35', latestPatch: '1.35.9', etcdImageTag: '3.6.6-0', pauseImageTag: '3.10.1', corednsImageTag: 'v1.13.1', namedProbePort: true, creationTimestampNull: false, flexvolumeDir: true, kubeadmEtcdSpelling: 'by-etcd-version', kubeadmApiVersion: 'kubeadm.k8s.io/v1beta4' },
-  { minor: '1.36', latestPatch: '1.36.5', etcdImageTag: '3.6.8-0', pauseImageTag: '3.10.2', corednsImageTag: 'v1.14.2', namedProbePort: true, creationTimestampNull: false, flexvolumeDir: false, kubeadmEtcdSpelling: '3.6', kubeadmApiVersion: 'kubeadm.k8s.io/v1beta4' },
-  { minor: '1.37', latestPatch: '1.37.1', etcdImageTag: '3.7.0-0', pauseImageTag: '3.10.2', corednsImageTag: 'v1.14.6', namedProbePort: true, creationTimestampNull: false, flexvolumeDir: false, kubeadmEtcdSpelling: '3.6', kubeadmApiVersion: 'kubeadm.k8s.io/v1beta4' },
+  { minor: '1.33', latestPatch: '1.33.13', etcdImageTag: '3.5.24-0', pauseImageTag: '3.10', corednsImageTag: 'v1.12.0', namedProbePort: false, creationTimestampNull: true, flexvolumeDir: true, kubeadmEtcdSpelling: 'by-etcd-version', kubeadmApiVersion: 'kubeadm.k8s.io/v1beta4', authenticationConfigApiVersion: 'apiserver.config.k8s.io/v1beta1' },
+  { minor: '1.34', latestPatch: '1.34.12', etcdImageTag: '3.6.5-0', pauseImageTag: '3.10.1', corednsImageTag: 'v1.12.1', namedProbePort: true, creationTimestampNull: false, flexvolumeDir: true, kubeadmEtcdSpelling: 'by-etcd-version', kubeadmApiVersion: 'kubeadm.k8s.io/v1beta4', authenticationConfigApiVersion: 'apiserver.config.k8s.io/v1' },
+  { minor: '1.35', latestPatch: '1.35.9', etcdImageTag: '3.6.6-0', pauseImageTag: '3.10.1', corednsImageTag: 'v1.13.1', namedProbePort: true, creationTimestampNull: false, flexvolumeDir: true, kubeadmEtcdSpelling: 'by-etcd-version', kubeadmApiVersion: 'kubeadm.k8s.io/v1beta4', authenticationConfigApiVersion: 'apiserver.config.k8s.io/v1' },
+  { minor: '1.36', latestPatch: '1.36.5', etcdImageTag: '3.6.8-0', pauseImageTag: '3.10.2', corednsImageTag: 'v1.14.2', namedProbePort: true, creationTimestampNull: false, flexvolumeDir: false, kubeadmEtcdSpelling: '3.6', kubeadmApiVersion: 'kubeadm.k8s.io/v1beta4', authenticationConfigApiVersion: 'apiserver.config.k8s.io/v1' },
+  { minor: '1.37', latestPatch: '1.37.1', etcdImageTag: '3.7.0-0', pauseImageTag: '3.10.2', corednsImageTag: 'v1.14.6', namedProbePort: true, creationTimestampNull: false, flexvolumeDir: false, kubeadmEtcdSpelling: '3.6', kubeadmApiVersion: 'kubeadm.k8s.io/v1beta4', authenticationConfigApiVersion: 'apiserver.config.k8s.io/v1' },
 ];
 
 /** The default Kubernetes minor. */

@@ -1,6 +1,7 @@
 import { stringify } from 'yaml';
 import { ClusterPlan, MasterPlan } from '../plan/plan';
 import { hostPort, ipFamily } from '../plan/net';
+import { effectiveComponentSpec } from '../plan/security';
 import { ComponentSpec } from '../spec/types';
 
 /**
@@ -60,7 +61,7 @@ export function renderKubeadmConfig(plan: ClusterPlan, master: MasterPlan): stri
       local: {
         imageTag: plan.etcd.image.slice(plan.etcd.image.lastIndexOf(':') + 1),
         dataDir: plan.etcd.dataDir,
-        ...component(plan.etcd.overrides),
+        ...component(effectiveComponentSpec(plan, 'etcd', plan.etcd.overrides)),
       },
     };
   const cluster = {
@@ -76,9 +77,9 @@ export function renderKubeadmConfig(plan: ClusterPlan, master: MasterPlan): stri
       ...(plan.networking.podSubnet ? { podSubnet: plan.networking.podSubnet } : {}),
       dnsDomain: plan.networking.dnsDomain,
     },
-    apiServer: { certSANs: apiServerCertSans(plan), ...component(plan.apiServer.overrides) },
-    controllerManager: component(plan.controllerManager.overrides),
-    scheduler: component(plan.scheduler.overrides),
+    apiServer: { certSANs: apiServerCertSans(plan), ...component(effectiveComponentSpec(plan, 'kube-apiserver', plan.apiServer.overrides)) },
+    controllerManager: component(effectiveComponentSpec(plan, 'kube-controller-manager', plan.controllerManager.overrides)),
+    scheduler: component(effectiveComponentSpec(plan, 'kube-scheduler', plan.scheduler.overrides)),
     etcd,
   };
   const header = [
@@ -88,5 +89,10 @@ export function renderKubeadmConfig(plan: ClusterPlan, master: MasterPlan): stri
     `# The control-plane endpoint ${hostPort(plan.endpoint.host, plan.endpoint.port)} is in the API server certificate SANs.`,
     ipFamily(master.address) === 6 ? '# IPv6 master: kubeadm uses ::1 for etcd and probes, as the manifests here do.' : undefined,
   ].filter((l): l is string => l !== undefined);
-  return `${header.join('\n')}\n${stringify(init)}---\n${stringify(cluster)}`;
+  // Hardened: --kubelet-certificate-authority makes the API server verify kubelet serving certificates
+  // against the cluster CA, so kubelets must request CA-signed serving certificates (CSRs to approve).
+  const kubelet = plan.security.profile === 'hardened'
+    ? `---\n${stringify({ apiVersion: 'kubelet.config.k8s.io/v1beta1', kind: 'KubeletConfiguration', serverTLSBootstrap: true })}`
+    : '';
+  return `${header.join('\n')}\n${stringify(init)}---\n${stringify(cluster)}${kubelet}`;
 }

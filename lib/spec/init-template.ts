@@ -54,6 +54,12 @@ networking:
 #   #   certFile: /etc/kubernetes/pki/apiserver-etcd-client.crt
 #   #   keyFile: /etc/kubernetes/pki/apiserver-etcd-client.key
 
+# Security profile: kubeadm's flags, or "hardened" (CIS Kubernetes Benchmark v1.12: audit log, Secrets
+# encrypted at rest, anonymous access only to health endpoints, ...). Its encryption key is generated
+# once into ha-control-plane-state/<name>/encryption-key next to this file: keep it out of git.
+# security:
+#   profile: kubeadm
+
 # Escape hatches on apiServer, controllerManager, scheduler and etcd.local:
 # apiServer:
 #   bindPort: 6443

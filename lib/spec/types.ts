@@ -279,6 +279,30 @@ export interface ClusterSpec {
   readonly workers?: WorkerSpec[];
   /** A local proxy on every worker in front of all API servers. */
   readonly workerProxy?: WorkerProxySpec;
+  /**
+   * Security profile of the control-plane pods: kubeadm's defaults, or hardened to the CIS Kubernetes
+   * Benchmark v1.12.
+   * @default {}
+   */
+  readonly security?: SecuritySpec;
+}
+
+/** How the control-plane pods are secured. */
+export interface SecuritySpec {
+  /**
+   * `kubeadm`: kubeadm's flags. `hardened`: every automatable check of CIS Kubernetes Benchmark v1.12
+   * sections 1.2-1.4, 2 and 3.2.1 that a manifest can meet (profiling off, audit log + policy, encryption
+   * at rest, strong TLS ciphers, kubelet CA, admission plugins with their configs, anonymous access only to
+   * the health endpoints), with the host files those flags point to.
+   * @default "kubeadm"
+   */
+  readonly profile?: 'kubeadm' | 'hardened';
+  /**
+   * `hardened` only: a file holding the base64 encoding of the 32-byte key that encrypts Secrets in etcd
+   * (relative paths from the working directory; the CLI: from the spec file's directory). When omitted the
+   * key is read from `ha-control-plane-state/<name>/encryption-key`, and generated there once if missing.
+   */
+  readonly encryptionKeyFile?: string;
 }
 
 /** The load balancer in front of the API servers. */

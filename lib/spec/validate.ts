@@ -131,10 +131,46 @@ export function validateSpec(input: unknown): ValidationResult {
   if (spec.controllerManager !== undefined) checkComponent(err, 'controllerManager', spec.controllerManager, []);
   if (spec.scheduler !== undefined) checkComponent(err, 'scheduler', spec.scheduler, []);
   checkLoadBalancing(err, warn, spec);
+  checkSecurity(err, spec);
 
   return { errors, warnings };
 }
 
+/** Flags the API server refuses next to --authentication-config (it carries their settings). */
+const AUTHENTICATION_CONFIG_CONFLICTS = /^(anonymous-auth|oidc-.*)$/;
+
+function checkSecurity(err: Report, spec: Obj): void {
+  const sec = spec.security;
+  if (sec === undefined) return;
+  if (!isObj(sec)) {
+    err('security', sec, 'is not an object', 'write { profile: "hardened" } or leave it out');
+    return;
+  }
+  for (const key of Object.keys(sec)) {
+    if (key !== 'profile' && key !== 'encryptionKeyFile') err(`security.${key}`, sec[key], 'is not a known field', 'use profile or encryptionKeyFile');
+  }
+  if (sec.profile !== undefined && sec.profile !== 'kubeadm' && sec.profile !== 'hardened') {
+    err('security.profile', sec.profile, 'is not "kubeadm" or "hardened"', 'use "hardened" for the CIS Kubernetes Benchmark profile, "kubeadm" (the default) for kubeadm\'s flags');
+  }
+  const hardened = sec.profile === 'hardened';
+  if (sec.encryptionKeyFile !== undefined) {
+    if (typeof sec.encryptionKeyFile !== 'string' || sec.encryptionKeyFile === '' || sec.encryptionKeyFile.includes('\0')) {
+      err('security.encryptionKeyFile', sec.encryptionKeyFile, 'is not a file path', 'give the path of a file holding the base64 of a 32-byte key');
+    } else if (!hardened) {
+      err('security.encryptionKeyFile', sec.encryptionKeyFile, 'is only used by the hardened profile', 'set security.profile: "hardened", or remove encryptionKeyFile');
+    }
+  }
+  const api = spec.apiServer;
+  if (hardened && isObj(api) && Array.isArray(api.extraArgs)) {
+    api.extraArgs.forEach((a, i) => {
+      if (isObj(a) && typeof a.name === 'string' && AUTHENTICATION_CONFIG_CONFLICTS.test(a.name)) {
+        err(`apiServer.extraArgs[${i}].name`, a.name, 'cannot be combined with the hardened profile\'s --authentication-config (the API server refuses to start)', a.name === 'anonymous-auth'
+          ? 'remove it: the hardened profile allows anonymous requests only to /healthz, /livez, /readyz and cluster-info'
+          : 'remove it, or set security.profile: "kubeadm" and configure authentication yourself');
+      }
+    });
+  }
+}
 
 function isAbsPath(p: unknown): boolean {
   return typeof p === 'string' && p.startsWith('/') && !p.includes('\0') && !p.split('/').includes('..');

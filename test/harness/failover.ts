@@ -93,6 +93,14 @@ export interface ClusterOptions {
   readonly clientTimeoutMs?: number;
   /** Progress lines. */
   readonly log?: (line: string) => void;
+  /**
+   * Which paths the API server stand-ins answer for an anonymous client (every client here is one: probes,
+   * haproxy checks, keepalived's script, the test client): `open` answers 200 everywhere (kube-apiserver
+   * with --anonymous-auth=true and RBAC's public-info-viewer, for the health paths); `bundle` applies the
+   * generated AuthenticationConfiguration's anonymous conditions (exact path matches answer 200, every
+   * other path 401 as the API server does); a list applies that list ([] = --anonymous-auth=false).
+   */
+  readonly anonymous?: 'open' | 'bundle' | readonly string[];
 }
 
 /** One client request. */
@@ -246,11 +254,19 @@ export function kubeadmGuideEdits(conf: string): string {
 // ---------------------------------------------------------------------------------------------------
 // Child programs (plain JavaScript, written into the work dir and run with this Node binary).
 
-const STANDIN_JS = `// kube-apiserver stand-in: 200 on every path over HTTPS.
+const STANDIN_JS = `// kube-apiserver stand-in over HTTPS: 200 on every path, or, given a JSON list of the paths anonymous
+// requests may reach, 200 there and 401 Unauthorized elsewhere (its clients present no credentials).
 const https = require('https');
 const fs = require('fs');
-const [cert, key, port, name] = process.argv.slice(2);
+const [cert, key, port, name, anonymous] = process.argv.slice(2);
+const allowed = anonymous === undefined ? undefined : JSON.parse(anonymous);
 const server = https.createServer({ cert: fs.readFileSync(cert), key: fs.readFileSync(key) }, (req, res) => {
+  const path = req.url.split('?')[0];
+  if (allowed && !allowed.includes(path)) {
+    res.writeHead(401, { 'content-type': 'text/plain' });
+    res.end('Unauthorized\\n');
+    return;
+  }
   res.writeHead(200, { 'content-type': 'text/plain' });
   res.end('ok ' + name + '\\n');
 });
@@ -441,6 +457,17 @@ function parseLines<T>(file: string): T[] {
 }
 
 /** Builds and starts the lab. On failure everything started so far is torn down before it throws. */
+/** The paths the stand-in lets anonymous clients reach (undefined: all). */
+function anonymousPaths(anonymous: NonNullable<ClusterOptions['anonymous']>, nodeFiles: ReadonlyMap<string, string>): readonly string[] | undefined {
+  if (anonymous === 'open') return undefined;
+  if (anonymous !== 'bundle') return anonymous;
+  const text = nodeFiles.get('etc/kubernetes/security/authentication-config.yaml');
+  if (!text) throw new Error('anonymous: "bundle" needs the hardened profile (no authentication-config.yaml in the bundle)');
+  const cfg = parse(text) as { anonymous?: { enabled?: boolean; conditions?: { path: string }[] } };
+  if (!cfg.anonymous?.enabled) return [];
+  return (cfg.anonymous.conditions ?? []).map((c) => c.path);
+}
+
 export async function startCluster(opts: ClusterOptions = {}): Promise<FailoverCluster> {
   const lbKind = opts.lb ?? 'haproxy';
   const profile = opts.profile ?? 'default';
@@ -580,12 +607,15 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<FailoverC
     // 2. API server stand-ins.
     for (const m of masters) {
       const r = rt.get(m)!;
-      r.standin = L.spawn(m, process.execPath, [join(scripts, 'standin.js'), serving.crt, serving.key, String(bindPort), m], { logFile: join(r.dir, 'standin.log') });
+      const anonymous = anonymousPaths(opts.anonymous ?? 'open', files.get(m)!);
+      const policy = anonymous === undefined ? [] : [JSON.stringify(anonymous)];
+      r.standin = L.spawn(m, process.execPath, [join(scripts, 'standin.js'), serving.crt, serving.key, String(bindPort), m, ...policy], { logFile: join(r.dir, 'standin.log') });
     }
     for (const m of masters) {
       await waitFor(`the API server stand-in on ${m}`, 15_000, async () => {
         assertRunning();
-        return (await L.exec(m, BINARIES.curl, ['-sfk', '--max-time', '1', '-o', '/dev/null', `https://127.0.0.1:${bindPort}/readyz`], { timeoutMs: 3000 })).code === 0;
+        // Any HTTP answer: a stand-in enforcing an anonymous policy may answer 401 (without -f, curl exits 0).
+        return (await L.exec(m, BINARIES.curl, ['-sk', '--max-time', '1', '-o', '/dev/null', `https://127.0.0.1:${bindPort}/readyz`], { timeoutMs: 3000 })).code === 0;
       }, diagnostics);
     }
 
