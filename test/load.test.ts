@@ -179,6 +179,14 @@ describe('YAML errors', () => {
     expect(lines(errorOf(text))).toEqual([message]);
   });
 
+  test('a lone carriage return in the input still gives one-line messages (found by the property test)', () => {
+    for (const text of ['>\r', 'name: [\r', 'name: "a\rb']) {
+      const ls = lines(errorOf(text));
+      expect(ls.length).toBeGreaterThan(0);
+      for (const l of ls) expect(l).toMatch(/^cluster\.yaml:\d+:\d+ \S+: [^\r\n]+\(fix: [^\r\n]+\)$/);
+    }
+  });
+
   test('an alias bomb is refused, not expanded', () => {
     const bomb = ['a: &a [x, x, x, x, x, x, x, x, x, x]', ...'bcdefghi'.split('').map((c, i) => `${c}: &${c} [${Array(10).fill(`*${'abcdefghi'[i]}`).join(', ')}]`)].join('\n');
     expect(lines(errorOf(bomb))[0]).toMatch(/^cluster\.yaml:1:1 \(yaml\): cannot be read as data: excessive alias count/);

@@ -52,7 +52,7 @@ export function readSpec(text: string, fileName: string): LoadedSpec {
     throw e;
   }
   const yamlWarnings = doc.warnings.map((w): SpecIssue => ({
-    path: '(yaml)', value: undefined, problem: lowerFirst(w.message), fix: 'check the YAML here', location: map.at(w.pos[0]),
+    path: '(yaml)', value: undefined, problem: lowerFirst(oneLine(w.message)), fix: 'check the YAML here', location: map.at(w.pos[0]),
   }));
   return { spec, warnings: sortByLocation([...yamlWarnings, ...semantic.warnings.map((i) => locateIssue(i, map))]) };
 }
@@ -140,7 +140,7 @@ function yamlProblem(code: string, message: string): { problem: string; fix: str
     case 'DUPLICATE_KEY': return { problem: 'a key appears twice in one mapping', fix: 'keep one of them' };
     case 'MULTIPLE_DOCS': return { problem: 'the file holds more than one YAML document', fix: 'keep one cluster spec per file (remove the "---" and what follows)' };
     case 'TAB_AS_INDENT': return { problem: 'a tab indents this line', fix: 'indent with spaces' };
-    default: return { problem: lowerFirst(message), fix: 'correct the YAML here: check the indentation, the ": " after keys, and closing quotes and brackets' };
+    default: return { problem: lowerFirst(oneLine(message)), fix: 'correct the YAML here: check the indentation, the ": " after keys, and closing quotes and brackets' };
   }
 }
 
@@ -219,6 +219,15 @@ function locateIssue(issue: SpecIssue, map: SourceMap): SpecIssue {
 function sortByLocation(issues: readonly SpecIssue[]): SpecIssue[] {
   const key = (l?: SourceLocation) => (l ? l.line * 1e6 + l.col : 0);
   return [...issues].sort((a, b) => key(a.location) - key(b.location));
+}
+
+/**
+ * The yaml library's message without its source excerpt: the first line, with any other control
+ * character (a lone CR in the input, say) shown as a space, so every issue prints on one line.
+ */
+function oneLine(s: string): string {
+  // eslint-disable-next-line no-control-regex
+  return s.split(/\r?\n/)[0].replace(/[\u0000-\u001f\u007f]/g, ' ').trimEnd();
 }
 
 function lowerFirst(s: string): string {
