@@ -171,6 +171,8 @@ REPLACED=0
 REMODED=0
 UNCHANGED=0
 DIRS=0
+SYSTEMD_CHANGED=0
+SYSCTL_CHANGED=0
 
 # shellcheck disable=SC2317 # run by the EXIT trap
 cleanup() {
@@ -291,6 +293,14 @@ write_file() { # mode sum path
   test_pause "$RENAMES" "${HA_INSTALL_TEST_PAUSE_AFTER:-}" "rename(s)"
 }
 
+# Remembers what a changed file needs after the install (the installer restarts nothing itself).
+note_change() { # path
+  case $1 in
+    etc/systemd/*) SYSTEMD_CHANGED=1 ;;
+    etc/sysctl.d/*) SYSCTL_CHANGED=1 ;;
+  esac
+}
+
 show_diff() { # old new label
   if [ "$HAVE_DIFF" = 1 ]; then
     rc=0
@@ -314,6 +324,7 @@ one_file() { # mode sum path
       show_diff /dev/null "files/$3" "$dst"
     else
       write_file "$@"
+      note_change "$3"
       say "created $dst ($1)"
     fi
     return
@@ -344,6 +355,7 @@ one_file() { # mode sum path
   else
     backup "$3"
     write_file "$@"
+    note_change "$3"
     say "replaced $dst ($1; the old one is in $BACKUP/$3)"
   fi
 }
@@ -406,5 +418,7 @@ elif [ "$CHANGES" = 0 ]; then
   say "no changes: $TARGET already has this bundle ($UNCHANGED files up to date)"
 else
   say "done: $DIRS directories created, $CREATED files created, $REPLACED replaced, $REMODED modes changed, $UNCHANGED unchanged${BACKUP:+; backups in $BACKUP}"
+  if [ "$SYSTEMD_CHANGED" = 1 ]; then say "next: systemd units changed; run: systemctl daemon-reload && systemctl restart kubelet"; fi
+  if [ "$SYSCTL_CHANGED" = 1 ]; then say "next: sysctl settings changed; run: sysctl --system"; fi
 fi
 exit 0
