@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the tests run for real, when it is missing: Debian's etcd 3.4 (etcd-server), etcdctl,
 # keepalived, haproxy, nginx with the stream module, iproute2, openssl, curl, shellcheck (the bundle
-# installer's lint); and etcd 3.5 unpacked into .cache/ (scripts/fetch-etcd-3.5.sh). Needs root for apt-get; idempotent and quick when all is there.
+# installer's lint); and etcd 3.5 unpacked into .cache/ (scripts/fetch-etcd-3.5.sh). Needs root for
+# apt-get; idempotent and quick when all is there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 need=()
