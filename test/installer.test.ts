@@ -262,7 +262,18 @@ describe('install', () => {
     const root = newRoot();
     const r = install(bundle, ['--root', root, '--node-name', NODE]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toBe(`install.sh: error: ${rel} does not match its checksum in FILES\n`);
+    expect(r.stderr).toBe(`install.sh: error: ${rel} does not match its checksum in FILES, or SHA256SUMS does not cover it (fix: copy the tarball again)\n`);
+    expect(fs.readdirSync(root)).toEqual([]);
+  });
+
+  test('a file left out of SHA256SUMS is refused', () => {
+    const bundle = extracted(OLD);
+    const sums = path.join(bundle, 'SHA256SUMS');
+    fs.writeFileSync(sums, fs.readFileSync(sums, 'utf8').split('\n').filter((l) => !l.endsWith('  files/etc/keepalived/keepalived.conf')).join('\n'));
+    const root = newRoot();
+    const r = install(bundle, ['--root', root, '--node-name', NODE]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe('install.sh: error: files/etc/keepalived/keepalived.conf does not match its checksum in FILES, or SHA256SUMS does not cover it (fix: copy the tarball again)\n');
     expect(fs.readdirSync(root)).toEqual([]);
   });
 

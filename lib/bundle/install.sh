@@ -95,7 +95,7 @@ if [ "$ROOT_GIVEN" = 1 ]; then
   [ "$ROOT" != / ] || ROOT=
 fi
 
-for tool in sha256sum basename cat chmod cp cut date dirname id ln mkdir mktemp mv rm sleep stat sync tr uname; do
+for tool in sha256sum cat chmod cp date dirname id ln mkdir mktemp mv rm sleep stat sync tr uname; do
   command -v "$tool" >/dev/null 2>&1 || die 4 "\"$tool\" is not installed (fix: install coreutils)"
 done
 HAVE_DIFF=0
@@ -119,12 +119,13 @@ if ! sums=$(sha256sum -c --strict SHA256SUMS 2>&1); then
   done
   die 1 "the bundle in $BUNDLE does not match its SHA256SUMS (the files above); it was damaged or changed after it was made; nothing was written (fix: copy the tarball again and check it with \"sha256sum -c SHA256SUMS\" beside the tarballs)"
 fi
-LISTED=$(cut -c67- SHA256SUMS)
-listed() {
-  case "$NL$LISTED$NL" in *"$NL$1$NL"*) return 0 ;; *) return 1 ;; esac
+SUMS=$(cat SHA256SUMS)
+listed() { # path sha256: whether SHA256SUMS (just verified) has exactly that line
+  case "$NL$SUMS$NL" in *"$NL$2  $1$NL"*) return 0 ;; *) return 1 ;; esac
 }
 for f in NODE CLUSTER FILES install.sh; do
-  listed "$f" || die 1 "$f is not covered by SHA256SUMS; the bundle was changed after it was made (fix: copy the tarball again)"
+  sum=$(sha256sum <"$f")
+  listed "$f" "${sum%% *}" || die 1 "$f is not covered by SHA256SUMS; the bundle was changed after it was made (fix: copy the tarball again)"
 done
 EXPECTED=$(cat NODE)
 CLUSTER=$(cat CLUSTER)
@@ -140,8 +141,7 @@ while read -r kind mode sum path; do
   case $path in '' | /* | -*) die 1 "FILES: unsafe path \"$path\" (must be relative)" ;; esac
   case /$path/ in */../* | */./* | *//*) die 1 "FILES: unsafe path \"$path\"" ;; esac
   if [ "$kind" = f ]; then
-    listed "files/$path" || die 1 "files/$path is not covered by SHA256SUMS (fix: copy the tarball again)"
-    [ "$(sha256sum <"files/$path" | cut -c1-64)" = "$sum" ] || die 1 "files/$path does not match its checksum in FILES"
+    listed "files/$path" "$sum" || die 1 "files/$path does not match its checksum in FILES, or SHA256SUMS does not cover it (fix: copy the tarball again)"
     case $path in "$MANIFESTS"/.*) die 1 "FILES: $path is a dot file in the manifests directory" ;; esac
   fi
 done <FILES
@@ -259,7 +259,7 @@ backup() {
       BACKUP=$STATE/backup/$stamp-$n
     done
   fi
-  dir=$(dirname -- "$1")
+  dir=${1%/*}
   rel_backup=${BACKUP#"$ROOT"/}
   make_dirs "$rel_backup/$dir" 0700 0700
   if ! cp -pP -- "$ROOT/$1" "$BACKUP/$1.partial" || ! mv -f -- "$BACKUP/$1.partial" "$BACKUP/$1"; then
@@ -279,8 +279,8 @@ test_pause() { # $1: the counter, $2: the variable's value, $3: what happened
 # flushed, then renamed over the target.
 write_file() { # mode sum path
   dst=$ROOT/$3
-  dir=$(dirname -- "$dst")
-  base=$(basename -- "$dst")
+  dir=${dst%/*}
+  base=${dst##*/}
   TMPF=$(mktemp "$dir/.$base.hacp-XXXXXX") || die 5 "cannot create a temporary file in $dir"
   cat -- "files/$3" >"$TMPF" || die 5 "cannot write $TMPF"
   chmod "$1" "$TMPF" || die 5 "cannot chmod $TMPF"
@@ -334,7 +334,12 @@ one_file() { # mode sum path
   else
     cur_mode=$(mode_of "$dst")
   fi
-  if [ "$cur_mode" != none ] && [ "$(sha256sum <"$dst" | cut -c1-64)" = "$2" ]; then
+  cur_sum=
+  if [ "$cur_mode" != none ]; then
+    cur_sum=$(sha256sum <"$dst")
+    cur_sum=${cur_sum%% *}
+  fi
+  if [ "$cur_sum" = "$2" ]; then
     if [ "$cur_mode" = "$1" ]; then
       UNCHANGED=$((UNCHANGED + 1))
       return
