@@ -331,14 +331,24 @@ describe('install', () => {
     expectInstalled(root, OLD);
   });
 
-  test('a directory where the bundle has a file: exit 4, named, no manifest written', () => {
+  test('a directory where the bundle has a file, or a file where it has a directory: exit 4, named, nothing written', () => {
     const bundle = extracted(OLD);
     const root = newRoot();
     fs.mkdirSync(path.join(root, 'etc/haproxy/haproxy.cfg'), { recursive: true });
+    const before = snapshot(root);
     const r = install(bundle, ['--root', root, '--node-name', NODE]);
     expect(r.code).toBe(4);
-    expect(r.stderr).toContain(`install.sh: error: ${root}/etc/haproxy/haproxy.cfg is a directory, where the bundle has a file (fix: move it away and rerun)`);
-    expect(fs.readdirSync(path.join(root, MANIFESTS))).toEqual([]);
+    expect(r.stderr).toBe(`install.sh: error: ${root}/etc/haproxy/haproxy.cfg is a directory, where the bundle has a file; nothing was written (fix: move it away and rerun)\n`);
+    expect(snapshot(root)).toEqual(before);
+
+    const other = newRoot();
+    fs.mkdirSync(path.join(other, 'etc'));
+    fs.writeFileSync(path.join(other, 'etc/keepalived'), 'a file');
+    const before2 = snapshot(other);
+    const r2 = install(bundle, ['--root', other, '--node-name', NODE]);
+    expect(r2.code).toBe(4);
+    expect(r2.stderr).toBe(`install.sh: error: ${other}/etc/keepalived is not a directory, where the bundle has one; nothing was written (fix: move it away and rerun)\n`);
+    expect(snapshot(other)).toEqual(before2);
   });
 
   test('a running install holds the lock; a lock left by a dead installer is taken over', () => {

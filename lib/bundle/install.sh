@@ -267,10 +267,17 @@ backup() {
   fi
 }
 
+# For the tests of interrupted installs (HA_INSTALL_TEST_PAUSE_AFTER=N: after the N-th rename;
+# HA_INSTALL_TEST_PAUSE_IN=N: inside the N-th write, its temporary file written, not yet renamed):
+# says so on stderr, then waits up to 60 s in 1 s steps, so a signal's trap runs within a second.
 test_pause() { # $1: the counter, $2: the variable's value, $3: what happened
   if [ -n "$2" ] && [ "$1" = "$2" ]; then
     printf '%s: test pause after %s %s\n' "$PROG" "$1" "$3" >&2
-    sleep 60
+    waited=0
+    while [ "$waited" -lt 60 ]; do
+      sleep 1
+      waited=$((waited + 1))
+    done
     die 5 "test pause expired"
   fi
 }
@@ -314,9 +321,6 @@ show_diff() { # old new label
 # Installs (or, in a dry run, describes) one file entry.
 one_file() { # mode sum path
   dst=$ROOT/$3
-  if [ -d "$dst" ] && [ ! -L "$dst" ]; then
-    die 4 "$dst is a directory, where the bundle has a file (fix: move it away and rerun)"
-  fi
   if [ ! -e "$dst" ] && [ ! -L "$dst" ]; then
     CREATED=$((CREATED + 1))
     if [ "$DRY_RUN" = 1 ]; then
@@ -366,13 +370,23 @@ one_file() { # mode sum path
 }
 
 # --- 3. install -----------------------------------------------------------------------------------
+# What would block the install is found before anything is written: a file where the bundle has a
+# directory, or a directory where it has a file.
+while read -r kind _mode _sum path; do
+  dst=$ROOT/$path
+  case $kind in
+    d) if { [ -e "$dst" ] || [ -L "$dst" ]; } && [ ! -d "$dst" ]; then die 4 "$dst is not a directory, where the bundle has one; nothing was written (fix: move it away and rerun)"; fi ;;
+    f) if [ -d "$dst" ] && [ ! -L "$dst" ]; then die 4 "$dst is a directory, where the bundle has a file; nothing was written (fix: move it away and rerun)"; fi ;;
+  esac
+done <FILES
+
 TARGET=${ROOT:-/}
 if [ "$DRY_RUN" = 1 ]; then
   say "dry run: bundle of $EXPECTED (cluster $CLUSTER) against $TARGET; nothing is written"
 else
+  say "installing the bundle of $EXPECTED (cluster $CLUSTER) into $TARGET"
   lock
   remove_stale_temps
-  say "installing the bundle of $EXPECTED (cluster $CLUSTER) into $TARGET"
 fi
 
 # Directories, parents first; existing ones are left as they are.
@@ -380,7 +394,6 @@ while read -r kind mode _sum path; do
   [ "$kind" = d ] || continue
   dst=$ROOT/$path
   if [ -d "$dst" ]; then continue; fi
-  if [ -e "$dst" ] || [ -L "$dst" ]; then die 4 "$dst is not a directory (fix: move it away and rerun)"; fi
   DIRS=$((DIRS + 1))
   if [ "$DRY_RUN" = 1 ]; then
     say "would create directory $dst ($mode)"
