@@ -193,11 +193,12 @@ describe('install', () => {
     fs.writeFileSync(path.join(root, 'etc/kubernetes/admin.conf'), 'secret');
     const r = install(bundle, ['--root', root, '--node-name', NODE]);
     expect(r.code).toBe(0);
-    expect(r.stderr).toBe(`install.sh: warning: ${root}/${MANIFESTS}/nginx.yaml is not in this bundle; the kubelet runs it too (left alone: move it out of the directory if it is obsolete)\n`);
+    expect(r.stderr).toBe(`install.sh: warning: ${root}/${MANIFESTS} has mode 0755, the bundle's is 0700 (an existing directory is left as it is: chmod 0700 ${root}/${MANIFESTS} if you want it)\n`
+      + `install.sh: warning: ${root}/${MANIFESTS}/nginx.yaml is not in this bundle; the kubelet runs it too (left alone: move it out of the directory if it is obsolete)\n`);
     expect(fs.readFileSync(path.join(root, MANIFESTS, 'nginx.yaml'), 'utf8')).toBe('old pod');
     expect(fs.readFileSync(path.join(root, MANIFESTS, '.hidden'), 'utf8')).toBe('x');
     expect(fs.readFileSync(path.join(root, 'etc/kubernetes/admin.conf'), 'utf8')).toBe('secret');
-    // Existing directories keep their modes (here the test's default 0755 for the manifests directory).
+    // Existing directories keep their modes (with a warning above).
     expect(modeOf(path.join(root, MANIFESTS))).toBe(0o755);
   });
 

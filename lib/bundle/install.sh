@@ -393,7 +393,11 @@ fi
 while read -r kind mode _sum path; do
   [ "$kind" = d ] || continue
   dst=$ROOT/$path
-  if [ -d "$dst" ]; then continue; fi
+  if [ -d "$dst" ]; then
+    cur_mode=$(mode_of "$dst")
+    if [ "$cur_mode" != "$mode" ]; then warn "$dst has mode $cur_mode, the bundle's is $mode (an existing directory is left as it is: chmod $mode $dst if you want it)"; fi
+    continue
+  fi
   DIRS=$((DIRS + 1))
   if [ "$DRY_RUN" = 1 ]; then
     say "would create directory $dst ($mode)"
