@@ -170,6 +170,16 @@ describe.each(['dash', 'bash'])('install with %s', (shell) => {
 });
 
 describe('install', () => {
+  test('run as ./install.sh from elsewhere, with a relative --root', () => {
+    const bundle = extracted(OLD);
+    const root = newRoot();
+    const r = spawnSync(path.join(bundle, 'install.sh'), ['--root', path.basename(root), '--node-name', NODE], { cwd: tmp, encoding: 'utf8', timeout: RUN_TIMEOUT_MS });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain(`installing the bundle of ${NODE} (cluster example) into ${root}\n`);
+    expectInstalled(root, OLD);
+  });
+
   test('a mode-only difference is fixed with chmod, without a backup', () => {
     const bundle = extracted(OLD);
     const root = newRoot();
