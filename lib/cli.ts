@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { BundleFile, writeFileAtomic } from './bundle/files';
 import { StaticPodApp } from './bundle/app';
+import { TARBALLS_DIR } from './bundle/tarball';
 import { HaControlPlane } from './constructs/ha-control-plane';
 import { planCluster } from './plan/plan';
 import { formatIssue, SpecError } from './spec/errors';
@@ -39,6 +40,8 @@ const USAGE = `usage: ha-control-plane <command> [options]
 commands:
   synth --spec FILE [--out DIR]   check the spec and write one bundle per node to DIR/<name>/<node>/
                                   (DIR defaults to dist; nothing is written unless the spec is valid)
+  bundle --spec FILE [--out DIR]  synth, plus an installable tarball per node in DIR/<name>/bundles/
+                                  (<node>.tar.gz with install.sh and SHA256SUMS inside; SHA256SUMS beside)
   validate --spec FILE            check the spec: prints "valid" and any warnings, or every problem
   schema                          print the JSON Schema of the spec
   init [--out FILE] [--force]     write a commented example spec (to standard output without --out)
@@ -96,14 +99,15 @@ export function processIo(): CliIo {
 function dispatch(argv: string[], io: CliIo): number {
   const command = argv.shift();
   switch (command) {
-    case 'synth': return synth(options(argv, { spec: true, out: true }), io);
+    case 'synth': return synth(options(argv, { spec: true, out: true }), io, false);
+    case 'bundle': return synth(options(argv, { spec: true, out: true }), io, true);
     case 'validate': return validate(options(argv, { spec: true }), io);
     case 'schema': options(argv, {}); io.stdout(`${JSON.stringify(CLUSTER_SPEC_SCHEMA, null, 2)}\n`); return EXIT.OK;
     case 'init': return init(options(argv, { out: true, force: true }), io);
     case 'help': case '--help': case '-h': io.stdout(USAGE); return EXIT.OK;
     case '--version': case '-v': io.stdout(`${packageVersion()}\n`); return EXIT.OK;
     case undefined: throw new UsageError('no command given');
-    default: throw new UsageError(`unknown command ${JSON.stringify(command)}; the commands are synth, validate, schema, init, help`);
+    default: throw new UsageError(`unknown command ${JSON.stringify(command)}; the commands are synth, bundle, validate, schema, init, help`);
   }
 }
 
@@ -161,11 +165,11 @@ function readStdin(): string {
 }
 
 /** Builds and renders the cluster in memory: everything synth does except writing. */
-function build(loaded: LoadedSpec, outdir: string, baseDir: string, dryRun = false): { app: StaticPodApp; bundles: Map<string, BundleFile[]> } {
-  const app = new StaticPodApp({ outdir });
+function build(loaded: LoadedSpec, outdir: string, baseDir: string, opts: { dryRun?: boolean; tarballs?: boolean } = {}): { app: StaticPodApp; bundles: Map<string, BundleFile[]> } {
+  const app = new StaticPodApp({ outdir, tarballs: opts.tarballs });
   // A dry run (validate) must not create the encryption key state: it renders with a stand-in key unless
   // the spec names a key file (which is then read and checked).
-  const standInKey = dryRun && loaded.spec.security?.encryptionKeyFile === undefined ? Buffer.alloc(32).toString('base64') : undefined;
+  const standInKey = opts.dryRun && loaded.spec.security?.encryptionKeyFile === undefined ? Buffer.alloc(32).toString('base64') : undefined;
   try {
     new HaControlPlane(app, loaded.spec.name, { spec: loaded.spec, baseDir, encryptionKey: standInKey });
     const bundles = app.renderBundles().get(loaded.spec.name) ?? new Map<string, BundleFile[]>();
@@ -178,13 +182,14 @@ function build(loaded: LoadedSpec, outdir: string, baseDir: string, dryRun = fal
   }
 }
 
-function synth(o: Options, io: CliIo): number {
+/** `synth` and `bundle` (with the installable tarballs). */
+function synth(o: Options, io: CliIo, tarballs: boolean): number {
   const file = requireSpec(o);
   const out = o.out ?? 'dist';
   const outdir = path.resolve(io.cwd, out);
   // Everything that can fail on input happens before the output directory is touched.
   const loaded = load(file, io);
-  const { app, bundles } = build(loaded, outdir, specDir(file, io));
+  const { app, bundles } = build(loaded, outdir, specDir(file, io), { tarballs });
   if (fs.existsSync(outdir) && !fs.statSync(outdir).isDirectory()) {
     throw new InputError(`--out ${JSON.stringify(out)} is not a directory (fix: give a directory; it is created when missing)`);
   }
@@ -198,13 +203,18 @@ function synth(o: Options, io: CliIo): number {
   const plan = planCluster(loaded.spec);
   io.stdout(`wrote ${path.join(out, loaded.spec.name)}/ (cluster ${loaded.spec.name}, Kubernetes ${plan.kubernetesVersion}, ${bundles.size} nodes)\n`);
   io.stdout(table(app, bundles));
+  if (tarballs) {
+    const dir = path.join(out, loaded.spec.name, TARBALLS_DIR);
+    io.stdout(`installable bundles: ${dir}/<node>.tar.gz (checksums in ${dir}/SHA256SUMS)\n`);
+    io.stdout(`on each node: tar -xzf <node>.tar.gz && sudo sh <node>/install.sh   (--dry-run shows the changes first)\n`);
+  }
   return EXIT.OK;
 }
 
 function validate(o: Options, io: CliIo): number {
   const file = requireSpec(o);
   const loaded = load(file, io);
-  const { bundles } = build(loaded, path.join(io.cwd, 'unused'), specDir(file, io), true);
+  const { bundles } = build(loaded, path.join(io.cwd, 'unused'), specDir(file, io), { dryRun: true });
   const plan = planCluster(loaded.spec);
   const etcd = plan.etcd.kind === 'local' ? `stacked etcd ${plan.etcd.version}` : 'external etcd';
   const warnings = loaded.warnings.length ? `, ${loaded.warnings.length} warning${loaded.warnings.length === 1 ? '' : 's'}` : '';

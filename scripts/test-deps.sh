@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Installs what the tests run for real, when it is missing: Debian's etcd 3.4 (etcd-server), etcdctl,
-# keepalived, haproxy, nginx with the stream module, iproute2, openssl, curl; and etcd 3.5 unpacked
-# into .cache/ (scripts/fetch-etcd-3.5.sh). Needs root for apt-get; idempotent and quick when all is there.
+# keepalived, haproxy, nginx with the stream module, iproute2, openssl, curl, shellcheck (the bundle
+# installer's lint); and etcd 3.5 unpacked into .cache/ (scripts/fetch-etcd-3.5.sh). Needs root for
+# apt-get; idempotent and quick when all is there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 need=()
-for bin in etcd:etcd-server etcdctl:etcd-client keepalived:keepalived haproxy:haproxy nginx:nginx ip:iproute2 openssl:openssl curl:curl; do
+for bin in etcd:etcd-server etcdctl:etcd-client keepalived:keepalived haproxy:haproxy nginx:nginx ip:iproute2 openssl:openssl curl:curl shellcheck:shellcheck; do
   command -v "${bin%%:*}" >/dev/null 2>&1 || PATH="$PATH:/usr/sbin:/sbin" command -v "${bin%%:*}" >/dev/null 2>&1 || need+=("${bin##*:}")
 done
 [ -e /usr/lib/nginx/modules/ngx_stream_module.so ] || need+=(libnginx-mod-stream)

@@ -72,7 +72,7 @@ afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 describe('usage errors exit 2', () => {
   test.each([
     [[], 'error: no command given'],
-    [['deploy'], 'error: unknown command "deploy"; the commands are synth, validate, schema, init, help'],
+    [['deploy'], 'error: unknown command "deploy"; the commands are synth, bundle, validate, schema, init, help'],
     [['synth'], 'error: --spec FILE is required (the cluster spec, YAML or JSON)'],
     [['validate', '--spec'], 'error: option --spec needs a value'],
     [['validate', '--spec', 'a.yaml', '--out', 'x'], 'error: unknown option --out (options of this command: --spec)'],
@@ -89,7 +89,7 @@ describe('usage errors exit 2', () => {
     const r = cli(['help']);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^usage: ha-control-plane <command> \[options\]\n/);
-    for (const c of ['synth --spec FILE [--out DIR]', 'validate --spec FILE', 'schema', 'init [--out FILE] [--force]']) expect(r.stdout).toContain(c);
+    for (const c of ['synth --spec FILE [--out DIR]', 'bundle --spec FILE [--out DIR]', 'validate --spec FILE', 'schema', 'init [--out FILE] [--force]']) expect(r.stdout).toContain(c);
   });
 });
 
@@ -195,6 +195,42 @@ describe('synth', () => {
   });
 });
 
+describe('bundle', () => {
+  test('writes the node trees plus a tarball per node with SHA256SUMS, and says how to install', () => {
+    const r = cli(['bundle', '--spec', write('ok.yaml', VALID), '--out', 'bundled']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const lines = r.stdout.trimEnd().split('\n');
+    expect(lines[0]).toBe('wrote bundled/prod/ (cluster prod, Kubernetes 1.36.5, 3 nodes)');
+    expect(lines.slice(-2)).toEqual([
+      'installable bundles: bundled/prod/bundles/<node>.tar.gz (checksums in bundled/prod/bundles/SHA256SUMS)',
+      'on each node: tar -xzf <node>.tar.gz && sudo sh <node>/install.sh   (--dry-run shows the changes first)',
+    ]);
+    expect(fs.readdirSync(path.join(tmp, 'bundled/prod')).sort()).toEqual(['bundles', 'master-1', 'master-2', 'master-3']);
+    const dir = path.join(tmp, 'bundled/prod/bundles');
+    expect(execFileSync('sha256sum', ['-c', 'SHA256SUMS'], { cwd: dir, encoding: 'utf8' })).toBe('master-1.tar.gz: OK\nmaster-2.tar.gz: OK\nmaster-3.tar.gz: OK\n');
+    const listing = execFileSync('tar', ['-tzf', 'master-3.tar.gz'], { cwd: dir, encoding: 'utf8' });
+    expect(listing).toContain('master-3/files/etc/kubernetes/manifests/kube-apiserver.yaml\n');
+    expect(listing).toContain('master-3/install.sh\n');
+  });
+
+  test('an invalid spec writes nothing', () => {
+    const r = cli(['bundle', '--spec', write('bad.yaml', INVALID), '--out', 'never-bundled']);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/^error: bad\.yaml:9:14 masters\[1\]\.address: /m);
+    expect(fs.existsSync(path.join(tmp, 'never-bundled'))).toBe(false);
+  });
+
+  test('a node named like the tarball directory is an input error, nothing written', () => {
+    const r = cli(['bundle', '--spec', write('clash-bundles.yaml', VALID.replace('name: master-3', 'name: bundles')), '--out', 'clash-bundles']);
+    expect(r).toEqual({ code: 1, stdout: '', stderr: 'error: cluster prod: a node named "bundles" would share its directory with the installable bundles (fix: rename the node)\n' });
+    expect(fs.existsSync(path.join(tmp, 'clash-bundles'))).toBe(false);
+    // synth, which writes no tarballs, accepts that name.
+    expect(cli(['synth', '--spec', 'clash-bundles.yaml', '--out', 'clash-bundles']).code).toBe(0);
+  });
+});
+
 describe('schema and init', () => {
   test('schema prints the committed schema', () => {
     const r = cli(['schema']);
@@ -239,6 +275,14 @@ describe('main.ts (cdk8s synth) reads HA_CLUSTER_SPEC', () => {
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     expect(r.stdout.trimEnd().split('\n')).toEqual(['master-1', 'master-2', 'master-3'].map((n) => `main-out/prod/${n}: etcd, kube-apiserver, kube-controller-manager, kube-scheduler`));
+  });
+
+  test('--bundle (npm run bundle) also writes the tarballs', () => {
+    const r = spawnSync(process.execPath, [main, '--bundle'], { cwd: tmp, encoding: 'utf8', env: { ...process.env, HA_CLUSTER_SPEC: write('main.yaml', VALID), CDK8S_OUTDIR: 'main-bundle' } });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout.trimEnd().split('\n').pop()).toBe('main-bundle/prod/bundles/: master-1.tar.gz, master-2.tar.gz, master-3.tar.gz, SHA256SUMS');
+    expect(fs.readdirSync(path.join(tmp, 'main-bundle/prod/bundles')).sort()).toEqual(['SHA256SUMS', 'master-1.tar.gz', 'master-2.tar.gz', 'master-3.tar.gz']);
   });
 
   test('an invalid spec file: located errors, exit 1, nothing written', () => {

@@ -3,6 +3,7 @@ import { App, AppProps, Chart, Yaml } from 'cdk8s';
 import { stringify } from 'yaml';
 import { NodeChart } from '../constructs/node-chart';
 import { BundleFile, writeBundles } from './files';
+import { nodePackages } from './tarball';
 
 /** Mode of static pod manifests (kubeadm; CIS 1.1.1/1.1.3/1.1.5/1.1.7). */
 export const MANIFEST_MODE = 0o600;
@@ -15,16 +16,32 @@ export function manifestYaml(obj: unknown): string {
   return stringify(obj, { sortMapEntries: true, indentSeq: false, lineWidth: 0, minContentWidth: 0 });
 }
 
+/** Props of {@link StaticPodApp}. */
+export interface StaticPodAppProps extends AppProps {
+  /**
+   * Also write an installable tarball per node: `<outdir>/<cluster>/bundles/<node>.tar.gz` (the node's
+   * files, an `install.sh` and SHA256SUMS) and `<outdir>/<cluster>/bundles/SHA256SUMS`.
+   * @default false
+   */
+  readonly tarballs?: boolean;
+}
+
 /**
  * A cdk8s App whose synth writes the kubelet layout instead of one YAML file per chart:
  * `<outdir>/<cluster>/<node>/etc/kubernetes/manifests/<pod>.yaml` (one Pod per file, 0600, directory
  * 0700) plus each node's host files at their absolute paths. Everything is rendered in memory first,
  * so an error leaves the output directory untouched. Charts that are not node charts are written the
- * usual cdk8s way, as `<outdir>/<chart>.k8s.yaml`.
+ * usual cdk8s way, as `<outdir>/<chart>.k8s.yaml`. With `tarballs`, each cluster directory also gets
+ * `bundles/<node>.tar.gz` (installable with the `install.sh` inside) and `bundles/SHA256SUMS`.
  */
 export class StaticPodApp extends App {
-  constructor(props: AppProps = {}) {
-    super(props);
+  /** Whether synth also writes installable tarballs. */
+  public readonly tarballs: boolean;
+
+  constructor(props: StaticPodAppProps = {}) {
+    const { tarballs, ...appProps } = props;
+    super(appProps);
+    this.tarballs = tarballs ?? false;
   }
 
   /** Renders every node's files without writing them: cluster → node → files. */
@@ -49,6 +66,8 @@ export class StaticPodApp extends App {
       for (const pod of chart.staticPods) add({ path: pod.manifestPath, content: manifestYaml(pod.toManifest()), mode: MANIFEST_MODE });
       nodes.set(chart.nodeName, files);
     }
+    // With tarballs, whatever could stop one from being made fails here, before anything is written.
+    if (this.tarballs) for (const [cluster, nodes] of bundles) nodePackages(cluster, nodes);
     return bundles;
   }
 
@@ -57,7 +76,7 @@ export class StaticPodApp extends App {
     const bundles = this.renderBundles();
     const plain: Chart[] = this.charts.filter((c: Chart) => !isOrInNodeChart(c));
     const plainYaml = plain.map((c) => ({ file: path.join(this.outdir, `${c.node.id}.k8s.yaml`), docs: c.toJson() }));
-    writeBundles(this.outdir, bundles);
+    writeBundles(this.outdir, bundles, { tarballs: this.tarballs });
     for (const p of plainYaml) Yaml.save(p.file, p.docs);
   }
 

@@ -1,17 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { BundleFile, directoryMode, installOrder } from './layout';
+import { writeTarballs } from './tarball';
 
-/** One file of a bundle, relative to the node's root. */
-export interface BundleFile {
-  /** Path relative to the node root, e.g. etc/kubernetes/manifests/etcd.yaml. */
-  readonly path: string;
-  readonly content: string;
-  readonly mode: number;
-}
-
-/** Directory modes that differ from 0755: kubeadm keeps the manifests directory 0700 (CIS 1.1.x). */
-export const DIRECTORY_MODES: Record<string, number> = { 'etc/kubernetes/manifests': 0o700 };
+export { BundleFile, DIRECTORY_MODES } from './layout';
 
 /**
  * Writes a file atomically: a temporary file in the same directory (dot-prefixed, so a kubelet watching
@@ -42,8 +35,18 @@ function ensureDir(root: string, rel: string): void {
     current = path.join(current, part);
     relSoFar = relSoFar ? `${relSoFar}/${part}` : part;
     if (!fs.existsSync(current)) fs.mkdirSync(current);
-    fs.chmodSync(current, DIRECTORY_MODES[relSoFar] ?? 0o755);
+    fs.chmodSync(current, directoryMode(relSoFar));
   }
+}
+
+/** Options of {@link writeBundles}. */
+export interface WriteBundlesOptions {
+  /**
+   * Also write an installable tarball per node, `<cluster>/bundles/<node>.tar.gz` (with its installer
+   * and SHA256SUMS inside), and `<cluster>/bundles/SHA256SUMS` over the tarballs.
+   * @default false
+   */
+  readonly tarballs?: boolean;
 }
 
 /**
@@ -53,8 +56,9 @@ function ensureDir(root: string, rel: string): void {
  *
  * @param outdir the output directory (created if missing)
  * @param bundles cluster name → node name → files
+ * @param options what else to write
  */
-export function writeBundles(outdir: string, bundles: ReadonlyMap<string, ReadonlyMap<string, readonly BundleFile[]>>): void {
+export function writeBundles(outdir: string, bundles: ReadonlyMap<string, ReadonlyMap<string, readonly BundleFile[]>>, options: WriteBundlesOptions = {}): void {
   fs.mkdirSync(outdir, { recursive: true });
   for (const [cluster, nodes] of bundles) {
     const staging = fs.mkdtempSync(path.join(outdir, `.${cluster}.staging-`));
@@ -63,12 +67,12 @@ export function writeBundles(outdir: string, bundles: ReadonlyMap<string, Readon
       for (const [node, files] of nodes) {
         const nodeRoot = path.join(staging, node);
         fs.mkdirSync(nodeRoot, { mode: 0o755 });
-        const ordered = [...files].sort((a, b) => Number(isManifest(a.path)) - Number(isManifest(b.path)));
-        for (const f of ordered) {
+        for (const f of installOrder(files)) {
           ensureDir(nodeRoot, path.posix.dirname(f.path));
           writeFileAtomic(path.join(nodeRoot, f.path), f.content, f.mode);
         }
       }
+      if (options.tarballs) writeTarballs(staging, cluster, nodes);
       const target = path.join(outdir, cluster);
       const old = `${staging}.old`;
       if (fs.existsSync(target)) fs.renameSync(target, old);
@@ -78,8 +82,4 @@ export function writeBundles(outdir: string, bundles: ReadonlyMap<string, Readon
       fs.rmSync(staging, { recursive: true, force: true });
     }
   }
-}
-
-function isManifest(p: string): boolean {
-  return p.startsWith('etc/kubernetes/manifests/');
 }
