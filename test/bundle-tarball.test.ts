@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { EXAMPLE_SPEC, HaControlPlane, HostFile, StaticPodApp } from '../lib';
+import { EXAMPLE_SPEC, HaControlPlane, HostFile, LIBRARY_VERSION, StaticPodApp } from '../lib';
 import { installerScript, nodePackage } from '../lib/bundle/package';
 import { TARBALL_MTIME } from '../lib/bundle/tarball';
 import { haSpec } from './util';
@@ -92,7 +92,7 @@ describe('tarballs', () => {
       'master-1/files/etc/keepalived/', 'master-1/files/etc/keepalived/check_apiserver.sh', 'master-1/files/etc/keepalived/keepalived.conf',
       'master-1/files/etc/kubernetes/', 'master-1/files/etc/kubernetes/kubeadm-config.yaml', 'master-1/files/etc/kubernetes/manifests/',
       ...['etcd', 'haproxy', 'keepalived', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler'].map((p) => `master-1/files/etc/kubernetes/manifests/${p}.yaml`),
-      'master-1/install.sh',
+      'master-1/VERSION', 'master-1/install.sh',
     ].sort());
   });
 
@@ -110,6 +110,7 @@ describe('tarballs', () => {
     expect(check.map((l) => l.replace(/: OK$/, '')).sort()).toEqual(files.sort());
     expect(fs.readFileSync(path.join(node, 'NODE'), 'utf8')).toBe('master-2\n');
     expect(fs.readFileSync(path.join(node, 'CLUSTER'), 'utf8')).toBe('example\n');
+    expect(fs.readFileSync(path.join(node, 'VERSION'), 'utf8')).toBe(`cdk8s-ha-control-plane ${LIBRARY_VERSION}\n`);
     expect(fs.readFileSync(path.join(node, 'install.sh'), 'utf8')).toBe(installerScript());
   });
 
@@ -136,7 +137,7 @@ describe('tarballs', () => {
     ]);
     const sums = entries.find((e) => e.path === 'SHA256SUMS')!.content!;
     expect(sums.split('\n').filter(Boolean).map((l) => l.slice(66))).toEqual([
-      'CLUSTER', 'FILES', 'NODE',
+      'CLUSTER', 'FILES', 'NODE', 'VERSION',
       'files/etc/a.sh', 'files/etc/kubernetes/manifests/a.yaml', 'files/etc/kubernetes/manifests/b.yaml', 'files/etc/x/y/z.conf',
       'install.sh',
     ]);

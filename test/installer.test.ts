@@ -5,7 +5,7 @@ import { ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { ClusterSpec, HaControlPlane, StaticPodApp } from '../lib';
+import { ClusterSpec, HaControlPlane, LIBRARY_VERSION, StaticPodApp } from '../lib';
 import { haSpec, render } from './util';
 
 const INSTALLER = path.resolve(__dirname, '../lib/bundle/install.sh');
@@ -176,7 +176,7 @@ describe('install', () => {
     const r = spawnSync(path.join(bundle, 'install.sh'), ['--root', path.basename(root), '--node-name', NODE], { cwd: tmp, encoding: 'utf8', timeout: RUN_TIMEOUT_MS });
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
-    expect(r.stdout).toContain(`installing the bundle of ${NODE} (cluster example) into ${root}\n`);
+    expect(r.stdout).toContain(`installing the bundle of ${NODE} (cluster example, made by cdk8s-ha-control-plane ${LIBRARY_VERSION}) into ${root}\n`);
     expectInstalled(root, OLD);
   });
 

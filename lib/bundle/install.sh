@@ -110,7 +110,7 @@ BUNDLE=$(cd -- "$(dirname -- "$0")" && pwd -P)
 cd -- "$BUNDLE"
 
 # --- 1. verify the bundle -------------------------------------------------------------------------
-for f in SHA256SUMS NODE CLUSTER FILES install.sh; do
+for f in SHA256SUMS NODE CLUSTER VERSION FILES install.sh; do
   [ -f "$f" ] || die 1 "$BUNDLE/$f is missing (fix: extract the whole tarball again, e.g. tar -xzf <node>.tar.gz)"
 done
 if ! sums=$(sha256sum -c --strict SHA256SUMS 2>&1); then
@@ -123,12 +123,13 @@ SUMS=$(cat SHA256SUMS)
 listed() { # path sha256: whether SHA256SUMS (just verified) has exactly that line
   case "$NL$SUMS$NL" in *"$NL$2  $1$NL"*) return 0 ;; *) return 1 ;; esac
 }
-for f in NODE CLUSTER FILES install.sh; do
+for f in NODE CLUSTER VERSION FILES install.sh; do
   sum=$(sha256sum <"$f")
   listed "$f" "${sum%% *}" || die 1 "$f is not covered by SHA256SUMS; the bundle was changed after it was made (fix: copy the tarball again)"
 done
 EXPECTED=$(cat NODE)
 CLUSTER=$(cat CLUSTER)
+MADE_BY=$(cat VERSION)
 
 # Checks every line of FILES before anything is written: kinds, modes, checksums and paths.
 while read -r kind mode sum path; do
@@ -382,9 +383,9 @@ done <FILES
 
 TARGET=${ROOT:-/}
 if [ "$DRY_RUN" = 1 ]; then
-  say "dry run: bundle of $EXPECTED (cluster $CLUSTER) against $TARGET; nothing is written"
+  say "dry run: bundle of $EXPECTED (cluster $CLUSTER, made by $MADE_BY) against $TARGET; nothing is written"
 else
-  say "installing the bundle of $EXPECTED (cluster $CLUSTER) into $TARGET"
+  say "installing the bundle of $EXPECTED (cluster $CLUSTER, made by $MADE_BY) into $TARGET"
   lock
   remove_stale_temps
 fi

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { BundleFile, directoryMode, installOrder, isManifest } from './layout';
+import { LIBRARY_VERSION, PACKAGE_NAME } from '../version';
 
 /** A file or directory of a node's installable bundle, relative to the bundle's top directory. */
 export interface PackageEntry {
@@ -41,6 +42,7 @@ export function installerScript(): string {
  *
  * - `install.sh`: the installer (0755);
  * - `NODE`, `CLUSTER`: whose bundle it is (the installer refuses another node);
+ * - `VERSION`: the library that made it (`cdk8s-ha-control-plane <version>`), printed by the installer;
  * - `FILES`: what to install, one entry a line: `d <mode> - <path>` for each directory (parents
  *   first), then `f <mode> <sha256> <path>` for each file, host files before manifests;
  * - `SHA256SUMS`: `sha256sum -c` format, over every other file of the bundle;
@@ -77,6 +79,7 @@ export function nodePackage(cluster: string, node: string, files: readonly Bundl
     { path: 'FILES', content: filesIndex, mode: 0o644 },
     { path: INSTALLER_NAME, content: installer, mode: 0o755 },
     { path: 'NODE', content: `${node}\n`, mode: 0o644 },
+    { path: 'VERSION', content: `${PACKAGE_NAME} ${LIBRARY_VERSION}\n`, mode: 0o644 },
     { path: PACKAGE_FILES_DIR, mode: 0o755 },
     ...dirList.map(([d, m]) => ({ path: `${PACKAGE_FILES_DIR}/${d}`, mode: m })),
     ...fileList.map((f) => ({ path: `${PACKAGE_FILES_DIR}/${f.path}`, content: f.content, mode: f.mode })),
