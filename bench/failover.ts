@@ -2,10 +2,12 @@
 // (keepalived 2.2.7, haproxy 2.6 / nginx 1.22, etcd 3.4) running the generated configs in network
 // namespaces (test/harness/failover.ts). The project's default profile and a "kubeadm HA guide" profile
 // are measured in the same run, each scenario on a fresh lab, N times; the table shows median and worst.
+// Both layouts go in the same table: the LB/VIP tier on the masters, and on two dedicated LB hosts.
 //
 // Environment:
-//   FAILOVER_RUNS=3                      runs per scenario, profile and LB
+//   FAILOVER_RUNS=3                      runs per scenario, profile, LB and layout
 //   FAILOVER_LBS=haproxy,nginx           load balancers
+//   FAILOVER_LAYOUTS=masters,lb-hosts    where keepalived + LB run (lb-hosts: spec loadBalancers lb1, lb2)
 //   FAILOVER_PROFILES=default,kubeadm-guide
 //   FAILOVER_SCENARIOS=node-loss,lb-death,keepalived-term,keepalived-kill,apiserver-death,etcd-leader-kill
 //   FAILOVER_JSON=<file>                 also write every raw result there
@@ -14,7 +16,7 @@
 // libnginx-mod-stream, etcd-server and etcd-client (`bash scripts/test-deps.sh` installs them).
 import { writeFileSync } from 'node:fs';
 import {
-  ClusterOptions, etcdLeaderKill, EtcdLeaderResult, HAPROXY_FD_NOTE, LbKind, Profile, PROFILES, runScenario, Scenario, SCENARIOS,
+  ClusterOptions, etcdLeaderKill, EtcdLeaderResult, HAPROXY_FD_NOTE, Layout, LAYOUTS, LbKind, Profile, PROFILES, runScenario, Scenario, SCENARIOS,
   ScenarioResult, startCluster, TRACK_PROCESS_NOTE,
 } from '../test/harness/failover';
 
@@ -30,6 +32,7 @@ const list = <T extends string>(name: string, def: readonly T[], allowed: readon
 
 const RUNS = Number(process.env.FAILOVER_RUNS ?? 3);
 const LBS = list<LbKind>('FAILOVER_LBS', ['haproxy', 'nginx'], ['haproxy', 'nginx']);
+const BENCH_LAYOUTS = list<Layout>('FAILOVER_LAYOUTS', Object.keys(LAYOUTS) as Layout[], Object.keys(LAYOUTS));
 const BENCH_PROFILES = list<BenchProfile>('FAILOVER_PROFILES', ['default', 'kubeadm-guide'], ['default', 'kubeadm-guide']);
 const LB_SCENARIOS = Object.keys(SCENARIOS) as Scenario[];
 const ALL_SCENARIOS: BenchScenario[] = [...LB_SCENARIOS, 'etcd-leader-kill'];
@@ -37,8 +40,8 @@ const WANT = list<BenchScenario>('FAILOVER_SCENARIOS', ALL_SCENARIOS, ALL_SCENAR
 
 const OBSERVE = { windowMs: 8000, stableMs: 3000, maxMs: 60_000 };
 
-function clusterOptions(lb: LbKind, p: BenchProfile): ClusterOptions {
-  return { lb, profile: p };
+function clusterOptions(layout: Layout, lb: LbKind, p: BenchProfile): ClusterOptions {
+  return { layout, lb, profile: p };
 }
 
 const median = (xs: number[]) => {
@@ -56,6 +59,7 @@ function log(line: string): void {
 }
 
 interface Row {
+  readonly layout: Layout;
   readonly lb: LbKind;
   readonly scenario: Scenario;
   readonly profile: BenchProfile;
@@ -63,8 +67,8 @@ interface Row {
   readonly errors: string[];
 }
 
-async function runLbScenario(lb: LbKind, scenario: Scenario, profile: BenchProfile): Promise<ScenarioResult> {
-  const cluster = await startCluster(clusterOptions(lb, profile));
+async function runLbScenario(layout: Layout, lb: LbKind, scenario: Scenario, profile: BenchProfile): Promise<ScenarioResult> {
+  const cluster = await startCluster(clusterOptions(layout, lb, profile));
   try {
     return await runScenario(cluster, scenario, OBSERVE);
   } finally {
@@ -84,7 +88,7 @@ async function runEtcd(): Promise<EtcdLeaderResult> {
 function vipAfter(rs: ScenarioResult[]): string {
   const seen = new Map<string, number>();
   for (const r of rs) {
-    const k = `${r.holderBefore}→${r.clientTarget ?? '?'}${r.holdersAfter.length > 1 ? ` (VIP on ${r.holdersAfter.join('+')})` : ''}`;
+    const k = `${r.faultOn !== r.holderBefore ? `fault on ${r.faultOn}; ` : ''}${r.holderBefore}→${r.clientTarget ?? '?'}${r.holdersAfter.length > 1 ? ` (VIP on ${r.holdersAfter.join('+')})` : ''}`;
     seen.set(k, (seen.get(k) ?? 0) + 1);
   }
   return [...seen.entries()].map(([k, c]) => (seen.size > 1 ? `${k} ×${c}` : k)).join(', ');
@@ -95,7 +99,9 @@ async function main(): Promise<void> {
   const t0 = Date.now();
   const rows: Row[] = [];
   const lbScenarios = LB_SCENARIOS.filter((s) => WANT.includes(s));
-  for (const lb of LBS) for (const scenario of lbScenarios) for (const profile of BENCH_PROFILES) rows.push({ lb, scenario, profile, results: [], errors: [] });
+  for (const layout of BENCH_LAYOUTS) {
+    for (const lb of LBS) for (const scenario of lbScenarios) for (const profile of BENCH_PROFILES) rows.push({ layout, lb, scenario, profile, results: [], errors: [] });
+  }
   const etcd: EtcdLeaderResult[] = [];
   const etcdErrors: string[] = [];
   const total = rows.length * RUNS + (WANT.includes('etcd-leader-kill') ? RUNS : 0);
@@ -107,14 +113,14 @@ async function main(): Promise<void> {
     for (const row of rows) {
       done++;
       try {
-        const r = await runLbScenario(row.lb, row.scenario, row.profile);
+        const r = await runLbScenario(row.layout, row.lb, row.scenario, row.profile);
         row.results.push(r);
         const o = r.observation;
-        log(`[${done}/${total}] ${row.lb} ${row.scenario} ${row.profile} #${run}: outage ${ms(o.recoveryMs)}, failed ${o.failed}/${o.total} `
+        log(`[${done}/${total}] ${row.layout} ${row.lb} ${row.scenario} ${row.profile} #${run}: outage ${ms(o.recoveryMs)}, failed ${o.failed}/${o.total} `
           + `(late ${o.lateFailures}) ${JSON.stringify(o.errors)}, VIP ${r.holderBefore}→${r.holdersAfter.join('+') || 'none'}, client→${r.clientTarget}${o.recovered ? '' : ' NOT RECOVERED'}`);
       } catch (e) {
         row.errors.push((e as Error).message.split('\n')[0]);
-        log(`[${done}/${total}] ${row.lb} ${row.scenario} ${row.profile} #${run}: ERROR ${(e as Error).message.slice(0, 3000)}`);
+        log(`[${done}/${total}] ${row.layout} ${row.lb} ${row.scenario} ${row.profile} #${run}: ERROR ${(e as Error).message.slice(0, 3000)}`);
       }
     }
     if (WANT.includes('etcd-leader-kill')) {
@@ -139,20 +145,22 @@ async function main(): Promise<void> {
   out.push('(failures < 1 s apart); failed = failed requests within ≥ 8 s after the fault (and 3 s without failures), late = of those after the');
   out.push('first episode. med/worst over the runs. ratio = kubeadm-guide median outage / default median outage.');
   out.push('');
+  out.push('Layouts:');
+  for (const l of BENCH_LAYOUTS) out.push(`  ${l}: ${LAYOUTS[l]}`);
   out.push('Profiles:');
   for (const p of BENCH_PROFILES) out.push(`  ${p}: ${PROFILES[p]}`);
   out.push(`NOTE: ${TRACK_PROCESS_NOTE}.`);
   out.push(`NOTE: ${HAPROXY_FD_NOTE}.`);
   out.push('');
 
-  const header = ['LB', 'scenario', ...BENCH_PROFILES.flatMap((p) => [`${p} outage med/worst`, 'failed med/worst (late)']), ...(BENCH_PROFILES.includes('default') && BENCH_PROFILES.includes('kubeadm-guide') ? ['ratio'] : []), 'VIP (default)'];
+  const header = ['layout', 'LB', 'scenario', ...BENCH_PROFILES.flatMap((p) => [`${p} outage med/worst`, 'failed med/worst (late)']), ...(BENCH_PROFILES.includes('default') && BENCH_PROFILES.includes('kubeadm-guide') ? ['ratio'] : []), 'VIP (default)'];
   const table: string[][] = [header];
-  for (const lb of LBS) {
+  for (const layout of BENCH_LAYOUTS) for (const lb of LBS) {
     for (const scenario of lbScenarios) {
-      const cells: string[] = [lb, scenario];
+      const cells: string[] = [layout, lb, scenario];
       const med: Partial<Record<BenchProfile, number>> = {};
       for (const p of BENCH_PROFILES) {
-        const row = rows.find((r) => r.lb === lb && r.scenario === scenario && r.profile === p)!;
+        const row = rows.find((r) => r.layout === layout && r.lb === lb && r.scenario === scenario && r.profile === p)!;
         const rs = row.results;
         const outages = rs.map((r) => (r.observation.recovered ? r.observation.recoveryMs : NaN));
         med[p] = median(outages);
@@ -167,7 +175,7 @@ async function main(): Promise<void> {
         const g = med['kubeadm-guide']!;
         cells.push(!Number.isFinite(d) || !Number.isFinite(g) ? 'n/a' : d === 0 ? (g === 0 ? '1×' : '∞ (default 0)') : `${(g / d).toFixed(1)}×`);
       }
-      const def = rows.find((r) => r.lb === lb && r.scenario === scenario && r.profile === (BENCH_PROFILES.includes('default') ? 'default' : BENCH_PROFILES[0]))!;
+      const def = rows.find((r) => r.layout === layout && r.lb === lb && r.scenario === scenario && r.profile === (BENCH_PROFILES.includes('default') ? 'default' : BENCH_PROFILES[0]))!;
       cells.push(def.results.length > 0 ? vipAfter(def.results) : '—');
       table.push(cells);
     }

@@ -2,21 +2,28 @@
  * A fail-over lab: a synthesized 3-master cluster whose generated LB/VIP tier runs as real daemons in
  * network namespaces, with a client that measures what it sees while faults are injected.
  *
- * Namespaces (createLab): m1, m2, m3 (the masters; their NIC carries the configured keepalived interface
- * name, eth0 by default, renamed here if the spec says otherwise) and a client, on one bridge in a
- * namespace of its own; the addresses (10.234.x.0/24, VIP .100) exist only inside them. Per master:
+ * Two layouts (Layout): `masters` (the LB/VIP tier on the masters) and `lb-hosts` (the spec sets
+ * `loadBalancers`: two dedicated hosts lb1, lb2 carry keepalived and the proxy, fed from their own
+ * generated bundles; the masters run only etcd and the API server stand-in). Both go through the same
+ * code: the "LB nodes" are the masters in one layout and the LB hosts in the other.
+ *
+ * Namespaces (createLab): m1, m2, m3 (the masters), lb1, lb2 (lb-hosts layout only) and a client, on one
+ * bridge in a namespace of its own; the LB nodes' NIC carries the configured keepalived interface name
+ * (eth0 by default, renamed here if the spec says otherwise); the addresses (10.234.x.0/24, VIP .100)
+ * exist only inside them. Per master:
  * - an HTTPS stand-in for kube-apiserver on the bind port (a tiny Node server, certificate made by
  *   openssl) answering 200 on every path;
- * - the local load balancer, run with the command of the node's generated static pod: Debian's haproxy
+ * - optionally the etcd member (Debian's etcd 3.4, the generated command, certificates via certs.ts,
+ *   its pki and data dirs bind-mounted as in etcd-real.test.ts).
+ * Per LB node (a master, or an LB host):
+ * - the load balancer, run with the command of the node's generated static pod: Debian's haproxy
  *   2.6 with the bundle's etc/haproxy bind-mounted over /etc/haproxy, or nginx 1.22 with the bundle's
  *   nginx.conf over /etc/nginx/nginx.conf (the host's modules-enabled stays visible for the stream
  *   module) and a private /tmp (the generated `pid /tmp/nginx.pid`);
  * - keepalived 2.2.7, run with the command of the generated static pod, the bundle's etc/keepalived
  *   (keepalived.conf and the check script) bind-mounted over /etc/keepalived, so enable_script_security
- *   checks the generated script at its absolute path, and a private /run (pid files: three keepalived
- *   share this host). It starts once the local LB answers, as the design asks;
- * - optionally the etcd member (Debian's etcd 3.4, the generated command, certificates via certs.ts,
- *   its pki and data dirs bind-mounted as in etcd-real.test.ts).
+ *   checks the generated script at its absolute path, and a private /run (pid files: several keepalived
+ *   share this host). It starts once the local LB answers, as the design asks.
  * All bind mounts live in private mount namespaces (withBindMounts); the host's mount table is untouched.
  * The client requests https://VIP:<port>/readyz every 50 ms on a fresh TLS connection with a 500 ms
  * deadline and logs every outcome with timestamps.
@@ -24,7 +31,7 @@
  * EMULATION (stated in every output): keepalived's `track_process` listens on the kernel's proc
  * connector, which only the initial network namespace has, so inside a test namespace it never sees the
  * load balancer die. The harness rewrites the generated `vrrp_track_process` block (and its reference
- * in the instance) into a `track_file` with the same name and weight 0, and runs a watcher per master
+ * in the instance) into a `track_file` with the same name and weight 0, and runs a watcher per LB node
  * that polls the load balancer's processes every WATCH_INTERVAL_MS and writes 1 to that file once they
  * are all gone (0 while any is alive). Everything else in keepalived.conf is exactly as generated
  * (except in the "kubeadm-guide" profile, whose edits are listed at PROFILES).
@@ -79,9 +86,27 @@ export const PROFILES: Record<Profile, string> = {
   'kubeadm-guide': 'spec keepalived {vrrpVersion: 2, advertIntervalMs: 1000}; harness edits: script interval 3 s, fall 10, track_process removed (the guide has none)',
 };
 
+/**
+ * Where the LB/VIP tier runs:
+ * - masters: keepalived and the proxy on the three masters (the spec has no `loadBalancers`);
+ * - lb-hosts: the spec lists two dedicated LB hosts (lb1, lb2, in the masters' subnet); keepalived and the
+ *   proxy run only there, from those hosts' bundles, in front of the three masters.
+ */
+export type Layout = 'masters' | 'lb-hosts';
+
+export const LAYOUTS: Record<Layout, string> = {
+  'masters': 'keepalived + LB on the 3 masters',
+  'lb-hosts': 'keepalived + LB on 2 dedicated LB hosts (spec loadBalancers) in front of the 3 masters',
+};
+
+/** The dedicated LB hosts of the lb-hosts layout, highest VRRP priority first. */
+export const LB_HOSTS = ['lb1', 'lb2'] as const;
+
 export interface ClusterOptions {
   readonly lb?: LbKind;
   readonly profile?: Profile;
+  /** Where the LB/VIP tier runs. Default `masters`. */
+  readonly layout?: Layout;
   /** Also run the etcd members (Debian's etcd 3.4). */
   readonly etcd?: boolean;
   /** Extra spec settings merged over the harness's (e.g. loadBalancer tuning). */
@@ -351,7 +376,8 @@ process.on('SIGTERM', () => process.exit(0));
 // ---------------------------------------------------------------------------------------------------
 // The cluster.
 
-interface MasterRuntime {
+/** What runs on one lab node (a master runs standin/etcd, an LB node lb/watcher/keepalived). */
+interface NodeRuntime {
   readonly name: string;
   readonly address: string;
   readonly dir: string;
@@ -370,25 +396,28 @@ export interface FailoverCluster {
   readonly spec: ClusterSpec;
   readonly lb: LbKind;
   readonly profile: Profile;
+  readonly layout: Layout;
   readonly masters: readonly string[];
+  /** The nodes running keepalived and the LB, highest priority first: the masters, or the LB hosts. */
+  readonly lbNodes: readonly string[];
   readonly client: string;
   readonly vip: string;
   readonly port: number;
   readonly root: string;
   /** The node's generated (and lab-adapted) file as run. */
   fileOf(node: string, rel: string): string;
-  /** Masters whose NIC holds the VIP. */
+  /** Nodes (masters and LB hosts) holding the VIP on an interface. */
   holders(): Promise<string[]>;
-  /** The master whose MAC the client's neighbour entry for the VIP has (where its packets go). */
+  /** The LB node whose MAC the client's neighbour entry for the VIP has (where its packets go). */
   clientTarget(): Promise<string | undefined>;
-  /** The running processes of a master. */
+  /** The running processes of a node. */
   processOf(node: string, kind: 'standin' | 'lb' | 'watcher' | 'keepalived' | 'etcd'): LabProcess;
   /** Starts the client (one per cluster); resolves once it has seen `okMs` of successes only. */
   startClient(okMs?: number): Promise<Client>;
   // Faults. Each returns the time it was injected (ms since the epoch).
-  /** Node loss: the bridge side of the master's link goes down (the node keeps running, cut off). */
+  /** Node loss: the bridge side of the node's link goes down (the node keeps running, cut off). */
   nodeLoss(node: string): number;
-  /** SIGKILL to every process of the master's load balancer (as when its container is killed). */
+  /** SIGKILL to every process of the node's load balancer (as when its container is killed). */
   killLb(node: string): number;
   /** SIGTERM to keepalived (graceful: it hands the VIP over) or SIGKILL to all its processes. */
   stopKeepalived(node: string, signal: 'SIGTERM' | 'SIGKILL'): number;
@@ -471,6 +500,7 @@ function anonymousPaths(anonymous: NonNullable<ClusterOptions['anonymous']>, nod
 export async function startCluster(opts: ClusterOptions = {}): Promise<FailoverCluster> {
   const lbKind = opts.lb ?? 'haproxy';
   const profile = opts.profile ?? 'default';
+  const layout = opts.layout ?? 'masters';
   const log = opts.log ?? (() => {});
   requireBinaries(['keepalived', lbKind, 'curl', ...(opts.etcd ? ['etcd', 'etcdctl'] as const : [])]);
   for (const d of ['/etc/keepalived', ...(lbKind === 'haproxy' ? ['/etc/haproxy'] : ['/etc/nginx/nginx.conf', '/etc/nginx/modules-enabled'])]) {
@@ -479,12 +509,15 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<FailoverC
   }
 
   const masters = ['m1', 'm2', 'm3'];
+  const lbHosts: string[] = layout === 'lb-hosts' ? [...LB_HOSTS] : [];
+  /** Where keepalived and the LB run. */
+  const lbNodes = lbHosts.length > 0 ? lbHosts : masters;
   const client = 'client';
   const root = mkdtempSync(join(tmpdir(), 'hacp-failover-'));
   chmodSync(root, 0o755);
   let lab: Lab | undefined;
   try {
-    lab = createLab({ nodes: [...masters, client] });
+    lab = createLab({ nodes: [...masters, ...lbHosts, client] });
     const L = lab;
     const vip = `${L.prefix}.100`;
     const port = 8443;
@@ -493,6 +526,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<FailoverC
       kubernetesVersion: '1.33',
       controlPlaneEndpoint: { host: vip, port },
       masters: masters.map((n) => ({ name: n, address: L.addressOf(n) })),
+      ...(lbHosts.length > 0 ? { loadBalancers: lbHosts.map((n) => ({ name: n, address: L.addressOf(n) })) } : {}),
       certificatesDir: join(root, 'pki'),
       etcd: { local: { imageTag: '3.4.23-0', dataDir: join(root, 'etcd-data') } },
       loadBalancer: { type: lbKind },
@@ -508,9 +542,9 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<FailoverC
     const iface = spec.keepalived?.interface ?? 'eth0';
     const bundles = renderBundles(spec);
 
-    // The lab names each node's NIC eth0; give the masters the configured name.
+    // The lab names each node's NIC eth0; give the LB nodes the configured name.
     if (iface !== 'eth0') {
-      for (const m of masters) {
+      for (const m of lbNodes) {
         for (const args of [['link', 'set', 'eth0', 'down'], ['link', 'set', 'eth0', 'name', iface], ['link', 'set', iface, 'up']]) {
           const r = spawnSync(IP, ['-n', L.nsOf(m), ...args], { encoding: 'utf8', timeout: 10_000 });
           if (r.status !== 0) throw new Error(`ip -n ${L.nsOf(m)} ${args.join(' ')}: ${r.stderr}`);
@@ -518,10 +552,11 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<FailoverC
       }
     }
 
-    // Stage each master's bundle, adapted: track_process emulation, profile edits, experiment edits.
-    const rt = new Map<string, MasterRuntime>();
+    // Stage each node's bundle, adapted: track_process emulation, profile edits, experiment edits.
+    const rt = new Map<string, NodeRuntime>();
     const files = new Map<string, Map<string, string>>();
-    for (const m of masters) {
+    for (const m of [...masters, ...lbHosts]) {
+      if (!bundles.has(m)) throw new Error(`no bundle for ${m}: the generated nodes are ${[...bundles.keys()].join(', ')}`);
       const dir = join(root, m);
       const bundleDir = join(dir, 'bundle');
       for (const d of [bundleDir, join(dir, 'run'), join(dir, 'tmp'), join(dir, 'track')]) mkdirs(d);
@@ -620,19 +655,19 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<FailoverC
     }
 
     // 3. Load balancers, with the generated static pod's command, the bundle's config at its path.
-    for (const m of masters) {
+    for (const m of lbNodes) {
       const r = rt.get(m)!;
       const [argv0, ...args] = podCommand(m, lbComponent);
       if (argv0 !== lbKind) throw new Error(`argv[0] of ${m}'s ${lbComponent} command is ${argv0}`);
       const binds = lbKind === 'haproxy'
         ? [{ source: join(r.bundleDir, 'etc/haproxy'), target: '/etc/haproxy' }]
         // nginx: only the config file (the host's modules-enabled stays visible: its stream module);
-        // a private /tmp for the generated `pid /tmp/nginx.pid` (three nginx share this host).
+        // a private /tmp for the generated `pid /tmp/nginx.pid` (several nginx share this host).
         : [{ source: join(r.bundleDir, 'etc/nginx/nginx.conf'), target: '/etc/nginx/nginx.conf' }, { source: join(r.dir, 'tmp'), target: '/tmp' }];
       const run = withBindMounts(binds, BINARIES[lbKind], args);
       r.lb = L.spawn(m, run.cmd, run.args, { logFile: join(r.dir, `${lbKind}.log`) });
     }
-    for (const m of masters) {
+    for (const m of lbNodes) {
       await waitFor(`${lbKind} on ${m} to answer on 127.0.0.1:${port}`, 15_000, async () => {
         assertRunning();
         return (await L.exec(m, BINARIES.curl, ['-sfk', '--max-time', '1', '-o', '/dev/null', `https://127.0.0.1:${port}/healthz`], { timeoutMs: 3000 })).code === 0;
@@ -640,14 +675,14 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<FailoverC
     }
 
     // 4. track_process stand-ins (default profile), then keepalived (after the local LB answers).
-    for (const m of masters) {
+    for (const m of lbNodes) {
       const r = rt.get(m)!;
       if (files.get(m)!.get('etc/keepalived/keepalived.conf')!.includes(`file "${r.trackFile}"`)) {
         r.watcher = L.spawn(m, process.execPath, [join(scripts, 'watcher.js'), r.trackFile, String(r.lb!.pid), String(WATCH_INTERVAL_MS)], { logFile: join(r.dir, 'watcher.log') });
         await waitFor(`the track file of ${m}`, 10_000, () => existsSync(r.trackFile) && readFileSync(r.trackFile, 'utf8').trim() === '0', diagnostics, 20);
       }
     }
-    for (const m of masters) {
+    for (const m of lbNodes) {
       const r = rt.get(m)!;
       const [argv0, ...args] = podCommand(m, 'keepalived');
       if (argv0 !== 'keepalived') throw new Error(`argv[0] of ${m}'s keepalived command is ${argv0}`);
@@ -659,16 +694,17 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<FailoverC
     }
 
     const vipCidr = new RegExp(`\\binet ${vip.replace(/\./g, '\\.')}/`);
+    // Every node but the client is looked at (in the lb-hosts layout a master holding the VIP is a bug).
     const holders = async () => {
       const out: string[] = [];
-      await Promise.all(masters.map(async (m) => {
-        const res = await L.exec(m, IP, ['-4', '-o', 'addr', 'show', 'dev', iface], { timeoutMs: 5000 });
+      await Promise.all([...masters, ...lbHosts].map(async (m) => {
+        const res = await L.exec(m, IP, ['-4', '-o', 'addr', 'show'], { timeoutMs: 5000 });
         if (vipCidr.test(res.stdout)) out.push(m);
       }));
       return out.sort();
     };
     const macs = new Map<string, string>();
-    for (const m of masters) {
+    for (const m of lbNodes) {
       const res = await L.exec(m, IP, ['-o', 'link', 'show', 'dev', iface], { timeoutMs: 5000 });
       const mac = /link\/ether ([0-9a-f:]+)/.exec(res.stdout)?.[1];
       if (!mac) throw new Error(`no MAC for ${m}: ${show(res)}`);
@@ -680,18 +716,18 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<FailoverC
       return mac ? macs.get(mac) ?? `unknown ${mac}` : undefined;
     };
 
-    // The highest priority master holds the VIP alone, every check script has succeeded, and the VIP
+    // The highest priority LB node holds the VIP alone, every check script has succeeded, and the VIP
     // answers from the client namespace.
-    const top = spec.masters[0].name;
+    const top = lbNodes[0];
     const scriptOk = (m: string) => /VRRP_Script\(\S+\) succeeded/.test(rt.get(m)!.keepalived!.logTail(200_000));
-    await waitFor('the VIP on the first master only, every check script succeeded, the VIP answering', profile === 'kubeadm-guide' ? 40_000 : 20_000, async () => {
+    await waitFor(`the VIP on ${top} only, every check script succeeded, the VIP answering`, profile === 'kubeadm-guide' ? 40_000 : 20_000, async () => {
       assertRunning();
-      if (!masters.every(scriptOk)) return false;
+      if (!lbNodes.every(scriptOk)) return false;
       const h = await holders();
       if (h.length !== 1 || h[0] !== top) return false;
       return (await L.exec(client, BINARIES.curl, ['-sfk', '--max-time', '1', '-o', '/dev/null', `https://${vip}:${port}/readyz`], { timeoutMs: 3000 })).code === 0;
     }, diagnostics, 200);
-    log(`lab ${L.id}: ${lbKind}, ${profile}; VIP ${vip}:${port} on ${top}`);
+    log(`lab ${L.id}: ${layout}, ${lbKind}, ${profile}; VIP ${vip}:${port} on ${top}`);
 
     if (opts.etcd) {
       const eps = masters.map(etcdEndpoint);
@@ -708,7 +744,9 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<FailoverC
       spec,
       lb: lbKind,
       profile,
+      layout,
       masters,
+      lbNodes,
       client,
       vip,
       port,
@@ -834,46 +872,56 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<FailoverC
 
 export type Scenario = 'node-loss' | 'lb-death' | 'keepalived-term' | 'keepalived-kill' | 'apiserver-death';
 
+/** What each scenario does; the node is the VIP holder (a master, or in the lb-hosts layout an LB host). */
 export const SCENARIOS: Record<Scenario, string> = {
-  'node-loss': 'master node loss (link of the VIP holder down)',
+  'node-loss': 'loss of the VIP holder (its link down: a master, or with lb-hosts the active LB host)',
   'lb-death': 'LB process SIGKILL on the VIP holder',
   'keepalived-term': 'keepalived SIGTERM on the VIP holder',
   'keepalived-kill': 'keepalived SIGKILL on the VIP holder',
-  'apiserver-death': 'API server SIGKILL on the VIP holder',
+  'apiserver-death': 'API server SIGKILL on the VIP holder (lb-hosts: on the first master, the LB hosts run none)',
 };
+
+/** The node a scenario hits: the VIP holder, except an API server death in the lb-hosts layout (first master). */
+export function faultTarget(cluster: Pick<FailoverCluster, 'masters'>, scenario: Scenario, holder: string): string {
+  return scenario === 'apiserver-death' && !cluster.masters.includes(holder) ? cluster.masters[0] : holder;
+}
 
 export interface ScenarioResult {
   readonly scenario: Scenario;
   readonly lb: LbKind;
   readonly profile: Profile;
+  readonly layout: Layout;
   readonly observation: Observation;
-  /** The master that held the VIP when the fault hit. */
+  /** The LB node that held the VIP when the fault hit. */
   readonly holderBefore: string;
-  /** Masters holding the VIP after recovery. */
+  /** The node the fault hit (see faultTarget). */
+  readonly faultOn: string;
+  /** Nodes holding the VIP after recovery. */
   readonly holdersAfter: readonly string[];
-  /** The master the client's packets for the VIP went to after recovery. */
+  /** The LB node the client's packets for the VIP went to after recovery. */
   readonly clientTarget: string | undefined;
 }
 
-/** Runs one scenario on a fresh cluster's VIP holder (the client is started here). */
+/** Runs one scenario on a fresh cluster's VIP holder (see faultTarget; the client is started here). */
 export async function runScenario(cluster: FailoverCluster, scenario: Scenario, w: ObserveOptions = {}): Promise<ScenarioResult> {
   const before = await cluster.holders();
   if (before.length !== 1) throw new Error(`expected one VIP holder before the fault, got ${JSON.stringify(before)}`);
   const holder = before[0];
+  const target = faultTarget(cluster, scenario, holder);
   const client = await cluster.startClient();
   let t: number;
   switch (scenario) {
-    case 'node-loss': t = cluster.nodeLoss(holder); break;
-    case 'lb-death': t = cluster.killLb(holder); break;
-    case 'keepalived-term': t = cluster.stopKeepalived(holder, 'SIGTERM'); break;
-    case 'keepalived-kill': t = cluster.stopKeepalived(holder, 'SIGKILL'); break;
-    case 'apiserver-death': t = cluster.killApiserver(holder); break;
+    case 'node-loss': t = cluster.nodeLoss(target); break;
+    case 'lb-death': t = cluster.killLb(target); break;
+    case 'keepalived-term': t = cluster.stopKeepalived(target, 'SIGTERM'); break;
+    case 'keepalived-kill': t = cluster.stopKeepalived(target, 'SIGKILL'); break;
+    case 'apiserver-death': t = cluster.killApiserver(target); break;
   }
   const observation = await client.observe(t, w);
   const holdersAfter = await cluster.holders();
   const clientTarget = await cluster.clientTarget();
   await client.stop();
-  return { scenario, lb: cluster.lb, profile: cluster.profile, observation, holderBefore: holder, holdersAfter, clientTarget };
+  return { scenario, lb: cluster.lb, profile: cluster.profile, layout: cluster.layout, observation, holderBefore: holder, faultOn: target, holdersAfter, clientTarget };
 }
 
 // ---------------------------------------------------------------------------------------------------
