@@ -1,5 +1,6 @@
 import { parse, parseAllDocuments } from 'yaml';
 import { ClusterSpec, SpecError } from '../lib';
+import { defaultPriorities } from '../lib/plan/lb-plan';
 import { haSpec, render } from './util';
 
 const M = (n: number, base = '192.168.10.') => Array.from({ length: n }, (_, i) => ({ name: `master-${i + 1}`, address: `${base}${11 + i}` }));
@@ -265,5 +266,21 @@ describe('invalid LB/VIP layouts fail with the field, the value and the fix', ()
     } catch (e) {
       expect((e as Error).message).not.toMatch(/topsecret1/);
     }
+  });
+});
+
+describe('default VRRP priorities', () => {
+  test('50 apart, highest at least 150, lowest at least 50, closer for large groups', () => {
+    expect(defaultPriorities(1)).toEqual([150]);
+    expect(defaultPriorities(2)).toEqual([150, 100]);
+    expect(defaultPriorities(3)).toEqual([150, 100, 50]);
+    expect(defaultPriorities(5)).toEqual([250, 200, 150, 100, 50]);
+    expect(defaultPriorities(7)).toEqual([248, 215, 182, 149, 116, 83, 50]);
+  });
+
+  test('two dedicated LB hosts get 150 and 100 in their keepalived.conf', () => {
+    const s: ClusterSpec = { ...haSpec(), loadBalancers: [{ name: 'lb-1', address: '192.168.10.21' }, { name: 'lb-2', address: '192.168.10.22' }] };
+    expect(file(s, 'lb-1', 'etc/keepalived/keepalived.conf').content).toMatch(/\n\s*priority 150\n/);
+    expect(file(s, 'lb-2', 'etc/keepalived/keepalived.conf').content).toMatch(/\n\s*priority 100\n/);
   });
 });

@@ -99,10 +99,16 @@ export interface WorkerProxyPlan {
   readonly workers: readonly { readonly name: string; readonly address: string }[];
 }
 
-/** Default VRRP priorities for n nodes: 50 apart (closer for large groups), lowest 50, highest first. */
+/**
+ * Default VRRP priorities for n nodes, highest first: 50 apart (closer for large groups), the highest at
+ * least 150 and the lowest at least 50. A backup's skew time ((256 − priority)/256 of an advert) shrinks
+ * as its priority grows, so two LB hosts get 150/100 rather than 100/50 (measured: a graceful hand-over
+ * 0.63 s instead of 0.86 s with 1 s adverts).
+ */
 export function defaultPriorities(n: number): number[] {
   const step = n > 1 ? Math.min(50, Math.floor(200 / (n - 1))) : 50;
-  return Array.from({ length: n }, (_, i) => 50 + (n - 1 - i) * step);
+  const lowest = Math.max(50, 150 - (n - 1) * step);
+  return Array.from({ length: n }, (_, i) => lowest + (n - 1 - i) * step);
 }
 
 /** Resolves the LB/VIP tier of a validated spec (undefined without `loadBalancer`). */
