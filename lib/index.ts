@@ -23,3 +23,7 @@ export * from './bundle/app';
 export { BundleFile, writeBundles, writeFileAtomic } from './bundle/files';
 export { LoadedSpec, readSpec, loadSpec, readSpecFile, loadSpecFile } from './spec/load';
 export { CLUSTER_SPEC_SCHEMA } from './spec/schema-check';
+export { preparePki, PreparePkiOptions, PreparedPki, PkiFile, PkiReport, IssuedCert } from './pki/prepare';
+export { pkiProfile, PkiProfile, NodePkiSpec, LeafSpec, CaSpec, SharedFile, apiServerSans } from './pki/profile';
+export { RBAC_MANIFEST_PATH, RBAC_APPLY_COMMAND } from './pki/rbac';
+export { KEY_ALGORITHMS } from './spec/validate-pki';

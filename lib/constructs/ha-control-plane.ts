@@ -2,6 +2,8 @@ import { Construct } from 'constructs';
 import { LoadBalancerPlan } from '../plan/lb-plan';
 import { ClusterPlan, planCluster } from '../plan/plan';
 import { renderKubeadmConfig } from '../render/kubeadm-config';
+import { PreparedPki } from '../pki/prepare';
+import { SpecError } from '../spec/errors';
 import { ClusterSpec } from '../spec/types';
 import { Etcd } from './etcd';
 import { HostFile } from './host-file';
@@ -18,6 +20,12 @@ import { TcpProxy } from './tcp-proxy';
 export interface HaControlPlaneProps {
   /** The cluster spec (validated here; invalid input throws SpecError before anything is built). */
   readonly spec: ClusterSpec;
+  /**
+   * The generated PKI (`await preparePki(spec, ...)`), required when `spec.pki.mode` is `generate`:
+   * each node's certificates, keys and kubeconfigs become host files of its bundle.
+   * @default none (pki.mode kubeadm: the bundles hold no key material)
+   */
+  readonly pki?: PreparedPki;
 }
 
 /** Where each master's kubeadm config goes. */
@@ -50,7 +58,12 @@ export class HaControlPlane extends Construct {
     const plan = planCluster(props.spec);
     this.plan = plan;
     const lb = plan.loadBalancer;
-    const chart = (name: string, role: NodeChart['role']) => new NodeChart(this, name, { clusterName: plan.name, nodeName: name, role });
+    const pkiFiles = checkPki(plan, props.pki);
+    const chart = (name: string, role: NodeChart['role']) => {
+      const c = new NodeChart(this, name, { clusterName: plan.name, nodeName: name, role });
+      for (const f of pkiFiles?.get(name) ?? []) new HostFile(c, `pki${f.path.replace(/\//g, '-')}`, f);
+      return c;
+    };
 
     const masters = new Map<string, NodeChart>();
     for (const master of plan.masters) {
@@ -94,6 +107,21 @@ export class HaControlPlane extends Construct {
     }
     this.workers = workers;
   }
+}
+
+/** The PKI files by node when pki.mode is generate; an error when the prop and the mode disagree. */
+function checkPki(plan: ClusterPlan, pki: PreparedPki | undefined): PreparedPki['files'] | undefined {
+  if (plan.pki.mode === 'kubeadm') {
+    if (pki) throw new SpecError([{ path: 'pki.mode', value: 'kubeadm', problem: 'is kubeadm but a generated PKI was passed', fix: 'set pki.mode: generate, or leave out the pki prop' }]);
+    return undefined;
+  }
+  if (!pki) {
+    throw new SpecError([{ path: 'pki.mode', value: 'generate', problem: 'needs the generated PKI, which was not passed', fix: 'const pki = await preparePki(spec); new HaControlPlane(app, id, { spec, pki })' }]);
+  }
+  if (pki.cluster !== plan.name) {
+    throw new SpecError([{ path: 'name', value: plan.name, problem: `does not match the cluster the PKI was prepared for (${pki.cluster})`, fix: 'prepare the PKI from the same spec' }]);
+  }
+  return pki.files;
 }
 
 /** keepalived and (unless LVS) the proxy on one LB node: a master, or a dedicated host. */

@@ -4,6 +4,7 @@ import { kubernetesProfile, parseEtcdVersion, etcdProfile, SUPPORTED_MINORS, ETC
 import { SpecIssue } from './errors';
 import { checkPort, isObj, Obj, Report } from './check';
 import { checkLoadBalancing } from './validate-lb';
+import { checkPki } from './validate-pki';
 import { ClusterSpec, ComponentSpec } from './types';
 
 /** Result of validation: hard errors and advisory warnings (both in the same path/value/fix form). */
@@ -131,6 +132,7 @@ export function validateSpec(input: unknown): ValidationResult {
   if (spec.controllerManager !== undefined) checkComponent(err, 'controllerManager', spec.controllerManager, []);
   if (spec.scheduler !== undefined) checkComponent(err, 'scheduler', spec.scheduler, []);
   checkLoadBalancing(err, warn, spec);
+  checkPki(err, spec.pki);
 
   return { errors, warnings };
 }
