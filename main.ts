@@ -1,27 +1,45 @@
 // The app `cdk8s synth` runs: the cluster spec file named by HA_CLUSTER_SPEC (YAML or JSON), or else the
 // embedded example (lib/spec/example.ts), written as one bundle per node under dist/<cluster>/<node>/.
-import { EXAMPLE_SPEC, formatIssue, HaControlPlane, readSpecFile, SpecError, SpecIssue, StaticPodApp } from './lib';
+// With pki.mode generate the PKI state directory is the spec's pki.dir, relative to the spec file's
+// directory (the working directory for the embedded example); HA_PKI_DIR overrides it.
+import * as path from 'node:path';
+import { EXAMPLE_SPEC, formatIssue, HaControlPlane, planCluster, preparePki, readSpecFile, SpecError, SpecIssue, StaticPodApp } from './lib';
 
-function main(): void {
+async function main(): Promise<void> {
   const file = process.env.HA_CLUSTER_SPEC;
   const loaded = file ? readSpecFile(file) : undefined;
   const spec = loaded?.spec ?? EXAMPLE_SPEC;
   const app = new StaticPodApp();
-  const cp = new HaControlPlane(app, spec.name, { spec });
+  const pki = planCluster(spec).pki.mode === 'generate'
+    ? await preparePki(spec, {
+      dir: process.env.HA_PKI_DIR || undefined,
+      baseDir: file && !process.env.HA_PKI_DIR ? path.dirname(path.resolve(file)) : process.cwd(),
+      outdir: app.outdir,
+      write: false,
+    })
+    : undefined;
+  const cp = new HaControlPlane(app, spec.name, { spec, pki });
   const warnings: readonly SpecIssue[] = loaded?.warnings ?? cp.plan.warnings;
   for (const w of warnings) console.error(`warning: ${formatIssue(w)}`);
+  pki?.commit();
   app.synth();
   for (const chart of app.nodeCharts()) {
     console.log(`${app.outdir}/${chart.bundleDir}: ${chart.staticPods.map((p) => p.podName).join(', ')}`);
   }
+  if (pki) {
+    const r = pki.report;
+    console.log(`pki: ${pki.dir}: created ${r.created.join(', ') || 'nothing'}; issued ${r.issued.length}, reused ${r.reused}`);
+    for (const [node, what] of r.restarts) console.log(`  restart on ${node}: ${what.join(', ')}`);
+    console.log(`rbac: ${pki.rbacApplyCommand}`);
+    console.error(`warning: ${app.outdir}/${spec.name}/ now holds private keys and kubeconfigs: keep it out of version control`);
+  }
 }
 
-try {
-  main();
-} catch (e) {
+main().catch((e) => {
   if (e instanceof SpecError) {
     console.error(e.message);
     process.exit(1);
   }
-  throw e;
-}
+  console.error(e);
+  process.exit(70);
+});

@@ -72,8 +72,8 @@ export interface PkiReport {
   readonly reused: number;
   /** Per node, what must restart because a certificate it had was replaced. */
   readonly restarts: ReadonlyMap<string, readonly string[]>;
-  /** Files written to the state directory (relative paths); empty with `write: false`. */
-  readonly written: readonly string[];
+  /** Files of the state directory this run creates or replaces (relative paths; written unless `write: false`). */
+  readonly pending: readonly string[];
 }
 
 /** The generated PKI: every node's files, ready for HaControlPlane's `pki` prop. */
@@ -87,6 +87,11 @@ export interface PreparedPki {
   /** The command that applies the RBAC manifest on the first master. */
   readonly rbacApplyCommand: string;
   readonly report: PkiReport;
+  /**
+   * Writes what this run created or issued to the state directory (already done unless `write: false`;
+   * calling it again writes nothing). Lets a caller write the state only once the bundle built.
+   */
+  readonly commit: () => void;
 }
 
 const DAY_MS = 86_400_000;
@@ -196,14 +201,15 @@ export async function preparePki(spec: ClusterSpec, options: PreparePkiOptions =
   const first = plan.masters[0].name;
   files.get(first)!.push({ path: RBAC_MANIFEST_PATH, content: renderRbacManifest(plan), mode: 0o644 });
 
-  const written = options.write === false ? [] : state.changes;
+  const pending = state.changes;
   if (options.write !== false) state.commit();
   return {
     cluster: plan.name,
     dir,
     files: sortedFiles(profile, files),
     rbacApplyCommand: RBAC_APPLY_COMMAND,
-    report: { created: created.sort(), loaded: loaded.sort(), issued: sortIssued(issued), reused, restarts: restartsOf(issued), written },
+    report: { created: created.sort(), loaded: loaded.sort(), issued: sortIssued(issued), reused, restarts: restartsOf(issued), pending },
+    commit: () => state.commit(),
   };
 }
 
