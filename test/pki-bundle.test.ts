@@ -77,12 +77,20 @@ test('a worker with a local proxy gets the cluster CA certificate and its kubele
   expect(k.users[0].name).toBe('system:node:worker-1');
 });
 
-test('the manifests are the same as with kubeadm-made certificates', () => {
+test('the manifests and host files are the same as with kubeadm-made certificates; the kubeadm config says not to run the phases', () => {
   const withPki = render(s, pki);
   const kubeadm = render({ ...s, pki: { mode: 'kubeadm' } });
+  const config = 'etc/kubernetes/kubeadm-config.yaml';
   for (const [node, files] of kubeadm) {
-    for (const [p, f] of files) expect({ node, p, content: withPki.get(node)!.get(p)?.content }).toEqual({ node, p, content: f.content });
+    for (const [p, f] of files) {
+      if (p === config) continue;
+      expect({ node, p, content: withPki.get(node)!.get(p)?.content }).toEqual({ node, p, content: f.content });
+    }
   }
+  const ours = withPki.get('master-1')!.get(config)!.content;
+  expect(ours).toContain('# Certificates and kubeconfigs ship in this bundle (pki.mode generate)');
+  expect(ours).not.toContain('kubeadm init phase certs all');
+  expect(ours.split('\n').filter((l) => !l.startsWith('#'))).toEqual(kubeadm.get('master-1')!.get(config)!.content.split('\n').filter((l) => !l.startsWith('#')));
 });
 
 test('the RBAC manifest: kubeadm\'s bindings and the command to apply it', () => {
