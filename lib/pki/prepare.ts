@@ -5,13 +5,14 @@
  */
 import { planCluster } from '../plan/plan';
 import { SpecError } from '../spec/errors';
-import { ipFamily, ipToBigInt } from '../plan/net';
-import { ClusterSpec, KeyAlgorithm } from '../spec/types';
-import type { Ca, Validity } from './issue';
+import { ClusterSpec } from '../spec/types';
+import type { Validity } from './issue';
+import { loadOrCreateRoots } from './roots';
 import { renderKubeconfig } from './kubeconfig';
-import { CaId, CERT_MODE, LeafSpec, PkiProfile, pkiProfile, SECRET_MODE } from './profile';
+import { CaId, CERT_MODE, PkiProfile, pkiProfile, SECRET_MODE } from './profile';
+import { reissueReason } from './reissue';
 import { RBAC_APPLY_COMMAND, RBAC_MANIFEST_PATH, renderRbacManifest } from './rbac';
-import { PkiState, resolveStateDir, stateError } from './state';
+import { PkiState, resolveStateDir } from './state';
 
 /** Options of preparePki. */
 export interface PreparePkiOptions {
@@ -94,8 +95,6 @@ export interface PreparedPki {
   readonly commit: () => void;
 }
 
-const DAY_MS = 86_400_000;
-
 /**
  * Loads or creates the PKI for a spec with `pki.mode: generate` and issues what each node needs.
  * Throws SpecError for an invalid spec or an unusable state directory (field `pki.dir`); nothing is
@@ -112,52 +111,7 @@ export async function preparePki(spec: ClusterSpec, options: PreparePkiOptions =
   const crypto = await import('./issue');
   const profile = pkiProfile(plan);
   const alg = plan.pki.keyAlgorithm;
-  const created: string[] = [];
-  const loaded: string[] = [];
-
-  // The CAs: loaded when present, created when absent, an error when half there or unusable.
-  const caValidity: Validity = { now, days: plan.pki.caCertificateValidityDays, backdateMinutes: plan.pki.backdateMinutes };
-  const cas = new Map<CaId, Ca>();
-  await Promise.all(profile.cas.map(async (spec) => {
-    const crtPem = state.read(`${spec.id}.crt`);
-    const keyPem = state.read(`${spec.id}.key`);
-    if (crtPem === undefined && keyPem === undefined) {
-      const ca = await crypto.createCa(spec, alg, caValidity);
-      state.write(`${spec.id}.crt`, ca.cert.toString('pem') + '\n', CERT_MODE);
-      state.write(`${spec.id}.key`, ca.key.pem, SECRET_MODE);
-      cas.set(spec.id, ca);
-      created.push(spec.id);
-      return;
-    }
-    if (crtPem === undefined || keyPem === undefined) {
-      const [has, lacks] = crtPem === undefined ? [`${spec.id}.key`, `${spec.id}.crt`] : [`${spec.id}.crt`, `${spec.id}.key`];
-      throw stateError(dir, `has ${has} but no ${lacks}`, `put the matching ${lacks} beside it (a CA brought from an existing cluster needs both files), or remove ${has} to have a new CA made`);
-    }
-    cas.set(spec.id, await loadCa(crypto, dir, spec.id, crtPem, keyPem, now));
-    loaded.push(spec.id);
-  }));
-
-  // The service-account key pair.
-  const saKey = state.read('sa.key');
-  const saPub = state.read('sa.pub');
-  if (saKey === undefined) {
-    if (saPub !== undefined) throw stateError(dir, 'has sa.pub but no sa.key', 'put the matching sa.key beside it, or remove sa.pub to have a new pair made');
-    const key = await crypto.generateKey(alg);
-    state.write('sa.key', key.pem, SECRET_MODE);
-    state.write('sa.pub', crypto.publicKeyPem(key.pem), SECRET_MODE);
-    created.push('sa');
-  } else {
-    let pub: string;
-    try {
-      await crypto.importKey(saKey);
-      pub = crypto.publicKeyPem(saKey);
-    } catch (e) {
-      throw stateError(dir, `sa.key ${(e as Error).message}`, 'replace sa.key with the cluster\'s service-account signing key (PEM)');
-    }
-    if (saPub !== undefined && saPub.trim() !== pub.trim()) throw stateError(dir, 'sa.pub is not the public key of sa.key', 'remove sa.pub: it is derived from sa.key');
-    if (saPub === undefined) state.write('sa.pub', pub, SECRET_MODE);
-    loaded.push('sa');
-  }
+  const { cas, created, loaded } = await loadOrCreateRoots(crypto, state, profile.cas, alg, { now, days: plan.pki.caCertificateValidityDays, backdateMinutes: plan.pki.backdateMinutes });
 
   // Every node's certificates: reused while their inputs hold, else (re)issued.
   const leafValidity: Validity = { now, days: plan.pki.certificateValidityDays, backdateMinutes: plan.pki.backdateMinutes };
@@ -211,72 +165,6 @@ export async function preparePki(spec: ClusterSpec, options: PreparePkiOptions =
     report: { created: created.sort(), loaded: loaded.sort(), issued: sortIssued(issued), reused, restarts: restartsOf(issued), pending },
     commit: () => state.commit(),
   };
-}
-
-/** Loads a CA pair and checks it can sign: a CA certificate, its own key, not expired. */
-async function loadCa(crypto: typeof import('./issue'), dir: string, id: CaId, crtPem: string, keyPem: string, now: Date): Promise<Ca> {
-  let cert;
-  try {
-    cert = crypto.parseCaCert(crtPem);
-  } catch (e) {
-    throw stateError(dir, `${id}.crt ${(e as Error).message}`, `replace ${id}.crt with the cluster's CA certificate (PEM)`);
-  }
-  let key;
-  try {
-    key = await crypto.importKey(keyPem);
-  } catch (e) {
-    throw stateError(dir, `${id}.key ${(e as Error).message}`, `replace ${id}.key with the CA's private key (PEM: PKCS#1, SEC1 or PKCS#8)`);
-  }
-  if (!crypto.publicKeyDer(keyPem).equals(crypto.certPublicKeyDer(cert))) {
-    throw stateError(dir, `${id}.key is not the key of ${id}.crt`, `put the key that belongs to ${id}.crt beside it`);
-  }
-  if (cert.notAfter.getTime() <= now.getTime()) {
-    throw stateError(dir, `${id}.crt expired on ${cert.notAfter.toISOString()}`, 'a new CA means a new cluster trust root: rotate the CA deliberately (see README, PKI), then point pki.dir at the new one');
-  }
-  return { cert, key };
-}
-
-/** Why a stored certificate must be replaced, or undefined when it can be reused. */
-async function reissueReason(
-  crypto: typeof import('./issue'), leaf: LeafSpec, crt: string | undefined, key: string | undefined, ca: Ca,
-  alg: KeyAlgorithm, now: Date, renewBeforeDays: number,
-): Promise<string | undefined> {
-  if (crt === undefined || key === undefined) return 'new';
-  let facts;
-  try {
-    facts = await crypto.certFacts(crt, ca);
-    if (!crypto.keyMatchesCert(key, crt)) return 'stored key does not match the certificate';
-  } catch {
-    return 'stored certificate or key unreadable';
-  }
-  if (!facts.signedBy) return `not issued by the current ${leaf.ca}`;
-  if (facts.commonName !== leaf.commonName || !sameSet(facts.organizations, leaf.organizations)) {
-    return `subject changed (CN=${facts.commonName} O=${facts.organizations.join('+') || '-'} → CN=${leaf.commonName} O=${leaf.organizations.join('+') || '-'})`;
-  }
-  const sans = sanDiff([...facts.dnsNames, ...facts.ipAddresses.map(normIp)], [...leaf.dnsNames, ...leaf.ipAddresses.map(normIp)]);
-  if (sans) return `SANs changed (${sans})`;
-  if (!sameSet(facts.usages, leaf.usages)) return `usages changed (${facts.usages.join(',')} → ${leaf.usages.join(',')})`;
-  if (facts.keyAlgorithm !== alg) return `key algorithm changed (${facts.keyAlgorithm ?? 'other'} → ${alg})`;
-  if (facts.notAfter.getTime() - now.getTime() < renewBeforeDays * DAY_MS) return `expires ${facts.notAfter.toISOString().slice(0, 10)} (within ${renewBeforeDays} days)`;
-  return undefined;
-}
-
-/** One spelling per IP address (IPv6 in full form), so a stored SAN compares equal to the spec's. */
-function normIp(ip: string): string {
-  const f = ipFamily(ip);
-  if (f === 6) return ipToBigInt(ip).toString(16).padStart(32, '0').replace(/(.{4})(?!$)/g, '$1:');
-  return ip;
-}
-
-function sameSet(a: readonly string[], b: readonly string[]): boolean {
-  return a.length === b.length && [...a].sort().join('\n') === [...b].sort().join('\n');
-}
-
-/** "+added -removed", or '' when equal. */
-function sanDiff(stored: readonly string[], wanted: readonly string[]): string {
-  const added = wanted.filter((s) => !stored.includes(s));
-  const removed = stored.filter((s) => !wanted.includes(s));
-  return [...added.map((s) => `+${s}`), ...removed.map((s) => `-${s}`)].join(' ');
 }
 
 function sortIssued(issued: IssuedCert[]): IssuedCert[] {
