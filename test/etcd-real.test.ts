@@ -67,7 +67,7 @@ const LINES: readonly EtcdLine[] = [
     pki: 'openssl',
   },
 ];
-// The same cluster with the certificates of pki.mode generate (ECDSA-P256) instead of openssl's.
+// The same cluster with the certificates of pki.mode generate (RSA-2048, the default) instead of openssl's.
 const GENERATED: EtcdLine = { ...LINES[1], pki: 'generated' };
 
 /** Fails (never skips) when a binary is absent or is not the expected version. */
@@ -136,7 +136,7 @@ describe.each([...LINES, GENERATED])('etcd $version runs the generated etcd comm
    * its private pki dir; the host's shared one gets the CA certificate and m1's healthcheck client.
    */
   async function generatedEtcdPki(): Promise<EtcdCa> {
-    const prepared = await preparePki({ ...spec, pki: { mode: 'generate', keyAlgorithm: 'ECDSA-P256' } }, { dir: join(root, 'state') });
+    const prepared = await preparePki({ ...spec, pki: { mode: 'generate' } }, { dir: join(root, 'state') });
     const prefix = `${pkiDir()}/`;
     const put = (file: string, content: string, mode: number) => {
       mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
