@@ -221,6 +221,7 @@ async function synth(o: Options, io: CliIo): Promise<number> {
   io.stdout(table(app, bundles));
   if (prepared) {
     io.stdout(pkiSummary(prepared, false));
+    for (const w of prepared.report.warnings) io.stderr(`warning: ${formatIssue(w)}\n`);
     io.stderr(`warning: ${path.join(out, loaded.spec.name)}/ now holds private keys and kubeconfigs: keep it out of version control, copy each node's directory only to that node over a secure channel (rsync -a over ssh), and delete it when done; the CAs stay in ${prepared.dir}\n`);
   }
   return EXIT.OK;

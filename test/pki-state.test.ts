@@ -225,6 +225,15 @@ describe('state directory', () => {
     expect(existsSync(join(p.dir, 'ca.key'))).toBe(true);
   });
 
+  test('a state directory others can read is reported', async () => {
+    const dir = fresh();
+    const p = await prep(gen(), dir);
+    expect(p.report.warnings).toEqual([]);
+    require('fs').chmodSync(dir, 0o755);
+    const again = await prep(gen(), dir);
+    expect(again.report.warnings).toEqual([{ path: 'pki.dir', value: dir, problem: 'has mode 0755: other users of this machine can reach the CA keys', fix: `chmod 700 ${dir}` }]);
+  });
+
   test('pki.mode kubeadm has nothing to prepare', async () => {
     await expect(preparePki(haSpec(), { dir: fresh() })).rejects.toThrow(/pki\.mode: "kubeadm" is not "generate"/);
   });

@@ -4,7 +4,7 @@
  * kubeconfigs, and hand back each node's files for HaControlPlane. Cryptography is loaded only here.
  */
 import { planCluster } from '../plan/plan';
-import { SpecError } from '../spec/errors';
+import { SpecError, SpecIssue } from '../spec/errors';
 import { ClusterSpec } from '../spec/types';
 import type { Validity } from './issue';
 import { loadOrCreateRoots } from './roots';
@@ -12,7 +12,7 @@ import { renderKubeconfig } from './kubeconfig';
 import { CaId, CERT_MODE, PkiProfile, pkiProfile, SECRET_MODE } from './profile';
 import { reissueReason } from './reissue';
 import { RBAC_APPLY_COMMAND, RBAC_MANIFEST_PATH, renderRbacManifest } from './rbac';
-import { PkiState, resolveStateDir } from './state';
+import { PkiState, resolveStateDir, stateWarnings } from './state';
 
 /** Options of preparePki. */
 export interface PreparePkiOptions {
@@ -75,6 +75,8 @@ export interface PkiReport {
   readonly restarts: ReadonlyMap<string, readonly string[]>;
   /** Files of the state directory this run creates or replaces (relative paths; written unless `write: false`). */
   readonly pending: readonly string[];
+  /** Advice about the state directory (e.g. readable by others), in the spec-issue form. */
+  readonly warnings: readonly SpecIssue[];
 }
 
 /** The generated PKI: every node's files, ready for HaControlPlane's `pki` prop. */
@@ -162,7 +164,7 @@ export async function preparePki(spec: ClusterSpec, options: PreparePkiOptions =
     dir,
     files: sortedFiles(profile, files),
     rbacApplyCommand: RBAC_APPLY_COMMAND,
-    report: { created: created.sort(), loaded: loaded.sort(), issued: sortIssued(issued), reused, restarts: restartsOf(issued), pending },
+    report: { created: created.sort(), loaded: loaded.sort(), issued: sortIssued(issued), reused, restarts: restartsOf(issued), pending, warnings: stateWarnings(dir) },
     commit: () => state.commit(),
   };
 }

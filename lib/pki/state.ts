@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { writeFileAtomic } from '../bundle/files';
-import { SpecError } from '../spec/errors';
+import { SpecError, SpecIssue } from '../spec/errors';
 
 /** Reads and writes files of one state directory. */
 export class PkiState {
@@ -80,4 +80,16 @@ export function resolveStateDir(dir: string, baseDir: string, outdir: string | u
     throw stateError(abs, 'exists and is not a directory', 'point pki.dir at a directory (it is created when missing)');
   }
   return abs;
+}
+
+/** Warnings about an existing state directory: readable or writable by group or others. */
+export function stateWarnings(dir: string): SpecIssue[] {
+  if (!fs.existsSync(dir)) return [];
+  const mode = fs.statSync(dir).mode & 0o777;
+  if ((mode & 0o077) === 0) return [];
+  return [{
+    path: 'pki.dir', value: dir,
+    problem: `has mode 0${mode.toString(8)}: other users of this machine can reach the CA keys`,
+    fix: `chmod 700 ${dir}`,
+  }];
 }
