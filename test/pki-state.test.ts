@@ -51,13 +51,22 @@ async function expectStateError(run: Promise<unknown>, problem: RegExp): Promise
   return err;
 }
 
-/** A CA made by openssl, with a PKCS#1 RSA key as kubeadm writes it. */
+/**
+ * A CA made by openssl as kubeadm (Go) makes one: PKCS#1 RSA key, CN as a PrintableString (Go's choice for
+ * printable text; OpenSSL's default would be UTF8String).
+ */
 function opensslCa(dir: string, name: string, cn: string, days = 30): void {
   mkdirSync(dir, { recursive: true });
+  const cnf = join(dir, `${name}.cnf`);
+  writeFileSync(cnf, ['[req]', 'distinguished_name = dn', 'prompt = no', 'string_mask = default', '[dn]', `CN = ${cn}`, ''].join('\n'));
   execFileSync('openssl', ['genrsa', '-traditional', '-out', join(dir, `${name}.key`), '2048'], { stdio: 'ignore' });
-  execFileSync('openssl', ['req', '-x509', '-new', '-key', join(dir, `${name}.key`), '-subj', `/CN=${cn}`, '-days', String(days),
+  execFileSync('openssl', ['req', '-x509', '-new', '-config', cnf, '-key', join(dir, `${name}.key`), '-days', String(days),
     '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,digitalSignature,keyEncipherment,keyCertSign', '-out', join(dir, `${name}.crt`)], { stdio: 'ignore' });
+  rmSync(cnf);
 }
+
+/** The ASN.1 string type and value of the first commonName in a certificate (the issuer's). */
+const issuerCn = (pem: string) => /:commonName\n.*prim: (\w+)\s+:(.*)/.exec(openssl(['asn1parse'], pem))?.slice(1, 3);
 
 describe('reuse', () => {
   test('a second synth with the same directory keeps the CA bytes and every certificate', async () => {
@@ -172,6 +181,9 @@ describe('state directory', () => {
     const crt = join(root, `byo-${n}.crt`);
     writeFileSync(crt, nodeFile(p, 'master-2', '/etc/kubernetes/pki/apiserver.crt'));
     expect(openssl(['verify', '-CAfile', join(dir, 'ca.crt'), crt]).trim()).toBe(`${crt}: OK`);
+    // Go chains by comparing the issuer's bytes with the CA's subject: the encoding is kept.
+    expect(issuerCn(ca)).toEqual(['PRINTABLESTRING', 'kubernetes']);
+    expect(issuerCn(nodeFile(p, 'master-2', '/etc/kubernetes/pki/apiserver.crt'))).toEqual(['PRINTABLESTRING', 'kubernetes']);
   });
 
   test('fails, naming pki.dir, for a CA certificate without its key, and writes nothing', async () => {
