@@ -1,30 +1,45 @@
 // The app `cdk8s synth` runs: the cluster spec file named by HA_CLUSTER_SPEC (YAML or JSON), or else the
 // embedded example (lib/spec/example.ts), written as one bundle per node under dist/<cluster>/<node>/.
 // With --bundle (`npm run bundle`) it also writes the installable tarballs, dist/<cluster>/bundles/.
-import { EXAMPLE_SPEC, formatIssue, HaControlPlane, readSpecFile, SpecError, SpecIssue, StaticPodApp, TARBALLS_DIR } from './lib';
+// State (the PKI of pki.mode generate, the encryption key of the hardened profile) lives under
+// ha-control-plane-state/<name>/ beside the spec file (the working directory for the embedded example);
+// HA_PKI_DIR overrides the PKI directory.
+import * as path from 'node:path';
+import { EXAMPLE_SPEC, formatIssue, HaControlPlane, planCluster, preparePki, readSpecFile, SpecError, SpecIssue, StaticPodApp, TARBALLS_DIR } from './lib';
 
-function main(): void {
+async function main(): Promise<void> {
   const file = process.env.HA_CLUSTER_SPEC;
   const loaded = file ? readSpecFile(file) : undefined;
   const spec = loaded?.spec ?? EXAMPLE_SPEC;
   const tarballs = process.argv.slice(2).includes('--bundle');
+  const baseDir = file ? path.dirname(path.resolve(file)) : process.cwd();
   const app = new StaticPodApp({ tarballs });
-  const cp = new HaControlPlane(app, spec.name, { spec });
+  const pki = planCluster(spec).pki.mode === 'generate'
+    ? await preparePki(spec, { dir: process.env.HA_PKI_DIR || undefined, baseDir, outdir: app.outdir, write: false })
+    : undefined;
+  const cp = new HaControlPlane(app, spec.name, { spec, pki, baseDir });
   const warnings: readonly SpecIssue[] = loaded?.warnings ?? cp.plan.warnings;
   for (const w of warnings) console.error(`warning: ${formatIssue(w)}`);
+  pki?.commit();
   app.synth();
   for (const chart of app.nodeCharts()) {
     console.log(`${app.outdir}/${chart.bundleDir}: ${chart.staticPods.map((p) => p.podName).join(', ')}`);
   }
   if (tarballs) console.log(`${app.outdir}/${spec.name}/${TARBALLS_DIR}/: ${app.nodeCharts().map((c) => `${c.nodeName}.tar.gz`).join(', ')}, SHA256SUMS`);
+  if (pki) {
+    const r = pki.report;
+    console.log(`pki: ${pki.dir}: created ${r.created.join(', ') || 'nothing'}; issued ${r.issued.length}, reused ${r.reused}`);
+    for (const [node, what] of r.restarts) console.log(`  restart on ${node}: ${what.join(', ')}`);
+    console.log(`rbac: ${pki.rbacApplyCommand}`);
+    console.error(`warning: ${app.outdir}/${spec.name}/ now holds private keys and kubeconfigs: keep it out of version control`);
+  }
 }
 
-try {
-  main();
-} catch (e) {
+main().catch((e) => {
   if (e instanceof SpecError) {
     console.error(e.message);
     process.exit(1);
   }
-  throw e;
-}
+  console.error(e);
+  process.exit(70);
+});

@@ -1,12 +1,14 @@
-// `npm run bench`: synth time of the default example, a 5-master cluster and the hardened example, as ratios to a bare
-// one-pod cdk8s app, all measured in this run (in-process, median of repeated runs after warm-up).
+// `npm run bench`: synth time of the default example, a 5-master cluster and the hardened example, as
+// ratios to a bare one-pod cdk8s app, all measured in this run (in-process, median of repeated runs after
+// warm-up); then PKI generation (pki.mode generate) for 3 and 5 masters with RSA-2048 and ECDSA-P256, and
+// a re-synth with an existing PKI directory, as ratios to the plain synth of the same cluster.
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { App, Chart } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-27';
-import { ClusterSpec, EXAMPLE_SPEC, HaControlPlane, StaticPodApp } from '../lib';
+import { ClusterSpec, EXAMPLE_SPEC, HaControlPlane, KeyAlgorithm, preparePki, StaticPodApp } from '../lib';
 
 const FIVE: ClusterSpec = {
   ...EXAMPLE_SPEC,
@@ -82,3 +84,60 @@ console.log('| case | median ms | ratio to bare |');
 console.log('|---|---:|---:|');
 for (const r of rows) console.log(`| ${r.name} | ${r.ms.toFixed(2)} | ${(r.ms / bare.ms).toFixed(2)} |`);
 for (const r of [procBare, procMain]) console.log(`| ${r.name} | ${r.ms.toFixed(1)} | ${(r.ms / procBare.ms).toFixed(2)} |`);
+
+// PKI: whole synths (prepare + construct + write) with a fresh state directory (everything generated)
+// and with the state of a previous run (everything reused), against the plain synth of the same spec.
+const x509LoadedByPlainSynth = Object.keys(require.cache).some((k) => k.includes('@peculiar'));
+
+async function measureAsync(name: string, runs: number, fn: (dir: string, i: number) => Promise<void>, setup?: (dir: string) => Promise<void>): Promise<{ name: string; ms: number }> {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'hacp-bench-pki-'));
+  try {
+    if (setup) await setup(root);
+    await fn(root, -1);
+    const times: number[] = [];
+    for (let i = 0; i < runs; i++) {
+      const t0 = process.hrtime.bigint();
+      await fn(root, i);
+      times.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    }
+    return { name, ms: median(times) };
+  } finally {
+    fs.rmSync(root, { recursive: true, force: true });
+  }
+}
+
+async function pkiBench(): Promise<void> {
+  const pkiRuns = Number(process.env.BENCH_PKI_RUNS ?? 5);
+  const withPki = (s: ClusterSpec, alg: KeyAlgorithm): ClusterSpec => ({ ...s, pki: { mode: 'generate', keyAlgorithm: alg } });
+  const synthWith = async (s: ClusterSpec, stateDir: string, outdir: string) => {
+    const pki = await preparePki(s, { dir: stateDir, outdir });
+    const app = new StaticPodApp({ outdir });
+    new HaControlPlane(app, s.name, { spec: s, pki });
+    app.synth();
+  };
+  const out: { name: string; ms: number; base: number }[] = [];
+  for (const [label, s] of [['3 masters', EXAMPLE_SPEC], ['5 masters', FIVE]] as const) {
+    const plain = measure(`plain synth, ${label}`, runs, cluster(s));
+    out.push({ ...plain, base: plain.ms });
+    for (const alg of ['RSA-2048', 'ECDSA-P256'] as const) {
+      const spec = withPki(s, alg);
+      out.push({ ...await measureAsync(`synth + new PKI, ${label}, ${alg}`, pkiRuns, (root, i) => synthWith(spec, path.join(root, `state-${i}`), path.join(root, `out-${i}`))), base: plain.ms });
+    }
+    const spec = withPki(s, 'RSA-2048');
+    out.push({
+      ...await measureAsync(`synth with the existing PKI directory, ${label}, RSA-2048`, runs, (root, i) => synthWith(spec, path.join(root, 'state'), path.join(root, `out-${i}`)),
+        (root) => synthWith(spec, path.join(root, 'state'), path.join(root, 'out-setup'))),
+      base: plain.ms,
+    });
+  }
+  console.log('');
+  console.log(`PKI benchmark: median of ${pkiRuns} runs (new PKI) / ${runs} runs (existing PKI); @peculiar/x509 loaded by the plain synths above: ${x509LoadedByPlainSynth ? 'YES' : 'no'}`);
+  console.log('| case | median ms | ratio to plain synth |');
+  console.log('|---|---:|---:|');
+  for (const r of out) console.log(`| ${r.name} | ${r.ms.toFixed(1)} | ${(r.ms / r.base).toFixed(2)} |`);
+}
+
+pkiBench().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

@@ -16,4 +16,4 @@ process.stdout.on('error', (e) => {
   if (e.code === 'EPIPE') process.exit(0);
   throw e;
 });
-process.exitCode = cli.runCli(process.argv.slice(2));
+cli.runCli(process.argv.slice(2)).then((code) => { process.exitCode = code; });

@@ -6,6 +6,7 @@ import { StaticPodApp } from './bundle/app';
 import { TARBALLS_DIR } from './bundle/tarball';
 import { HaControlPlane } from './constructs/ha-control-plane';
 import { planCluster } from './plan/plan';
+import { PreparedPki, preparePki } from './pki/prepare';
 import { formatIssue, SpecError } from './spec/errors';
 import { initSpecYaml } from './spec/init-template';
 import { LoadedSpec, readSpec, readSpecFile } from './spec/load';
@@ -38,11 +39,16 @@ export const EXIT = {
 const USAGE = `usage: ha-control-plane <command> [options]
 
 commands:
-  synth --spec FILE [--out DIR]   check the spec and write one bundle per node to DIR/<name>/<node>/
-                                  (DIR defaults to dist; nothing is written unless the spec is valid)
-  bundle --spec FILE [--out DIR]  synth, plus an installable tarball per node in DIR/<name>/bundles/
+  synth --spec FILE [--out DIR] [--pki-dir DIR]
+                                  check the spec and write one bundle per node to DIR/<name>/<node>/
+                                  (DIR defaults to dist; nothing is written unless the spec is valid);
+                                  with pki.mode generate, certificates come from the PKI state directory
+                                  (--pki-dir, else the spec's pki.dir relative to the spec file)
+  bundle --spec FILE [--out DIR] [--pki-dir DIR]
+                                  synth, plus an installable tarball per node in DIR/<name>/bundles/
                                   (<node>.tar.gz with install.sh and SHA256SUMS inside; SHA256SUMS beside)
-  validate --spec FILE            check the spec: prints "valid" and any warnings, or every problem
+  validate --spec FILE [--pki-dir DIR]
+                                  check the spec: prints "valid" and any warnings, or every problem
   schema                          print the JSON Schema of the spec
   init [--out FILE] [--force]     write a commented example spec (to standard output without --out)
   help, --version                 print this help, or the version
@@ -62,9 +68,9 @@ class InputError extends Error {}
  * @param argv arguments after the program name
  * @param io streams, working directory and environment
  */
-export function runCli(argv: readonly string[], io: CliIo = processIo()): number {
+export async function runCli(argv: readonly string[], io: CliIo = processIo()): Promise<number> {
   try {
-    return dispatch([...argv], io);
+    return await dispatch([...argv], io);
   } catch (e) {
     if (e instanceof UsageError) {
       io.stderr(`error: ${e.message}\nrun "ha-control-plane help" for usage\n`);
@@ -96,12 +102,12 @@ export function processIo(): CliIo {
   };
 }
 
-function dispatch(argv: string[], io: CliIo): number {
+async function dispatch(argv: string[], io: CliIo): Promise<number> {
   const command = argv.shift();
   switch (command) {
-    case 'synth': return synth(options(argv, { spec: true, out: true }), io, false);
-    case 'bundle': return synth(options(argv, { spec: true, out: true }), io, true);
-    case 'validate': return validate(options(argv, { spec: true }), io);
+    case 'synth': return synth(options(argv, { spec: true, out: true, 'pki-dir': true }), io, false);
+    case 'bundle': return synth(options(argv, { spec: true, out: true, 'pki-dir': true }), io, true);
+    case 'validate': return validate(options(argv, { spec: true, 'pki-dir': true }), io);
     case 'schema': options(argv, {}); io.stdout(`${JSON.stringify(CLUSTER_SPEC_SCHEMA, null, 2)}\n`); return EXIT.OK;
     case 'init': return init(options(argv, { out: true, force: true }), io);
     case 'help': case '--help': case '-h': io.stdout(USAGE); return EXIT.OK;
@@ -115,14 +121,16 @@ interface Options {
   readonly spec?: string;
   readonly out?: string;
   readonly force?: boolean;
+  readonly 'pki-dir'?: string;
 }
 
 /** Parses a command's flags; unknown flags, missing values and stray arguments are usage errors. */
-function options(args: string[], allowed: { spec?: true; out?: true; force?: true }): Options {
+function options(args: string[], allowed: { spec?: true; out?: true; force?: true; 'pki-dir'?: true }): Options {
   const spec = {
     spec: { type: 'string', short: 's' },
     out: { type: 'string', short: 'o' },
     force: { type: 'boolean', short: 'f' },
+    'pki-dir': { type: 'string' },
   } as const;
   const chosen = Object.fromEntries(Object.entries(spec).filter(([k]) => k in allowed));
   try {
@@ -164,14 +172,34 @@ function readStdin(): string {
   }
 }
 
+/**
+ * With pki.mode generate: loads or creates the PKI in memory (nothing is written to the state directory
+ * until `commit`). The state directory is --pki-dir (relative to the working directory), else the spec's
+ * pki.dir relative to the spec file's directory (the working directory for standard input).
+ */
+async function pki(loaded: LoadedSpec, file: string, o: Options, io: CliIo, outdir: string | undefined): Promise<PreparedPki | undefined> {
+  if (planCluster(loaded.spec).pki.mode !== 'generate') {
+    if (o['pki-dir'] !== undefined) throw new UsageError('--pki-dir needs pki.mode: generate in the spec (with kubeadm mode the bundles hold no certificates)');
+    return undefined;
+  }
+  const flag = o['pki-dir'];
+  if (flag === '') throw new UsageError('option --pki-dir needs a value');
+  return preparePki(loaded.spec, {
+    dir: flag,
+    baseDir: flag !== undefined || file === '-' ? io.cwd : path.dirname(path.resolve(io.cwd, file)),
+    outdir,
+    write: false,
+  });
+}
+
 /** Builds and renders the cluster in memory: everything synth does except writing. */
-function build(loaded: LoadedSpec, outdir: string, baseDir: string, opts: { dryRun?: boolean; tarballs?: boolean } = {}): { app: StaticPodApp; bundles: Map<string, BundleFile[]> } {
+function build(loaded: LoadedSpec, outdir: string, baseDir: string, opts: { dryRun?: boolean; tarballs?: boolean; pki?: PreparedPki } = {}): { app: StaticPodApp; bundles: Map<string, BundleFile[]> } {
   const app = new StaticPodApp({ outdir, tarballs: opts.tarballs });
   // A dry run (validate) must not create the encryption key state: it renders with a stand-in key unless
   // the spec names a key file (which is then read and checked).
   const standInKey = opts.dryRun && loaded.spec.security?.encryptionKeyFile === undefined ? Buffer.alloc(32).toString('base64') : undefined;
   try {
-    new HaControlPlane(app, loaded.spec.name, { spec: loaded.spec, baseDir, encryptionKey: standInKey });
+    new HaControlPlane(app, loaded.spec.name, { spec: loaded.spec, baseDir, encryptionKey: standInKey, pki: opts.pki });
     const bundles = app.renderBundles().get(loaded.spec.name) ?? new Map<string, BundleFile[]>();
     return { app, bundles };
   } catch (e) {
@@ -183,17 +211,19 @@ function build(loaded: LoadedSpec, outdir: string, baseDir: string, opts: { dryR
 }
 
 /** `synth` and `bundle` (with the installable tarballs). */
-function synth(o: Options, io: CliIo, tarballs: boolean): number {
+async function synth(o: Options, io: CliIo, tarballs: boolean): Promise<number> {
   const file = requireSpec(o);
   const out = o.out ?? 'dist';
   const outdir = path.resolve(io.cwd, out);
-  // Everything that can fail on input happens before the output directory is touched.
+  // Everything that can fail on input happens before the output directory (or the PKI state) is touched.
   const loaded = load(file, io);
-  const { app, bundles } = build(loaded, outdir, specDir(file, io), { tarballs });
+  const prepared = await pki(loaded, file, o, io, outdir);
+  const { app, bundles } = build(loaded, outdir, specDir(file, io), { tarballs, pki: prepared });
   if (fs.existsSync(outdir) && !fs.statSync(outdir).isDirectory()) {
     throw new InputError(`--out ${JSON.stringify(out)} is not a directory (fix: give a directory; it is created when missing)`);
   }
   try {
+    prepared?.commit();
     app.synth();
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
@@ -208,17 +238,34 @@ function synth(o: Options, io: CliIo, tarballs: boolean): number {
     io.stdout(`installable bundles: ${dir}/<node>.tar.gz (checksums in ${dir}/SHA256SUMS)\n`);
     io.stdout(`on each node: tar -xzf <node>.tar.gz && sudo sh <node>/install.sh   (--dry-run shows the changes first)\n`);
   }
+  if (prepared) {
+    io.stdout(pkiSummary(prepared, false));
+    for (const w of prepared.report.warnings) io.stderr(`warning: ${formatIssue(w)}\n`);
+    io.stderr(`warning: ${path.join(out, loaded.spec.name)}/ now holds private keys and kubeconfigs: keep it out of version control, copy each node's directory only to that node over a secure channel (rsync -a over ssh), and delete it when done; the CAs stay in ${prepared.dir}\n`);
+  }
   return EXIT.OK;
 }
 
-function validate(o: Options, io: CliIo): number {
+/** What the PKI step did (or, for validate, would do). Names and reasons only: never key material. */
+function pkiSummary(p: PreparedPki, dryRun: boolean): string {
+  const r = p.report;
+  const lines = [`pki: ${p.dir}: ${r.created.length ? `${dryRun ? 'would create' : 'created'} ${r.created.join(', ')}` : 'no new CA'}${r.loaded.length ? `; loaded ${r.loaded.join(', ')}` : ''}; ${dryRun ? 'would issue' : 'issued'} ${r.issued.length} certificate${r.issued.length === 1 ? '' : 's'}, reused ${r.reused}`];
+  for (const i of r.issued.filter((x) => x.reason !== 'new')) lines.push(`  ${dryRun ? 'would reissue' : 'reissued'} ${i.node} ${i.id}: ${i.reason}`);
+  for (const [node, what] of r.restarts) lines.push(`  restart on ${node}: ${what.join(', ')}`);
+  if (!dryRun) lines.push(`rbac: once the API answers, on ${[...p.files.keys()][0]}: ${p.rbacApplyCommand}`);
+  return `${lines.join('\n')}\n`;
+}
+
+async function validate(o: Options, io: CliIo): Promise<number> {
   const file = requireSpec(o);
   const loaded = load(file, io);
-  const { bundles } = build(loaded, path.join(io.cwd, 'unused'), specDir(file, io), { dryRun: true });
+  const prepared = await pki(loaded, file, o, io, undefined);
+  const { bundles } = build(loaded, path.join(io.cwd, 'unused'), specDir(file, io), { dryRun: true, pki: prepared });
   const plan = planCluster(loaded.spec);
   const etcd = plan.etcd.kind === 'local' ? `stacked etcd ${plan.etcd.version}` : 'external etcd';
   const warnings = loaded.warnings.length ? `, ${loaded.warnings.length} warning${loaded.warnings.length === 1 ? '' : 's'}` : '';
   io.stdout(`valid: ${file} (cluster ${plan.name}: ${bundles.size} nodes, Kubernetes ${plan.kubernetesVersion}, ${etcd}${warnings})\n`);
+  if (prepared) io.stdout(pkiSummary(prepared, true));
   return EXIT.OK;
 }
 

@@ -75,8 +75,8 @@ describe('usage errors exit 2', () => {
     [['deploy'], 'error: unknown command "deploy"; the commands are synth, bundle, validate, schema, init, help'],
     [['synth'], 'error: --spec FILE is required (the cluster spec, YAML or JSON)'],
     [['validate', '--spec'], 'error: option --spec needs a value'],
-    [['validate', '--spec', 'a.yaml', '--out', 'x'], 'error: unknown option --out (options of this command: --spec)'],
-    [['synth', '--spec', 'a.yaml', 'extra'], 'error: unexpected argument extra (options of this command: --spec, --out)'],
+    [['validate', '--spec', 'a.yaml', '--out', 'x'], 'error: unknown option --out (options of this command: --spec, --pki-dir)'],
+    [['synth', '--spec', 'a.yaml', 'extra'], 'error: unexpected argument extra (options of this command: --spec, --out, --pki-dir)'],
     [['schema', '--force'], 'error: unknown option --force (options of this command: none)'],
   ])('%j', (args, message) => {
     const r = cli(args);
@@ -300,15 +300,15 @@ describe('runCli in process', () => {
     return { stdout: () => undefined, stderr: (t) => err.push(t), cwd: tmp, env: {}, err, ...over };
   };
 
-  test('an unexpected exception is an internal error: exit 70, message and hint, no stack', () => {
+  test('an unexpected exception is an internal error: exit 70, message and hint, no stack', async () => {
     const x = io({ stdout: () => { throw new Error('disk on fire'); } });
-    expect(runCli(['schema'], x)).toBe(70);
+    expect(await runCli(['schema'], x)).toBe(70);
     expect(x.err.join('')).toBe('internal error: disk on fire\nhint: this is a bug in cdk8s-ha-control-plane; please report it with the spec that triggers it (HA_CONTROL_PLANE_DEBUG=1 prints the stack trace)\n');
   });
 
-  test('HA_CONTROL_PLANE_DEBUG=1 adds the stack trace', () => {
+  test('HA_CONTROL_PLANE_DEBUG=1 adds the stack trace', async () => {
     const x = io({ stdout: () => { throw new Error('disk on fire'); }, env: { HA_CONTROL_PLANE_DEBUG: '1' } });
-    expect(runCli(['schema'], x)).toBe(70);
+    expect(await runCli(['schema'], x)).toBe(70);
     expect(x.err.join('')).toMatch(NO_STACK);
   });
 });

@@ -1,6 +1,7 @@
 /**
  * The generated etcd commands, run unchanged on real etcd binaries: three members per etcd line, each
- * in its own network namespace, with kubeadm's certificate layout made by openssl.
+ * in its own network namespace, with kubeadm's certificate layout made by openssl — and once more on
+ * etcd 3.5 with the certificates of pki.mode generate (client and peer certificate auth on).
  *
  * Needs root, iproute2, util-linux (unshare, setpriv), openssl, curl, Debian's etcd 3.4 and etcdctl
  * (/usr/bin), and etcd 3.5 unpacked into .cache/ — `npm test` installs them first (scripts/test-deps.sh).
@@ -15,10 +16,10 @@
  * which is all etcdctl needs.
  */
 import { execFileSync } from 'child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
-import { join, resolve } from 'path';
-import { ClusterSpec } from '../lib';
+import { dirname, join, resolve } from 'path';
+import { ClusterSpec, preparePki } from '../lib';
 import { etcdProfile } from '../lib/plan/versions';
 import { EtcdCa, makeEtcdCa, makeEtcdMemberPki } from './harness/certs';
 import { createLab, ExecResult, Lab, LabProcess, withBindMounts } from './harness/netns';
@@ -40,6 +41,8 @@ interface EtcdLine {
   readonly probePaths: readonly string[];
   /** Paths this etcd must NOT serve (showing that the version-aware choice matters). */
   readonly notServed: readonly string[];
+  /** Who makes the certificates: openssl (test/harness/certs.ts) or this project's pki.mode generate. */
+  readonly pki: 'openssl' | 'generated';
 }
 
 const LINES: readonly EtcdLine[] = [
@@ -51,6 +54,7 @@ const LINES: readonly EtcdLine[] = [
     hint: 'install Debian\'s etcd-server (bash scripts/test-deps.sh does)',
     probePaths: ['/health?exclude=NOSPACE&serializable=true', '/health?exclude=NOSPACE&serializable=true', '/health?serializable=false'],
     notServed: ['/livez', '/readyz'],
+    pki: 'openssl',
   },
   {
     line: '3.5',
@@ -60,8 +64,11 @@ const LINES: readonly EtcdLine[] = [
     hint: 'run `bash scripts/fetch-etcd-3.5.sh` (npm test\'s pretest does)',
     probePaths: ['/livez', '/readyz', '/readyz'],
     notServed: [],
+    pki: 'openssl',
   },
 ];
+// The same cluster with the certificates of pki.mode generate (RSA-2048, the default) instead of openssl's.
+const GENERATED: EtcdLine = { ...LINES[1], pki: 'generated' };
 
 /** Fails (never skips) when a binary is absent or is not the expected version. */
 function requireBinary(path: string, versionArgs: readonly string[], versionLine: RegExp, hint: string): void {
@@ -79,7 +86,7 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 const show = (r: ExecResult) => `exit ${r.code}${r.signal ? ` (${r.signal})` : ''}${r.timedOut ? ' TIMED OUT' : ''}\nstdout: ${r.stdout.trim()}\nstderr: ${r.stderr.trim().slice(-2000)}`;
 
-describe.each(LINES)('etcd $version runs the generated etcd commands', (L) => {
+describe.each([...LINES, GENERATED])('etcd $version runs the generated etcd commands ($pki certificates)', (L) => {
   const versionRe = new RegExp(`^etcd Version: ${L.version.replace(/\./g, '\\.')}$`, 'm');
   let root = '';
   let lab: Lab | undefined;
@@ -124,6 +131,30 @@ describe.each(LINES)('etcd $version runs the generated etcd commands', (L) => {
   const allHealthy = (r: ExecResult, endpoints: readonly string[]) =>
     r.code === 0 && endpoints.every((e) => `${r.stdout}\n${r.stderr}`.includes(`${e} is healthy`));
 
+  /**
+   * pki.mode generate for the same spec: each member's <certificatesDir>/etcd files from its bundle go to
+   * its private pki dir; the host's shared one gets the CA certificate and m1's healthcheck client.
+   */
+  async function generatedEtcdPki(): Promise<EtcdCa> {
+    const prepared = await preparePki({ ...spec, pki: { mode: 'generate' } }, { dir: join(root, 'state') });
+    const prefix = `${pkiDir()}/`;
+    const put = (file: string, content: string, mode: number) => {
+      mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+      writeFileSync(file, content, { mode });
+    };
+    for (const node of NODES) {
+      for (const f of prepared.files.get(node)!.filter((x) => x.path.startsWith(prefix))) {
+        put(join(memberDir(node), 'pki-etcd', f.path.slice(prefix.length)), f.content, f.mode);
+        if (node === 'm1' && /\/(ca\.crt|healthcheck-client\.(crt|key))$/.test(f.path)) put(f.path, f.content, f.mode);
+      }
+    }
+    return {
+      dir: pkiDir(),
+      ca: { crt: `${prefix}ca.crt`, key: join(root, 'state', 'etcd', 'ca.key') },
+      healthcheckClient: { crt: `${prefix}healthcheck-client.crt`, key: `${prefix}healthcheck-client.key` },
+    };
+  }
+
   beforeAll(async () => {
     requireBinary(L.binary, ['--version'], versionRe, L.hint);
     requireBinary(ETCDCTL, ['version'], /^etcdctl version: 3\./m, 'install Debian\'s etcd-client (bash scripts/test-deps.sh does)');
@@ -138,10 +169,14 @@ describe.each(LINES)('etcd $version runs the generated etcd commands', (L) => {
       certificatesDir: join(root, 'pki'),
       etcd: { local: { imageTag: L.imageTag, dataDir: join(root, 'data') } },
     };
-    ca = makeEtcdCa(pkiDir());
     mkdirSync(dataDir(), { mode: 0o700 });
+    if (L.pki === 'openssl') {
+      ca = makeEtcdCa(pkiDir());
+      for (const node of NODES) makeEtcdMemberPki(join(memberDir(node), 'pki-etcd'), ca, { name: node, address: lab.addressOf(node) });
+    } else {
+      ca = await generatedEtcdPki();
+    }
     for (const node of NODES) {
-      makeEtcdMemberPki(join(memberDir(node), 'pki-etcd'), ca, { name: node, address: lab.addressOf(node) });
       mkdirSync(join(memberDir(node), 'data'), { mode: 0o700 });
       pods.set(node, pod(spec, 'etcd', node));
     }
@@ -286,6 +321,22 @@ describe.each(LINES)('etcd $version runs the generated etcd commands', (L) => {
         expect(ms).toBeLessThan(5000);
       },
     );
+  });
+
+  if (L.pki === 'generated') test('client and peer certificate auth are on; a client certificate from another CA is refused', async () => {
+    for (const node of NODES) {
+      expect(command(node)).toEqual(expect.arrayContaining(['--client-cert-auth=true', '--peer-client-cert-auth=true']));
+    }
+    const other = makeEtcdCa(join(root, 'other-ca'));
+    const r = await lab!.exec('m1', ETCDCTL, [
+      `--endpoints=${clientUrl('m1')}`, `--cacert=${ca.ca.crt}`, `--cert=${other.healthcheckClient.crt}`, `--key=${other.healthcheckClient.key}`,
+      '--dial-timeout=2s', '--command-timeout=5s', 'endpoint', 'health',
+    ], { env: { ETCDCTL_API: '3' }, timeoutMs: 15_000 });
+    expect({ code: r.code, healthy: `${r.stdout}${r.stderr}`.includes(' is healthy') }).toEqual({ code: 1, healthy: false });
+    expect(`${r.stdout}${r.stderr}`).toMatch(/is unhealthy|bad certificate|unknown certificate authority|deadline exceeded/);
+    // The same call with the generated healthcheck-client certificate succeeds.
+    const ok = await etcdctl('m1', [clientUrl('m1')], ['endpoint', 'health']);
+    expect(allHealthy(ok, [clientUrl('m1')])).toBe(true);
   });
 
   test('the members are still running after everything', () => {

@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
-import { HaControlPlane, readSpecFile, StaticPodApp } from '../lib';
+import { HaControlPlane, PreparedPki, preparePki, readSpecFile, StaticPodApp } from '../lib';
 import { schemaRef } from '../lib/cli';
 import { initSpecYaml } from '../lib/spec/init-template';
 import { readSpec } from '../lib/spec/load';
@@ -10,10 +11,10 @@ const dir = path.join(root, 'examples');
 const files = fs.readdirSync(dir).filter((f) => /\.(ya?ml|json)$/.test(f)).sort();
 
 /** Synthesizes in memory: node → file paths. */
-function render(spec: ReturnType<typeof readSpecFile>['spec']): Map<string, string[]> {
+function render(spec: ReturnType<typeof readSpecFile>['spec'], pki?: PreparedPki): Map<string, string[]> {
   const app = new StaticPodApp({ outdir: '/nonexistent' });
   // A fixed key for hardened examples: rendering here must not create key state on disk.
-  new HaControlPlane(app, spec.name, { spec, encryptionKey: Buffer.alloc(32, 3).toString('base64') });
+  new HaControlPlane(app, spec.name, { spec, pki, encryptionKey: Buffer.alloc(32, 3).toString('base64') });
   const nodes = app.renderBundles().get(spec.name)!;
   return new Map([...nodes].map(([node, nodeFiles]) => [node, nodeFiles.map((f) => f.path)]));
 }
@@ -31,10 +32,19 @@ describe.each(files)('examples/%s', (file) => {
     expect(fs.existsSync(path.resolve(dir, '../schema/cluster-spec.schema.json'))).toBe(true);
   });
 
-  test('loads without errors or warnings and synthesizes a bundle for every master', () => {
+  test('loads without errors or warnings and synthesizes a bundle for every master', async () => {
     const { spec, warnings } = readSpecFile(full, `examples/${file}`);
     expect(warnings).toEqual([]);
-    const bundles = render(spec);
+    // pki.mode generate: prepared in a scratch directory, in memory only (the examples directory stays clean).
+    const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'hacp-examples-'));
+    let pki: PreparedPki | undefined;
+    try {
+      pki = spec.pki?.mode === 'generate' ? await preparePki(spec, { baseDir: scratch, write: false }) : undefined;
+    } finally {
+      fs.rmSync(scratch, { recursive: true, force: true });
+    }
+    const bundles = render(spec, pki);
+    if (pki) expect(bundles.get(spec.masters[0].name)).toEqual(expect.arrayContaining(['etc/kubernetes/pki/apiserver.crt', 'etc/kubernetes/super-admin.conf']));
     for (const m of spec.masters) {
       expect(bundles.get(m.name)).toEqual(expect.arrayContaining(['etc/kubernetes/manifests/kube-apiserver.yaml']));
     }

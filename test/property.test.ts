@@ -162,9 +162,9 @@ function capture(): CliIo & { out: string[]; err: string[] } {
 
 const LOCATED = /^\S+:\d+:\d+ \S.*: .*\(fix: .+\)$/;
 
-test('1000 invalid specs: each a SpecError naming a located field with a fix, and nothing written', () => {
+test('1000 invalid specs: each a SpecError naming a located field with a fix, and nothing written', async () => {
   let run = 0;
-  fc.assert(fc.property(invalidTextArb, ({ kind, text, file }) => {
+  await fc.assert(fc.asyncProperty(invalidTextArb, async ({ kind, text, file }) => {
     run++;
     let error: unknown;
     try {
@@ -185,7 +185,7 @@ test('1000 invalid specs: each a SpecError naming a located field with a fix, an
     fs.writeFileSync(specFile, text);
     const io = capture();
     const out = path.join(tmp, `out-${run}`);
-    expect(runCli(['synth', '--spec', specFile, '--out', out], io)).toBe(1);
+    expect(await runCli(['synth', '--spec', specFile, '--out', out], io)).toBe(1);
     expect(io.out).toEqual([]);
     for (const line of io.err.join('').trimEnd().split('\n')) expect(line).toMatch(/^(error|warning): /);
     expect(fs.existsSync(out)).toBe(false);

@@ -1,5 +1,5 @@
 import { parse } from 'yaml';
-import { ClusterSpec, EXAMPLE_SPEC, HaControlPlane, StaticPodApp } from '../lib';
+import { ClusterSpec, EXAMPLE_SPEC, HaControlPlane, PreparedPki, StaticPodApp } from '../lib';
 
 /** The embedded example without its LB/VIP tier (control-plane tests), with overrides. */
 export function spec(overrides: Partial<ClusterSpec> = {}): ClusterSpec {
@@ -16,9 +16,9 @@ export function haSpec(overrides: Partial<ClusterSpec> = {}): ClusterSpec {
 export const TEST_ENCRYPTION_KEY = Buffer.alloc(32, 0x11).toString('base64');
 
 /** Synthesizes in memory: node name → relative path → file. */
-export function render(s: ClusterSpec): Map<string, Map<string, { content: string; mode: number }>> {
+export function render(s: ClusterSpec, pki?: PreparedPki): Map<string, Map<string, { content: string; mode: number }>> {
   const app = new StaticPodApp({ outdir: '/nonexistent' });
-  new HaControlPlane(app, s.name, { spec: s, encryptionKey: TEST_ENCRYPTION_KEY });
+  new HaControlPlane(app, s.name, { spec: s, pki, encryptionKey: TEST_ENCRYPTION_KEY });
   const out = new Map<string, Map<string, { content: string; mode: number }>>();
   for (const [node, files] of app.renderBundles().get(s.name)!) {
     out.set(node, new Map(files.map((f) => [f.path, { content: f.content, mode: f.mode }])));

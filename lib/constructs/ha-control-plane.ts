@@ -4,6 +4,8 @@ import { clusterStateDir, loadOrGenerateEncryptionKey, readEncryptionKeyFile, St
 import { LoadBalancerPlan } from '../plan/lb-plan';
 import { ClusterPlan, planCluster } from '../plan/plan';
 import { renderKubeadmConfig } from '../render/kubeadm-config';
+import { PreparedPki } from '../pki/prepare';
+import { SpecError } from '../spec/errors';
 import { ClusterSpec } from '../spec/types';
 import { ApiServerHardening } from './api-server-hardening';
 import { Etcd } from './etcd';
@@ -33,6 +35,12 @@ export interface HaControlPlaneProps {
    * @default process.cwd()
    */
   readonly baseDir?: string;
+  /**
+   * The generated PKI (`await preparePki(spec, ...)`), required when `spec.pki.mode` is `generate`:
+   * each node's certificates, keys and kubeconfigs become host files of its bundle.
+   * @default none (pki.mode kubeadm: the bundles hold no key material)
+   */
+  readonly pki?: PreparedPki;
 }
 
 /** Where each master's kubeadm config goes. */
@@ -65,7 +73,12 @@ export class HaControlPlane extends Construct {
     const plan = planCluster(props.spec);
     this.plan = plan;
     const lb = plan.loadBalancer;
-    const chart = (name: string, role: NodeChart['role']) => new NodeChart(this, name, { clusterName: plan.name, nodeName: name, role });
+    const pkiFiles = checkPki(plan, props.pki);
+    const chart = (name: string, role: NodeChart['role']) => {
+      const c = new NodeChart(this, name, { clusterName: plan.name, nodeName: name, role });
+      for (const f of pkiFiles?.get(name) ?? []) new HostFile(c, `pki${f.path.replace(/\//g, '-')}`, f);
+      return c;
+    };
     const stateKey = plan.security.profile === 'hardened' ? resolveEncryptionKey(plan, props) : undefined;
     const encryptionKey = stateKey?.key;
 
@@ -124,6 +137,21 @@ function resolveEncryptionKey(plan: ClusterPlan, props: HaControlPlaneProps): St
   const file = plan.security.encryptionKeyFile;
   if (file !== undefined) return given(readEncryptionKeyFile(path.resolve(baseDir, file)));
   return loadOrGenerateEncryptionKey(clusterStateDir(baseDir, plan.name));
+}
+
+/** The PKI files by node when pki.mode is generate; an error when the prop and the mode disagree. */
+function checkPki(plan: ClusterPlan, pki: PreparedPki | undefined): PreparedPki['files'] | undefined {
+  if (plan.pki.mode === 'kubeadm') {
+    if (pki) throw new SpecError([{ path: 'pki.mode', value: 'kubeadm', problem: 'is kubeadm but a generated PKI was passed', fix: 'set pki.mode: generate, or leave out the pki prop' }]);
+    return undefined;
+  }
+  if (!pki) {
+    throw new SpecError([{ path: 'pki.mode', value: 'generate', problem: 'needs the generated PKI, which was not passed', fix: 'const pki = await preparePki(spec); new HaControlPlane(app, id, { spec, pki })' }]);
+  }
+  if (pki.cluster !== plan.name) {
+    throw new SpecError([{ path: 'name', value: plan.name, problem: `does not match the cluster the PKI was prepared for (${pki.cluster})`, fix: 'prepare the PKI from the same spec' }]);
+  }
+  return pki.files;
 }
 
 /** keepalived and (unless LVS) the proxy on one LB node: a master, or a dedicated host. */

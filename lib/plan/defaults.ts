@@ -8,4 +8,6 @@ export const DEFAULTS = {
   apiServerPort: 6443,
   etcdDataDir: '/var/lib/etcd',
   caCertificatePaths: ['/etc/ca-certificates', '/usr/local/share/ca-certificates', '/usr/share/ca-certificates'],
+  /** PKI state directory (relative to the spec file's directory); `<name>` is the cluster name. */
+  pkiDir: 'ha-control-plane-state/<name>/pki',
 } as const;

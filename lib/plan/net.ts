@@ -88,3 +88,15 @@ export function isDnsLabel(name: string): boolean {
 export function isDnsSubdomain(name: string): boolean {
   return name.length <= 253 && name.split('.').every(isDnsLabel);
 }
+
+/** A number back to an address of the given family (IPv6 in full, lower-case hextets). */
+export function bigIntToIp(n: bigint, family: 4 | 6): string {
+  if (family === 4) return [24n, 16n, 8n, 0n].map((s) => String((n >> s) & 0xffn)).join('.');
+  return Array.from({ length: 8 }, (_, i) => ((n >> BigInt(16 * (7 - i))) & 0xffffn).toString(16)).join(':');
+}
+
+/** The first host address of a CIDR (network + 1): the API server's service IP of a service subnet. */
+export function firstHostAddress(cidr: string): string | undefined {
+  const c = parseCidr(cidr);
+  return c && bigIntToIp(c.network + 1n, c.family);
+}

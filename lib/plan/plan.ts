@@ -1,5 +1,5 @@
 import { SpecError, SpecIssue } from '../spec/errors';
-import { ClusterSpec, ComponentSpec } from '../spec/types';
+import { ClusterSpec, ComponentSpec, KeyAlgorithm } from '../spec/types';
 import { validateSpec } from '../spec/validate';
 import { DEFAULTS } from './defaults';
 import { LoadBalancerPlan, planLoadBalancer, planWorkerProxy, WorkerProxyPlan } from './lb-plan';
@@ -55,6 +55,23 @@ export interface ComponentPlan {
   readonly overrides: ComponentSpec;
 }
 
+/** The `pki` settings, resolved. */
+export interface PkiPlan {
+  readonly mode: 'kubeadm' | 'generate';
+  /** The state directory as written in the spec (or the default), not yet resolved against a base directory. */
+  readonly dir: string;
+  readonly keyAlgorithm: KeyAlgorithm;
+  readonly certificateValidityDays: number;
+  readonly caCertificateValidityDays: number;
+  readonly renewBeforeDays: number;
+  readonly backdateMinutes: number;
+  /**
+   * apiserver-kubelet-client has no O and is bound by the ClusterRoleBinding kubeadm:apiserver-kubelet-client
+   * (kubeadm of this version does so); otherwise it is in O kubeadm:cluster-admins.
+   */
+  readonly kubeletClientBinding: boolean;
+}
+
 /**
  * The cluster, resolved: every default applied, every version question answered. Pure data; the
  * constructs render it and nothing else reads the spec.
@@ -79,6 +96,8 @@ export interface ClusterPlan {
   readonly loadBalancer?: LoadBalancerPlan;
   /** The per-worker local proxy, when the spec has `workerProxy` and workers. */
   readonly workerProxy?: WorkerProxyPlan;
+  /** Certificates and kubeconfigs: who makes them, and how (lib/pki reads this). */
+  readonly pki: PkiPlan;
   /** Pause image (the main container of helper pods). */
   readonly pauseImage: string;
   /** The security profile (kubeadm's flags, or hardened to CIS v1.12). */
@@ -149,6 +168,7 @@ export function planCluster(spec: ClusterSpec): ClusterPlan {
     etcd,
     loadBalancer: planLoadBalancer(spec, bindPort),
     workerProxy: planWorkerProxy(spec, bindPort),
+    pki: planPki(spec, profile, Number(kubernetesVersion.split('.')[2])),
     pauseImage: `${imageRepository}/pause:${profile.pauseImageTag}`,
     security: { profile: spec.security?.profile ?? 'kubeadm', encryptionKeyFile: spec.security?.encryptionKeyFile },
     warnings,
@@ -181,5 +201,19 @@ function planLocalEtcd(spec: ClusterSpec, profile: KubernetesProfile, imageRepos
     probePaths: etcdProbePaths(etcdLine, parsed.patch),
     dataDir: local.dataDir ?? DEFAULTS.etcdDataDir,
     overrides: local,
+  };
+}
+
+function planPki(spec: ClusterSpec, profile: KubernetesProfile, patch: number): PkiPlan {
+  const p = spec.pki ?? {};
+  return {
+    mode: p.mode ?? 'kubeadm',
+    dir: p.dir ?? DEFAULTS.pkiDir.replace('<name>', spec.name),
+    keyAlgorithm: p.keyAlgorithm ?? 'RSA-2048',
+    certificateValidityDays: p.certificateValidityDays ?? 365,
+    caCertificateValidityDays: p.caCertificateValidityDays ?? 3650,
+    renewBeforeDays: p.renewBeforeDays ?? 30,
+    backdateMinutes: p.backdateMinutes ?? 5,
+    kubeletClientBinding: patch >= profile.kubeletClientBindingSincePatch,
   };
 }

@@ -35,15 +35,22 @@ export interface KubernetesProfile {
    * AnonymousAuthConfigurableEndpoints beta, on by default), v1 from 1.34 (both GA).
    */
   readonly authenticationConfigApiVersion: string;
+  /**
+   * First patch of the minor whose kubeadm makes apiserver-kubelet-client.crt with CN
+   * kube-apiserver-kubelet-client and no O, granting its access through the ClusterRoleBinding
+   * kubeadm:apiserver-kubelet-client (1.37.0, backported to 1.33.12, 1.34.8, 1.35.5, 1.36.1); earlier
+   * patches put it in O kubeadm:cluster-admins.
+   */
+  readonly kubeletClientBindingSincePatch: number;
 }
 
 /** Supported Kubernetes minors, oldest first. */
 export const KUBERNETES_PROFILES: readonly KubernetesProfile[] = [
-  { minor: '1.33', latestPatch: '1.33.13', etcdImageTag: '3.5.24-0', pauseImageTag: '3.10', corednsImageTag: 'v1.12.0', namedProbePort: false, creationTimestampNull: true, flexvolumeDir: true, kubeadmEtcdSpelling: 'by-etcd-version', kubeadmApiVersion: 'kubeadm.k8s.io/v1beta4', authenticationConfigApiVersion: 'apiserver.config.k8s.io/v1beta1' },
-  { minor: '1.34', latestPatch: '1.34.12', etcdImageTag: '3.6.5-0', pauseImageTag: '3.10.1', corednsImageTag: 'v1.12.1', namedProbePort: true, creationTimestampNull: false, flexvolumeDir: true, kubeadmEtcdSpelling: 'by-etcd-version', kubeadmApiVersion: 'kubeadm.k8s.io/v1beta4', authenticationConfigApiVersion: 'apiserver.config.k8s.io/v1' },
-  { minor: '1.35', latestPatch: '1.35.9', etcdImageTag: '3.6.6-0', pauseImageTag: '3.10.1', corednsImageTag: 'v1.13.1', namedProbePort: true, creationTimestampNull: false, flexvolumeDir: true, kubeadmEtcdSpelling: 'by-etcd-version', kubeadmApiVersion: 'kubeadm.k8s.io/v1beta4', authenticationConfigApiVersion: 'apiserver.config.k8s.io/v1' },
-  { minor: '1.36', latestPatch: '1.36.5', etcdImageTag: '3.6.8-0', pauseImageTag: '3.10.2', corednsImageTag: 'v1.14.2', namedProbePort: true, creationTimestampNull: false, flexvolumeDir: false, kubeadmEtcdSpelling: '3.6', kubeadmApiVersion: 'kubeadm.k8s.io/v1beta4', authenticationConfigApiVersion: 'apiserver.config.k8s.io/v1' },
-  { minor: '1.37', latestPatch: '1.37.1', etcdImageTag: '3.7.0-0', pauseImageTag: '3.10.2', corednsImageTag: 'v1.14.6', namedProbePort: true, creationTimestampNull: false, flexvolumeDir: false, kubeadmEtcdSpelling: '3.6', kubeadmApiVersion: 'kubeadm.k8s.io/v1beta4', authenticationConfigApiVersion: 'apiserver.config.k8s.io/v1' },
+  { minor: '1.33', latestPatch: '1.33.13', etcdImageTag: '3.5.24-0', pauseImageTag: '3.10', corednsImageTag: 'v1.12.0', namedProbePort: false, creationTimestampNull: true, flexvolumeDir: true, kubeadmEtcdSpelling: 'by-etcd-version', kubeadmApiVersion: 'kubeadm.k8s.io/v1beta4', authenticationConfigApiVersion: 'apiserver.config.k8s.io/v1beta1', kubeletClientBindingSincePatch: 12 },
+  { minor: '1.34', latestPatch: '1.34.12', etcdImageTag: '3.6.5-0', pauseImageTag: '3.10.1', corednsImageTag: 'v1.12.1', namedProbePort: true, creationTimestampNull: false, flexvolumeDir: true, kubeadmEtcdSpelling: 'by-etcd-version', kubeadmApiVersion: 'kubeadm.k8s.io/v1beta4', authenticationConfigApiVersion: 'apiserver.config.k8s.io/v1', kubeletClientBindingSincePatch: 8 },
+  { minor: '1.35', latestPatch: '1.35.9', etcdImageTag: '3.6.6-0', pauseImageTag: '3.10.1', corednsImageTag: 'v1.13.1', namedProbePort: true, creationTimestampNull: false, flexvolumeDir: true, kubeadmEtcdSpelling: 'by-etcd-version', kubeadmApiVersion: 'kubeadm.k8s.io/v1beta4', authenticationConfigApiVersion: 'apiserver.config.k8s.io/v1', kubeletClientBindingSincePatch: 5 },
+  { minor: '1.36', latestPatch: '1.36.5', etcdImageTag: '3.6.8-0', pauseImageTag: '3.10.2', corednsImageTag: 'v1.14.2', namedProbePort: true, creationTimestampNull: false, flexvolumeDir: false, kubeadmEtcdSpelling: '3.6', kubeadmApiVersion: 'kubeadm.k8s.io/v1beta4', authenticationConfigApiVersion: 'apiserver.config.k8s.io/v1', kubeletClientBindingSincePatch: 1 },
+  { minor: '1.37', latestPatch: '1.37.1', etcdImageTag: '3.7.0-0', pauseImageTag: '3.10.2', corednsImageTag: 'v1.14.6', namedProbePort: true, creationTimestampNull: false, flexvolumeDir: false, kubeadmEtcdSpelling: '3.6', kubeadmApiVersion: 'kubeadm.k8s.io/v1beta4', authenticationConfigApiVersion: 'apiserver.config.k8s.io/v1', kubeletClientBindingSincePatch: 0 },
 ];
 
 /** The default Kubernetes minor. */

@@ -60,6 +60,13 @@ networking:
 # security:
 #   profile: kubeadm
 
+# Certificates and kubeconfigs: made by kubeadm on the nodes (the default), or generated into the bundles
+# from a state directory beside this file (keep it, and dist/, out of version control):
+# pki:
+#   mode: generate
+#   keyAlgorithm: RSA-2048                # RSA-3072, RSA-4096, ECDSA-P256, ECDSA-P384
+#   dir: ha-control-plane-state/<name>/pki
+
 # Escape hatches on apiServer, controllerManager, scheduler and etcd.local:
 # apiServer:
 #   bindPort: 6443

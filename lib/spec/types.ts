@@ -285,6 +285,12 @@ export interface ClusterSpec {
    * @default {}
    */
   readonly security?: SecuritySpec;
+  /**
+   * Certificates and kubeconfigs: made by kubeadm on the nodes (the default), or generated ahead of time
+   * into the bundles from a PKI state directory.
+   * @default {"mode":"kubeadm"}
+   */
+  readonly pki?: PkiSpec;
 }
 
 /** How the control-plane pods are secured. */
@@ -303,6 +309,63 @@ export interface SecuritySpec {
    * key is read from `ha-control-plane-state/<name>/encryption-key`, and generated there once if missing.
    */
   readonly encryptionKeyFile?: string;
+}
+
+/** Key algorithms of generated keys, as kubeadm's `encryptionAlgorithm`. */
+export type KeyAlgorithm = 'RSA-2048' | 'RSA-3072' | 'RSA-4096' | 'ECDSA-P256' | 'ECDSA-P384';
+
+/** Where certificates and kubeconfigs come from. */
+export interface PkiSpec {
+  /**
+   * `kubeadm`: the bundles hold no key material; run `kubeadm init phase certs all` and
+   * `kubeadm init phase kubeconfig all` with each master's kubeadm config. `generate`: the CAs, every
+   * certificate kubeadm makes and the kubeconfigs are generated (or reused) from the state directory
+   * `dir` and shipped in each node's bundle.
+   * @default "kubeadm"
+   */
+  readonly mode?: 'kubeadm' | 'generate';
+  /**
+   * PKI state directory (CAs, service-account keys and issued certificates; created 0700, keys 0600).
+   * Relative paths are resolved against the spec file's directory (the working directory for specs
+   * given in code). Must not be inside the bundle output directory. `<name>` in the default stands for
+   * the cluster name.
+   * @default "ha-control-plane-state/<name>/pki"
+   */
+  readonly dir?: string;
+  /**
+   * Algorithm of every generated key (CAs, leaves, service-account key).
+   * @default "RSA-2048"
+   */
+  readonly keyAlgorithm?: KeyAlgorithm;
+  /**
+   * Validity of leaf certificates in days (kubeadm's certificateValidityPeriod: 8760h).
+   * @default 365
+   * @asType integer
+   * @minimum 1
+   */
+  readonly certificateValidityDays?: number;
+  /**
+   * Validity of generated CA certificates in days (kubeadm's caCertificateValidityPeriod: 87600h).
+   * @default 3650
+   * @asType integer
+   * @minimum 1
+   */
+  readonly caCertificateValidityDays?: number;
+  /**
+   * A stored certificate this close to expiry (in days) is reissued on the next synth.
+   * @default 30
+   * @asType integer
+   * @minimum 0
+   */
+  readonly renewBeforeDays?: number;
+  /**
+   * NotBefore is set this many minutes in the past, for nodes whose clocks run behind the machine that
+   * generates (kubeadm backdates 5 minutes).
+   * @default 5
+   * @asType integer
+   * @minimum 0
+   */
+  readonly backdateMinutes?: number;
 }
 
 /** The load balancer in front of the API servers. */

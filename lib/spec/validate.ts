@@ -4,6 +4,7 @@ import { kubernetesProfile, parseEtcdVersion, etcdProfile, SUPPORTED_MINORS, ETC
 import { SpecIssue } from './errors';
 import { checkPort, isObj, Obj, Report } from './check';
 import { checkLoadBalancing } from './validate-lb';
+import { checkPki } from './validate-pki';
 import { ClusterSpec, ComponentSpec } from './types';
 
 /** Result of validation: hard errors and advisory warnings (both in the same path/value/fix form). */
@@ -132,6 +133,7 @@ export function validateSpec(input: unknown): ValidationResult {
   if (spec.scheduler !== undefined) checkComponent(err, 'scheduler', spec.scheduler, []);
   checkLoadBalancing(err, warn, spec);
   checkSecurity(err, spec);
+  checkPki(err, spec.pki);
 
   return { errors, warnings };
 }
