@@ -345,17 +345,17 @@ masters:
   - { name: master-3, address: 10.0.0.13 }
 `;
 
-  test('synth creates ha-control-plane-state/<name>/encryption-key beside the spec and reuses it; the key is never printed', () => {
+  test('synth creates ha-control-plane-state/<name>/encryption-key beside the spec and reuses it; the key is never printed', async () => {
     const cwd = path.join(tmp, 'cli');
     fs.mkdirSync(path.join(cwd, 'specs'), { recursive: true });
     fs.writeFileSync(path.join(cwd, 'specs', 'c.yaml'), SPEC);
 
     const v = io(cwd);
-    expect(runCli(['validate', '--spec', 'specs/c.yaml'], v.io)).toBe(0);
+    expect(await runCli(['validate', '--spec', 'specs/c.yaml'], v.io)).toBe(0);
     expect(fs.existsSync(path.join(cwd, 'specs', 'ha-control-plane-state'))).toBe(false);
 
     const a = io(cwd);
-    expect(runCli(['synth', '--spec', 'specs/c.yaml', '--out', 'out'], a.io)).toBe(0);
+    expect(await runCli(['synth', '--spec', 'specs/c.yaml', '--out', 'out'], a.io)).toBe(0);
     const keyFile = path.join(cwd, 'specs', 'ha-control-plane-state', 'sec', 'encryption-key');
     const key = fs.readFileSync(keyFile, 'utf8').trim();
     expect((fs.statSync(keyFile).mode & 0o777).toString(8)).toBe('600');
@@ -364,7 +364,7 @@ masters:
     expect((fs.statSync(enc).mode & 0o777).toString(8)).toBe('600');
     expect(`${a.out.stdout}${a.out.stderr}${v.out.stdout}${v.out.stderr}`).not.toContain(key);
 
-    expect(runCli(['synth', '--spec', 'specs/c.yaml', '--out', 'out'], io(cwd).io)).toBe(0);
+    expect(await runCli(['synth', '--spec', 'specs/c.yaml', '--out', 'out'], io(cwd).io)).toBe(0);
     expect(fs.readFileSync(enc, 'utf8')).toContain(key);
   });
 });
