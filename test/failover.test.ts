@@ -19,9 +19,10 @@
  */
 import { readFileSync } from 'fs';
 import {
-  BINARIES, emulateTrackProcess, FailoverCluster, faultTarget, HAPROXY_FD_NOTE, kubeadmGuideEdits, renderBundles, runScenario, startCluster, summarize,
+  BINARIES, emulateTrackProcess, faultTarget, HAPROXY_FD_NOTE, kubeadmGuideEdits, renderBundles, runScenario, summarize,
   TRACK_PROCESS_NOTE,
 } from './harness/failover';
+import { labPerTest } from './harness/lab-per-test';
 import { haSpec } from './util';
 
 /** The bound this test asserts (the targets, ≤ 0.5 s median, are the bench's business). */
@@ -72,13 +73,8 @@ test('the API server death of the lb-hosts layout hits the first master (the LB 
 });
 
 describe('fail-over of the VIP with real keepalived and haproxy', () => {
-  let cluster: FailoverCluster | undefined;
+  const lab = labPerTest();
 
-  afterEach(async () => {
-    const c = cluster;
-    cluster = undefined;
-    await c?.destroy();
-  }, 30_000);
 
   test.each([
     ['masters', 'node-loss', 'master node loss (link down)'],
@@ -86,8 +82,7 @@ describe('fail-over of the VIP with real keepalived and haproxy', () => {
     ['lb-hosts', 'node-loss', 'LB host loss (link down)'],
     ['lb-hosts', 'lb-death', 'haproxy SIGKILL'],
   ] as const)('%s layout, %s: %s on the VIP holder is over within 5 s and the VIP moves', async (layout, scenario, _what) => {
-    cluster = await startCluster({ lb: 'haproxy', layout });
-    const c = cluster;
+    const c = await lab.start({ lb: 'haproxy', layout });
     const expectedLbNodes = layout === 'lb-hosts' ? ['lb1', 'lb2'] : ['m1', 'm2', 'm3'];
     expect(c.lbNodes).toEqual(expectedLbNodes);
     const r = await runScenario(c, scenario, { windowMs: 4000, stableMs: 2000, maxMs: 15_000 });

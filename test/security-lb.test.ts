@@ -14,21 +14,16 @@
  *
  * Needs root, iproute2, util-linux, curl, openssl, keepalived, haproxy and nginx (scripts/test-deps.sh).
  */
-import { FailoverCluster, startCluster } from './harness/failover';
+import { startCluster } from './harness/failover';
+import { labPerTest } from './harness/lab-per-test';
 
 const HARDENED = { security: { profile: 'hardened' as const } };
 
 describe('hardened anonymous policy with real haproxy and keepalived', () => {
-  let cluster: FailoverCluster | undefined;
-  afterEach(async () => {
-    const c = cluster;
-    cluster = undefined;
-    await c?.destroy();
-  }, 30_000);
+  const lab = labPerTest();
 
   test.each(['haproxy', 'nginx'] as const)('%s: the generated checks pass a stand-in enforcing the generated policy; other paths get 401 through the VIP', async (lb) => {
-    cluster = await startCluster({ lb, specOverrides: HARDENED, anonymous: 'bundle' });
-    const c = cluster;
+    const c = await lab.start({ lb, specOverrides: HARDENED, anonymous: 'bundle' });
     const status = async (path: string) => (await c.lab.exec(c.client, '/usr/bin/curl', ['-sk', '--max-time', '2', '-o', '/dev/null', '-w', '%{http_code}', `https://${c.vip}:${c.port}${path}`], { timeoutMs: 5000 })).stdout;
     expect({
       readyz: await status('/readyz'),
