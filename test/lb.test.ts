@@ -1,5 +1,5 @@
 import { parse, parseAllDocuments } from 'yaml';
-import { ClusterSpec, SpecError } from '../lib';
+import { ClusterSpec, SpecError, validateSpec } from '../lib';
 import { defaultPriorities } from '../lib/plan/lb-plan';
 import { haSpec, render } from './util';
 
@@ -282,5 +282,30 @@ describe('default VRRP priorities', () => {
     const s: ClusterSpec = { ...haSpec(), loadBalancers: [{ name: 'lb-1', address: '192.168.10.21' }, { name: 'lb-2', address: '192.168.10.22' }] };
     expect(file(s, 'lb-1', 'etc/keepalived/keepalived.conf').content).toMatch(/\n\s*priority 150\n/);
     expect(file(s, 'lb-2', 'etc/keepalived/keepalived.conf').content).toMatch(/\n\s*priority 100\n/);
+  });
+});
+
+describe('the etcd image in the kubeadm config', () => {
+  const etcdOf = (s: ClusterSpec) => parseAllDocuments(file(s, 'master-1', 'etc/kubernetes/kubeadm-config.yaml').content)[1].toJS().etcd.local;
+  const warningsOf = (s: ClusterSpec) => validateSpec(s).warnings.map((w) => w.path);
+
+  test('the default image: only the tag (the cluster imageRepository applies)', () => {
+    expect(etcdOf(haSpec())).toMatchObject({ imageTag: '3.7.0-0' });
+    expect(etcdOf(haSpec())).not.toHaveProperty('imageRepository');
+  });
+
+  test('a mirrored <repository>/etcd:<tag> image: its repository and tag', () => {
+    const s = haSpec({ etcd: { local: { image: 'mirror.example:5000/k8s/etcd:3.5.24-0' } } });
+    expect(etcdOf(s)).toMatchObject({ imageRepository: 'mirror.example:5000/k8s', imageTag: '3.5.24-0' });
+    expect(warningsOf(s)).not.toContain('etcd.local.image');
+  });
+
+  test('an image by digest: no made-up tag, and a warning that kubeadm would use its default image', () => {
+    const s = haSpec({ etcd: { local: { image: 'mirror.example/etcd@sha256:' + 'a'.repeat(64), version: '3.5.24' } } });
+    expect(etcdOf(s)).not.toHaveProperty('imageTag');
+    expect(etcdOf(s)).not.toHaveProperty('imageRepository');
+    expect(warningsOf(s)).toContain('etcd.local.image');
+    // The manifest itself runs the digest image.
+    expect(podOf(s, 'master-1', 'etcd').spec.containers[0].image).toBe('mirror.example/etcd@sha256:' + 'a'.repeat(64));
   });
 });

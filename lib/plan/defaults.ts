@@ -11,3 +11,6 @@ export const DEFAULTS = {
   /** PKI state directory (relative to the spec file's directory); `<name>` is the cluster name. */
   pkiDir: 'ha-control-plane-state/<name>/pki',
 } as const;
+
+/** An etcd image kubeadm's config can name: `<repository>/etcd:<tag>` (no digest). */
+export const KUBEADM_ETCD_IMAGE = /^(.+)\/etcd:([\w][\w.-]{0,127})$/;

@@ -1,7 +1,7 @@
 import { SpecError, SpecIssue } from '../spec/errors';
 import { ClusterSpec, ComponentSpec, KeyAlgorithm } from '../spec/types';
 import { validateSpec } from '../spec/validate';
-import { DEFAULTS } from './defaults';
+import { DEFAULTS, KUBEADM_ETCD_IMAGE } from './defaults';
 import { LoadBalancerPlan, planLoadBalancer, planWorkerProxy, WorkerProxyPlan } from './lb-plan';
 import { hostPort, ipFamily, loopbackFor } from './net';
 import { SecurityPlan } from './security';
@@ -32,6 +32,12 @@ export interface MasterPlan {
 export interface LocalEtcdPlan {
   readonly kind: 'local';
   readonly image: string;
+  /**
+   * How kubeadm's config names that image (etcd.local `imageRepository` + "/etcd:" + `imageTag`; the
+   * repository only when it differs from the cluster's). Undefined when kubeadm cannot name it: an image
+   * given by digest, or not called `etcd`.
+   */
+  readonly kubeadmImage?: { readonly imageRepository?: string; readonly imageTag: string };
   /** The etcd version that image runs, e.g. "3.7.0". */
   readonly version: string;
   readonly profile: EtcdProfile;
@@ -196,12 +202,20 @@ function planLocalEtcd(spec: ClusterSpec, profile: KubernetesProfile, imageRepos
   return {
     kind: 'local',
     image,
+    kubeadmImage: kubeadmEtcdImage(image, imageRepository),
     version: parsed.version,
     profile: etcdLine,
     probePaths: etcdProbePaths(etcdLine, parsed.patch),
     dataDir: local.dataDir ?? DEFAULTS.etcdDataDir,
     overrides: local,
   };
+}
+
+/** `<repository>/etcd:<tag>` as kubeadm's imageRepository and imageTag, if the image has that form. */
+export function kubeadmEtcdImage(image: string, imageRepository: string): LocalEtcdPlan['kubeadmImage'] {
+  const m = KUBEADM_ETCD_IMAGE.exec(image);
+  if (!m) return undefined;
+  return m[1] === imageRepository ? { imageTag: m[2] } : { imageRepository: m[1], imageTag: m[2] };
 }
 
 function planPki(spec: ClusterSpec, profile: KubernetesProfile, patch: number): PkiPlan {

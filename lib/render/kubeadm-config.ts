@@ -59,7 +59,7 @@ export function renderKubeadmConfig(plan: ClusterPlan, master: MasterPlan): stri
     ? { external: { endpoints: plan.etcd.endpoints, caFile: plan.etcd.caFile, certFile: plan.etcd.certFile, keyFile: plan.etcd.keyFile } }
     : {
       local: {
-        imageTag: plan.etcd.image.slice(plan.etcd.image.lastIndexOf(':') + 1),
+        ...plan.etcd.kubeadmImage,
         dataDir: plan.etcd.dataDir,
         ...component(effectiveComponentSpec(plan, 'etcd', plan.etcd.overrides)),
       },

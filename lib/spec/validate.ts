@@ -1,4 +1,4 @@
-import { DEFAULTS } from '../plan/defaults';
+import { DEFAULTS, KUBEADM_ETCD_IMAGE } from '../plan/defaults';
 import { cidrsOverlap, ipFamily, isDnsLabel, isDnsSubdomain, parseCidr } from '../plan/net';
 import { kubernetesProfile, parseEtcdVersion, etcdProfile, SUPPORTED_MINORS, ETCD_PROFILES } from '../plan/versions';
 import { SpecIssue } from './errors';
@@ -124,7 +124,7 @@ export function validateSpec(input: unknown): ValidationResult {
     }
   }
 
-  checkEtcd(err, spec.etcd);
+  checkEtcd(err, warn, spec.etcd);
   if (spec.apiServer !== undefined) {
     checkComponent(err, 'apiServer', spec.apiServer, ['bindPort']);
     if (isObj(spec.apiServer)) checkPort(err, 'apiServer.bindPort', spec.apiServer.bindPort);
@@ -210,7 +210,7 @@ function checkNetworking(err: Report, net: unknown): void {
   }
 }
 
-function checkEtcd(err: Report, etcd: unknown): void {
+function checkEtcd(err: Report, warn: Report, etcd: unknown): void {
   if (etcd === undefined) return;
   if (!isObj(etcd)) {
     err('etcd', etcd, 'is not an object', 'write { local: {...} } or { external: {...} }');
@@ -228,6 +228,10 @@ function checkEtcd(err: Report, etcd: unknown): void {
       }
       if (local.imageTag !== undefined && (typeof local.imageTag !== 'string' || !/^[\w][\w.-]{0,127}$/.test(local.imageTag))) {
         err('etcd.local.imageTag', local.imageTag, 'is not an image tag', 'use a tag such as "3.5.24-0"');
+      }
+      if (typeof local.image === 'string' && !KUBEADM_ETCD_IMAGE.test(local.image)) {
+        warn('etcd.local.image', local.image, 'cannot be written as kubeadm\'s etcd imageRepository + "/etcd:" + imageTag, so kubeadm-config.yaml leaves the etcd image to kubeadm\'s default; the bundles\' etcd manifests use your image, but a `kubeadm join --control-plane` or `kubeadm upgrade` would not',
+          'publish the image as <repository>/etcd:<tag> and give that, or keep kubeadm away from the etcd manifests');
       }
       if (local.version !== undefined) {
         const v = typeof local.version === 'string' ? parseEtcdVersion(local.version) : undefined;
