@@ -5,7 +5,7 @@
 // ha-control-plane-state/<name>/ beside the spec file (the working directory for the embedded example);
 // HA_PKI_DIR overrides the PKI directory.
 import * as path from 'node:path';
-import { EXAMPLE_SPEC, formatIssue, HaControlPlane, planCluster, preparePki, readSpecFile, SpecError, SpecIssue, StaticPodApp, TARBALLS_DIR } from './lib';
+import { EXAMPLE_SPEC, formatIssue, HaControlPlane, newEncryptionKeyWarning, pkiSummary, preparePki, readSpecFile, SpecError, SpecIssue, StaticPodApp, TARBALLS_DIR } from './lib';
 
 async function main(): Promise<void> {
   const file = process.env.HA_CLUSTER_SPEC;
@@ -14,23 +14,21 @@ async function main(): Promise<void> {
   const tarballs = process.argv.slice(2).includes('--bundle');
   const baseDir = file ? path.dirname(path.resolve(file)) : process.cwd();
   const app = new StaticPodApp({ tarballs });
-  const pki = planCluster(spec).pki.mode === 'generate'
-    ? await preparePki(spec, { dir: process.env.HA_PKI_DIR || undefined, baseDir, outdir: app.outdir, write: false })
+  const pki = spec.pki?.mode === 'generate'
+    ? await preparePki(spec, { dir: process.env.HA_PKI_DIR ? path.resolve(process.env.HA_PKI_DIR) : undefined, baseDir, outdir: app.outdir, write: false })
     : undefined;
   const cp = new HaControlPlane(app, spec.name, { spec, pki, baseDir });
   const warnings: readonly SpecIssue[] = loaded?.warnings ?? cp.plan.warnings;
   for (const w of warnings) console.error(`warning: ${formatIssue(w)}`);
-  pki?.commit();
-  app.synth();
+  app.synth(); // stores new state (PKI, encryption key) first, then writes the bundles
+  if (cp.generatedEncryptionKeyFile) console.error(`warning: ${newEncryptionKeyWarning(cp.generatedEncryptionKeyFile)}`);
   for (const chart of app.nodeCharts()) {
     console.log(`${app.outdir}/${chart.bundleDir}: ${chart.staticPods.map((p) => p.podName).join(', ')}`);
   }
   if (tarballs) console.log(`${app.outdir}/${spec.name}/${TARBALLS_DIR}/: ${app.nodeCharts().map((c) => `${c.nodeName}.tar.gz`).join(', ')}, SHA256SUMS`);
   if (pki) {
-    const r = pki.report;
-    console.log(`pki: ${pki.dir}: created ${r.created.join(', ') || 'nothing'}; issued ${r.issued.length}, reused ${r.reused}`);
-    for (const [node, what] of r.restarts) console.log(`  restart on ${node}: ${what.join(', ')}`);
-    console.log(`rbac: ${pki.rbacApplyCommand}`);
+    process.stdout.write(pkiSummary(pki, false));
+    for (const w of pki.report.warnings) console.error(`warning: ${formatIssue(w)}`);
     console.error(`warning: ${app.outdir}/${spec.name}/ now holds private keys and kubeconfigs: keep it out of version control`);
   }
 }
@@ -38,6 +36,11 @@ async function main(): Promise<void> {
 main().catch((e) => {
   if (e instanceof SpecError) {
     console.error(e.message);
+    process.exit(1);
+  }
+  // Errors the user can fix carry "(fix: …)": their message is the whole story; anything else is a bug.
+  if (e instanceof Error && /\(fix: .+\)/.test(e.message) && !process.env.HA_CONTROL_PLANE_DEBUG) {
+    console.error(`error: ${e.message}`);
     process.exit(1);
   }
   console.error(e);

@@ -3,10 +3,11 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { BundleFile, writeFileAtomic } from './bundle/files';
 import { StaticPodApp } from './bundle/app';
+import { newEncryptionKeyWarning } from './bundle/encryption-key';
 import { TARBALLS_DIR } from './bundle/tarball';
 import { HaControlPlane } from './constructs/ha-control-plane';
-import { planCluster } from './plan/plan';
 import { PreparedPki, preparePki } from './pki/prepare';
+import { pkiSummary } from './pki/summary';
 import { formatIssue, SpecError } from './spec/errors';
 import { initSpecYaml } from './spec/init-template';
 import { LoadedSpec, readSpec, readSpecFile } from './spec/load';
@@ -178,7 +179,7 @@ function readStdin(): string {
  * pki.dir relative to the spec file's directory (the working directory for standard input).
  */
 async function pki(loaded: LoadedSpec, file: string, o: Options, io: CliIo, outdir: string | undefined): Promise<PreparedPki | undefined> {
-  if (planCluster(loaded.spec).pki.mode !== 'generate') {
+  if (loaded.spec.pki?.mode !== 'generate') {
     if (o['pki-dir'] !== undefined) throw new UsageError('--pki-dir needs pki.mode: generate in the spec (with kubeadm mode the bundles hold no certificates)');
     return undefined;
   }
@@ -186,22 +187,20 @@ async function pki(loaded: LoadedSpec, file: string, o: Options, io: CliIo, outd
   if (flag === '') throw new UsageError('option --pki-dir needs a value');
   return preparePki(loaded.spec, {
     dir: flag,
-    baseDir: flag !== undefined || file === '-' ? io.cwd : path.dirname(path.resolve(io.cwd, file)),
+    baseDir: flag !== undefined ? io.cwd : specDir(file, io),
     outdir,
     write: false,
   });
 }
 
 /** Builds and renders the cluster in memory: everything synth does except writing. */
-function build(loaded: LoadedSpec, outdir: string, baseDir: string, opts: { dryRun?: boolean; tarballs?: boolean; pki?: PreparedPki } = {}): { app: StaticPodApp; bundles: Map<string, BundleFile[]> } {
+function build(loaded: LoadedSpec, outdir: string, baseDir: string, opts: { tarballs?: boolean; pki?: PreparedPki } = {}): { app: StaticPodApp; cp: HaControlPlane; bundles: Map<string, BundleFile[]> } {
+  // State (a generated encryption key, the PKI) is stored only by app.synth(): validate stores nothing.
   const app = new StaticPodApp({ outdir, tarballs: opts.tarballs });
-  // A dry run (validate) must not create the encryption key state: it renders with a stand-in key unless
-  // the spec names a key file (which is then read and checked).
-  const standInKey = opts.dryRun && loaded.spec.security?.encryptionKeyFile === undefined ? Buffer.alloc(32).toString('base64') : undefined;
   try {
-    new HaControlPlane(app, loaded.spec.name, { spec: loaded.spec, baseDir, encryptionKey: standInKey, pki: opts.pki });
+    const cp = new HaControlPlane(app, loaded.spec.name, { spec: loaded.spec, baseDir, pki: opts.pki });
     const bundles = app.renderBundles().get(loaded.spec.name) ?? new Map<string, BundleFile[]>();
-    return { app, bundles };
+    return { app, cp, bundles };
   } catch (e) {
     // The constructs throw plain Errors that carry a fix for input the spec checks do not catch yet
     // (an extra volume named like one of the component's own, say): those are the user's to fix.
@@ -218,19 +217,19 @@ async function synth(o: Options, io: CliIo, tarballs: boolean): Promise<number> 
   // Everything that can fail on input happens before the output directory (or the PKI state) is touched.
   const loaded = load(file, io);
   const prepared = await pki(loaded, file, o, io, outdir);
-  const { app, bundles } = build(loaded, outdir, specDir(file, io), { tarballs, pki: prepared });
+  const { app, cp, bundles } = build(loaded, outdir, specDir(file, io), { tarballs, pki: prepared });
   if (fs.existsSync(outdir) && !fs.statSync(outdir).isDirectory()) {
     throw new InputError(`--out ${JSON.stringify(out)} is not a directory (fix: give a directory; it is created when missing)`);
   }
   try {
-    prepared?.commit();
-    app.synth();
+    app.synth(); // stores new state (PKI, encryption key) first, then writes the bundles
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code) throw new InputError(`cannot write ${JSON.stringify(out)}: ${(e as Error).message} (fix: check the directory and its permissions)`);
     throw e;
   }
-  const plan = planCluster(loaded.spec);
+  const plan = cp.plan;
+  if (cp.generatedEncryptionKeyFile) io.stderr(`warning: ${newEncryptionKeyWarning(path.relative(io.cwd, cp.generatedEncryptionKeyFile))}\n`);
   io.stdout(`wrote ${path.join(out, loaded.spec.name)}/ (cluster ${loaded.spec.name}, Kubernetes ${plan.kubernetesVersion}, ${bundles.size} nodes)\n`);
   io.stdout(table(app, bundles));
   if (tarballs) {
@@ -246,22 +245,12 @@ async function synth(o: Options, io: CliIo, tarballs: boolean): Promise<number> 
   return EXIT.OK;
 }
 
-/** What the PKI step did (or, for validate, would do). Names and reasons only: never key material. */
-function pkiSummary(p: PreparedPki, dryRun: boolean): string {
-  const r = p.report;
-  const lines = [`pki: ${p.dir}: ${r.created.length ? `${dryRun ? 'would create' : 'created'} ${r.created.join(', ')}` : 'no new CA'}${r.loaded.length ? `; loaded ${r.loaded.join(', ')}` : ''}; ${dryRun ? 'would issue' : 'issued'} ${r.issued.length} certificate${r.issued.length === 1 ? '' : 's'}, reused ${r.reused}`];
-  for (const i of r.issued.filter((x) => x.reason !== 'new')) lines.push(`  ${dryRun ? 'would reissue' : 'reissued'} ${i.node} ${i.id}: ${i.reason}`);
-  for (const [node, what] of r.restarts) lines.push(`  restart on ${node}: ${what.join(', ')}`);
-  if (!dryRun) lines.push(`rbac: once the API answers, on ${[...p.files.keys()][0]}: ${p.rbacApplyCommand}`);
-  return `${lines.join('\n')}\n`;
-}
-
 async function validate(o: Options, io: CliIo): Promise<number> {
   const file = requireSpec(o);
   const loaded = load(file, io);
   const prepared = await pki(loaded, file, o, io, undefined);
-  const { bundles } = build(loaded, path.join(io.cwd, 'unused'), specDir(file, io), { dryRun: true, pki: prepared });
-  const plan = planCluster(loaded.spec);
+  const { cp, bundles } = build(loaded, path.join(io.cwd, 'unused'), specDir(file, io), { pki: prepared });
+  const plan = cp.plan;
   const etcd = plan.etcd.kind === 'local' ? `stacked etcd ${plan.etcd.version}` : 'external etcd';
   const warnings = loaded.warnings.length ? `, ${loaded.warnings.length} warning${loaded.warnings.length === 1 ? '' : 's'}` : '';
   io.stdout(`valid: ${file} (cluster ${plan.name}: ${bundles.size} nodes, Kubernetes ${plan.kubernetesVersion}, ${etcd}${warnings})\n`);

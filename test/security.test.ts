@@ -10,7 +10,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { parse, parseAllDocuments } from 'yaml';
 import {
-  ANONYMOUS_PATHS, ClusterSpec, HaControlPlane, loadOrCreateEncryptionKey, readEncryptionKeyFile, SpecError,
+  ANONYMOUS_PATHS, ClusterSpec, HaControlPlane, HostFile, loadOrCreateEncryptionKey, readEncryptionKeyFile, SpecError,
   StaticPodApp, STRONG_TLS_CIPHER_SUITES,
 } from '../lib';
 import { runCli } from '../lib/cli';
@@ -194,14 +194,29 @@ describe('encryption at rest', () => {
     expect(loadOrCreateEncryptionKey(path.join(tmp, 'state-b'))).not.toBe(k1);
   });
 
-  test('HaControlPlane without a key uses <baseDir>/ha-control-plane-state/<name>/encryption-key, stable across synths', () => {
+  /** A real synth into `<base>/out`: the encryption-config of master-2 as written, and the HaControlPlane. */
+  function synthInto(s: ClusterSpec, base: string): { written: string; cp: HaControlPlane } {
+    const app = new StaticPodApp({ outdir: path.join(base, 'out') });
+    const cp = new HaControlPlane(app, s.name, { spec: s, baseDir: base });
+    app.synth();
+    return { written: fs.readFileSync(path.join(base, 'out', s.name, 'master-2', 'etc/kubernetes/security/encryption-config.yaml'), 'utf8'), cp };
+  }
+
+  test('HaControlPlane without a key uses <baseDir>/ha-control-plane-state/<name>/encryption-key, stored by the synth and stable across synths', () => {
     const base = path.join(tmp, 'base');
     fs.mkdirSync(base);
     const s = haSpec(HARDENED);
-    const first = renderWith(s, null, base).get('master-2')!.get('etc/kubernetes/security/encryption-config.yaml')!.content;
-    const key = fs.readFileSync(path.join(base, 'ha-control-plane-state', s.name, 'encryption-key'), 'utf8').trim();
-    expect(parse(first).resources[0].providers[0].secretbox.keys[0].secret).toBe(key);
-    expect(renderWith(s, null, base).get('master-2')!.get('etc/kubernetes/security/encryption-config.yaml')!.content).toBe(first);
+    const keyFile = path.join(base, 'ha-control-plane-state', s.name, 'encryption-key');
+    // Rendering alone (tests, validate) stores nothing.
+    renderWith(s, null, base);
+    expect(fs.existsSync(keyFile)).toBe(false);
+    const first = synthInto(s, base);
+    expect(first.cp.generatedEncryptionKeyFile).toBe(keyFile);
+    const key = fs.readFileSync(keyFile, 'utf8').trim();
+    expect(parse(first.written).resources[0].providers[0].secretbox.keys[0].secret).toBe(key);
+    const second = synthInto(s, base);
+    expect(second.written).toBe(first.written);
+    expect(second.cp.generatedEncryptionKeyFile).toBeUndefined();
   });
 
   test('a synth that fails at construction stores no new key', () => {
@@ -210,6 +225,19 @@ describe('encryption at rest', () => {
     const s = haSpec({ ...HARDENED, apiServer: { extraVolumes: [{ name: 'audit-log', hostPath: '/srv/x', mountPath: '/srv/x' }] } });
     expect(() => renderWith(s, null, base)).toThrow(SpecError);
     expect(fs.existsSync(path.join(base, 'ha-control-plane-state'))).toBe(false);
+  });
+
+  test('a synth that fails after construction (while rendering the bundles) stores no new key either', () => {
+    const base = path.join(tmp, 'failing-render');
+    fs.mkdirSync(base);
+    const s = haSpec(HARDENED);
+    const app = new StaticPodApp({ outdir: path.join(base, 'out') });
+    const cp = new HaControlPlane(app, s.name, { spec: s, baseDir: base });
+    // Two host files at one path: found only when the bundles are rendered.
+    new HostFile(cp.masters.get('master-1')!, 'clash', { path: '/etc/kubernetes/kubeadm-config.yaml', content: 'x' });
+    expect(() => app.synth()).toThrow(/two files at \/etc\/kubernetes\/kubeadm-config\.yaml/);
+    expect(fs.existsSync(path.join(base, 'ha-control-plane-state'))).toBe(false);
+    expect(fs.existsSync(path.join(base, 'out'))).toBe(false);
   });
 
   test('a user-supplied key file, relative to baseDir; a bad one is a SpecError that never shows the content', () => {
@@ -363,9 +391,13 @@ masters:
     expect(fs.readFileSync(enc, 'utf8')).toContain(key);
     expect((fs.statSync(enc).mode & 0o777).toString(8)).toBe('600');
     expect(`${a.out.stdout}${a.out.stderr}${v.out.stdout}${v.out.stderr}`).not.toContain(key);
+    // A new key is never made silently: the first synth says where it went and what a running cluster needs.
+    expect(a.out.stderr).toContain('warning: security: generated a new encryption key for Secrets at rest, stored at specs/ha-control-plane-state/sec/encryption-key (fix: ');
 
-    expect(await runCli(['synth', '--spec', 'specs/c.yaml', '--out', 'out'], io(cwd).io)).toBe(0);
+    const b = io(cwd);
+    expect(await runCli(['synth', '--spec', 'specs/c.yaml', '--out', 'out'], b.io)).toBe(0);
     expect(fs.readFileSync(enc, 'utf8')).toContain(key);
+    expect(b.out.stderr).not.toContain('generated a new encryption key');
   });
 });
 

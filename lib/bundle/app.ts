@@ -35,6 +35,8 @@ export interface StaticPodAppProps extends AppProps {
  * `bundles/<node>.tar.gz` (installable with the `install.sh` inside) and `bundles/SHA256SUMS`.
  */
 export class StaticPodApp extends App {
+  private readonly stateCommits: (() => void)[] = [];
+
   /** Whether synth also writes installable tarballs. */
   public readonly tarballs: boolean;
 
@@ -71,9 +73,19 @@ export class StaticPodApp extends App {
     return bundles;
   }
 
+  /**
+   * Registers state to store (a generated encryption key, a PKI) once this synth has rendered every
+   * bundle without error and right before it writes them: a synth that fails stores nothing new, and no
+   * bundle is written that uses state which was not stored.
+   */
+  public addStateCommit(commit: () => void): void {
+    this.stateCommits.push(commit);
+  }
+
   /** Writes the bundles (and any plain charts) to the output directory. */
   public synth(): void {
     const bundles = this.renderBundles();
+    for (const commit of this.stateCommits.splice(0)) commit();
     const plain: Chart[] = this.charts.filter((c: Chart) => !isOrInNodeChart(c));
     const plainYaml = plain.map((c) => ({ file: path.join(this.outdir, `${c.node.id}.k8s.yaml`), docs: c.toJson() }));
     writeBundles(this.outdir, bundles, { tarballs: this.tarballs });

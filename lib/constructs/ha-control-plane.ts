@@ -1,5 +1,7 @@
 import * as path from 'node:path';
+import { App } from 'cdk8s';
 import { Construct } from 'constructs';
+import { StaticPodApp } from '../bundle/app';
 import { clusterStateDir, loadOrGenerateEncryptionKey, readEncryptionKeyFile, StateKey } from '../bundle/encryption-key';
 import { LoadBalancerPlan } from '../plan/lb-plan';
 import { ClusterPlan, planCluster } from '../plan/plan';
@@ -67,6 +69,11 @@ export class HaControlPlane extends Construct {
   public readonly loadBalancerHosts: ReadonlyMap<string, NodeChart>;
   /** One chart per worker with a local proxy, by name. */
   public readonly workers: ReadonlyMap<string, NodeChart>;
+  /**
+   * Hardened profile: the state file of an encryption key this synth generated because none was found
+   * (undefined when the key was read or given). A cluster that already runs needs its old key there.
+   */
+  public readonly generatedEncryptionKeyFile?: string;
 
   constructor(scope: Construct, id: string, props: HaControlPlaneProps) {
     super(scope, id);
@@ -81,6 +88,7 @@ export class HaControlPlane extends Construct {
     };
     const stateKey = plan.security.profile === 'hardened' ? resolveEncryptionKey(plan, props) : undefined;
     const encryptionKey = stateKey?.key;
+    this.generatedEncryptionKeyFile = stateKey?.generatedAt;
 
     const masters = new Map<string, NodeChart>();
     for (const master of plan.masters) {
@@ -124,8 +132,14 @@ export class HaControlPlane extends Construct {
       }
     }
     this.workers = workers;
-    // A generated key is stored only now that every construct was built without error.
-    stateKey?.persist();
+    // A generated key and a generated PKI are stored only when a synth has rendered every bundle
+    // without error, right before it writes them (a construct-only use, as in tests, stores nothing).
+    const app = App.of(this);
+    const commits = [stateKey?.persist, props.pki?.commit].filter((c): c is () => void => c !== undefined);
+    for (const commit of commits) {
+      if (app instanceof StaticPodApp) app.addStateCommit(commit);
+      else commit();
+    }
   }
 }
 

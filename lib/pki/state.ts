@@ -41,8 +41,12 @@ export class PkiState {
   public commit(): void {
     for (const [rel, f] of this.pending) {
       const file = path.join(this.dir, rel);
-      mkdirPrivate(this.dir, path.dirname(rel));
-      writeFileAtomic(file, f.content, f.mode);
+      try {
+        mkdirPrivate(this.dir, path.dirname(rel));
+        writeFileAtomic(file, f.content, f.mode);
+      } catch (e) {
+        throw stateError(this.dir, `cannot write ${rel}: ${(e as NodeJS.ErrnoException).code ?? 'error'}`, 'check the directory\'s owner, permissions and free space (it is 0700 and its keys 0600)');
+      }
     }
     this.pending.clear();
   }
