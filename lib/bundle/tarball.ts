@@ -18,7 +18,7 @@ export const TARBALL_MTIME = new Date(Date.UTC(2000, 0, 1));
  * modes, a fixed mtime and no owner (uid/gid 0, no user or group names), via the `tar` package.
  * The entries are staged in a temporary directory beside the tarball, removed afterwards.
  *
- * @param file the tarball to write (0644)
+ * @param file the tarball to write (0600: it may hold keys, kubeconfigs or the encryption key)
  * @param top the top directory inside the tarball (the node name)
  * @param entries the bundle's files and directories
  */
@@ -31,7 +31,7 @@ export function writeTarball(file: string, top: string, entries: readonly Packag
     for (const e of sorted) {
       const p = path.join(stage, top, e.path);
       if (e.content === undefined) fs.mkdirSync(p);
-      else fs.writeFileSync(p, e.content);
+      else fs.writeFileSync(p, e.content, { mode: e.mode });
       fs.chmodSync(p, e.mode); // the umask must not change what the tarball records
     }
     tar.create({
@@ -43,7 +43,7 @@ export function writeTarball(file: string, top: string, entries: readonly Packag
       mtime: TARBALL_MTIME,
       noDirRecurse: true,
     }, [top, ...sorted.map((e) => `${top}/${e.path}`)]);
-    fs.chmodSync(file, 0o644);
+    fs.chmodSync(file, 0o600);
   } finally {
     fs.rmSync(stage, { recursive: true, force: true });
   }
