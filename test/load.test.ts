@@ -93,6 +93,15 @@ describe('schema errors name the file, line and column of the field', () => {
     ]);
   });
 
+  test.each([
+    ['pki', 'pki:\n  keyAlgoritm: RSA-2048\n', 'pki.keyAlgoritm', 'keyAlgorithm'],
+    ['security', 'security:\n  profil: hardened\n', 'security.profil', 'profile'],
+  ])('a misspelt %s field gets one message with the "did you mean"', (_what, extra, field, meant) => {
+    const e = errorOf(`${VALID}${extra}`);
+    expect(e.issues).toHaveLength(1);
+    expect(formatIssue(e.issues[0])).toMatch(new RegExp(`^cluster\\.yaml:14:3 ${field.replace('.', '\\.')}: .* is not a known field \\(fix: remove it or check the spelling \\(did you mean ${meant}\\?\\)`));
+  });
+
   test('an unknown top-level field', () => {
     const e = errorOf(`${VALID}master:\n  - name: x\n`);
     expect(e.issues).toHaveLength(1);

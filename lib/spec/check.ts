@@ -16,3 +16,10 @@ export const isInt = (v: unknown, lo: number, hi: number): v is number => typeof
 export function checkPort(err: Report, path: string, port: unknown): void {
   if (port !== undefined && !isInt(port, 1, 65535)) err(path, port, 'is not a TCP port', 'use a whole number from 1 to 65535');
 }
+
+/** Reports every field of `o` that is not one of `fields` (the schema check then adds a "did you mean"). */
+export function known(err: Report, path: string, o: Obj, fields: readonly string[]): void {
+  for (const k of Object.keys(o)) {
+    if (!fields.includes(k)) err(`${path}.${k}`, o[k], 'is not a known field', `use one of ${fields.join(', ')}`);
+  }
+}

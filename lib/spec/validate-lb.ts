@@ -1,6 +1,6 @@
 import { cidrContains, ipFamily, isDnsSubdomain, parseCidr } from '../plan/net';
 import { defaultAdvertIntervalMs, defaultPriorities, defaultVipPrefixLength, LB_DEFAULTS } from '../plan/lb-plan';
-import { checkPort, isInt, isObj, Obj, Report } from './check';
+import { checkPort, isInt, isObj, known, Obj, Report } from './check';
 import { ClusterSpec } from './types';
 
 
@@ -145,12 +145,6 @@ export function checkLoadBalancing(err: Report, warn: Report, spec: Partial<Clus
   }
   if (ka.image !== undefined && (typeof ka.image !== 'string' || /\s/.test(ka.image))) err('keepalived.image', ka.image, 'is not an image reference', 'use e.g. "registry.example.com/keepalived:2.2.8"');
   if (lb.image !== undefined && (typeof lb.image !== 'string' || /\s/.test(lb.image))) err('loadBalancer.image', lb.image, 'is not an image reference', 'use e.g. "registry.example.com/haproxy:3.0.5-alpine"');
-}
-
-function known(err: Report, path: string, o: Obj, fields: string[]): void {
-  for (const k of Object.keys(o)) {
-    if (!fields.includes(k)) err(`${path}.${k}`, o[k], 'is not a known field', `use one of ${fields.join(', ')}`);
-  }
 }
 
 function checkHosts(err: Report, path: string, hosts: unknown, masterNames: Map<string, number>, masterAddresses: Map<string, number>): void {

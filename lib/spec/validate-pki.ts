@@ -1,4 +1,4 @@
-import { isInt, isObj, Report } from './check';
+import { isInt, isObj, known, Report } from './check';
 import { KeyAlgorithm } from './types';
 
 /** The key algorithms kubeadm offers (encryptionAlgorithm), in the order the docs list them. */
@@ -13,9 +13,7 @@ export function checkPki(err: Report, pki: unknown): void {
     err('pki', pki, 'is not an object', 'write pki: { mode: "generate" } or leave it out for kubeadm-made certificates');
     return;
   }
-  for (const key of Object.keys(pki)) {
-    if (!FIELDS.includes(key)) err(`pki.${key}`, pki[key], 'is not a pki setting', `use one of ${FIELDS.join(', ')}`);
-  }
+  known(err, 'pki', pki, FIELDS);
   if (pki.mode !== undefined && pki.mode !== 'kubeadm' && pki.mode !== 'generate') {
     err('pki.mode', pki.mode, 'is not a PKI mode', 'use "kubeadm" (kubeadm makes the certificates on the nodes) or "generate"');
   }

@@ -2,7 +2,7 @@ import { DEFAULTS, KUBEADM_ETCD_IMAGE } from '../plan/defaults';
 import { cidrsOverlap, ipFamily, isDnsLabel, isDnsSubdomain, parseCidr } from '../plan/net';
 import { kubernetesProfile, parseEtcdVersion, etcdProfile, SUPPORTED_MINORS, ETCD_PROFILES } from '../plan/versions';
 import { SpecIssue } from './errors';
-import { checkPort, isObj, Obj, Report } from './check';
+import { checkPort, isObj, known, Obj, Report } from './check';
 import { checkLoadBalancing } from './validate-lb';
 import { checkPki } from './validate-pki';
 import { ClusterSpec, ComponentSpec } from './types';
@@ -148,9 +148,7 @@ function checkSecurity(err: Report, spec: Obj): void {
     err('security', sec, 'is not an object', 'write { profile: "hardened" } or leave it out');
     return;
   }
-  for (const key of Object.keys(sec)) {
-    if (key !== 'profile' && key !== 'encryptionKeyFile') err(`security.${key}`, sec[key], 'is not a known field', 'use profile or encryptionKeyFile');
-  }
+  known(err, 'security', sec, ['profile', 'encryptionKeyFile']);
   if (sec.profile !== undefined && sec.profile !== 'kubeadm' && sec.profile !== 'hardened') {
     err('security.profile', sec.profile, 'is not "kubeadm" or "hardened"', 'use "hardened" for the CIS Kubernetes Benchmark profile, "kubeadm" (the default) for kubeadm\'s flags');
   }
