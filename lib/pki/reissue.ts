@@ -3,7 +3,7 @@
  * algorithm, issuing CA) must equal the wanted ones, its key must match, and it must not be within
  * renewBeforeDays of expiry.
  */
-import { ipFamily, ipToBigInt } from '../plan/net';
+import { bigIntToIp, ipFamily, ipToBigInt } from '../plan/net';
 import { KeyAlgorithm } from '../spec/types';
 import type { Ca } from './issue';
 import { LeafSpec } from './profile';
@@ -35,11 +35,9 @@ export async function reissueReason(
   return undefined;
 }
 
-/** One spelling per IP address (IPv6 in full form), so a stored SAN compares equal to the spec's. */
+/** One spelling per IP address (IPv6 as eight unpadded groups), so a stored SAN compares equal to the spec's. */
 function normIp(ip: string): string {
-  const f = ipFamily(ip);
-  if (f === 6) return ipToBigInt(ip).toString(16).padStart(32, '0').replace(/(.{4})(?!$)/g, '$1:');
-  return ip;
+  return ipFamily(ip) === 6 ? bigIntToIp(ipToBigInt(ip), 6) : ip;
 }
 
 function sameSet(a: readonly string[], b: readonly string[]): boolean {

@@ -10,6 +10,8 @@ export const DEFAULTS = {
   caCertificatePaths: ['/etc/ca-certificates', '/usr/local/share/ca-certificates', '/usr/share/ca-certificates'],
   /** PKI state directory (relative to the spec file's directory); `<name>` is the cluster name. */
   pkiDir: 'ha-control-plane-state/<name>/pki',
+  /** Generated PKI (kubeadm's defaults where kubeadm has one). */
+  pki: { keyAlgorithm: 'RSA-2048', certificateValidityDays: 365, caCertificateValidityDays: 3650, renewBeforeDays: 30, backdateMinutes: 5 },
 } as const;
 
 /** An etcd image kubeadm's config can name: `<repository>/etcd:<tag>` (no digest). */

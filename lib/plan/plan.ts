@@ -223,11 +223,11 @@ function planPki(spec: ClusterSpec, profile: KubernetesProfile, patch: number): 
   return {
     mode: p.mode ?? 'kubeadm',
     dir: p.dir ?? DEFAULTS.pkiDir.replace('<name>', spec.name),
-    keyAlgorithm: p.keyAlgorithm ?? 'RSA-2048',
-    certificateValidityDays: p.certificateValidityDays ?? 365,
-    caCertificateValidityDays: p.caCertificateValidityDays ?? 3650,
-    renewBeforeDays: p.renewBeforeDays ?? 30,
-    backdateMinutes: p.backdateMinutes ?? 5,
+    keyAlgorithm: p.keyAlgorithm ?? DEFAULTS.pki.keyAlgorithm,
+    certificateValidityDays: p.certificateValidityDays ?? DEFAULTS.pki.certificateValidityDays,
+    caCertificateValidityDays: p.caCertificateValidityDays ?? DEFAULTS.pki.caCertificateValidityDays,
+    renewBeforeDays: p.renewBeforeDays ?? DEFAULTS.pki.renewBeforeDays,
+    backdateMinutes: p.backdateMinutes ?? DEFAULTS.pki.backdateMinutes,
     kubeletClientBinding: patch >= profile.kubeletClientBindingSincePatch,
   };
 }

@@ -1,3 +1,4 @@
+import { DEFAULTS } from '../plan/defaults';
 import { isInt, isObj, known, Report } from './check';
 import { KeyAlgorithm } from './types';
 
@@ -32,9 +33,9 @@ export function checkPki(err: Report, pki: unknown): void {
     }
     return v;
   };
-  const leaf = days('certificateValidityDays', 1, 'use a whole number of days, e.g. 365 (kubeadm\'s default)') ?? 365;
-  const ca = days('caCertificateValidityDays', 1, 'use a whole number of days, e.g. 3650 (kubeadm\'s default)') ?? 3650;
-  const renew = days('renewBeforeDays', 0, 'use a whole number of days, e.g. 30') ?? 30;
+  const leaf = days('certificateValidityDays', 1, 'use a whole number of days, e.g. 365 (kubeadm\'s default)') ?? DEFAULTS.pki.certificateValidityDays;
+  const ca = days('caCertificateValidityDays', 1, 'use a whole number of days, e.g. 3650 (kubeadm\'s default)') ?? DEFAULTS.pki.caCertificateValidityDays;
+  const renew = days('renewBeforeDays', 0, 'use a whole number of days, e.g. 30') ?? DEFAULTS.pki.renewBeforeDays;
   days('backdateMinutes', 0, 'use a whole number of minutes, e.g. 5 (kubeadm\'s default)');
   if (leaf > ca && (pki.certificateValidityDays !== undefined || pki.caCertificateValidityDays !== undefined)) {
     err('pki.certificateValidityDays', leaf, `is longer than the CA validity (${ca} days): the certificates would outlive their CA`, 'shorten certificateValidityDays or lengthen caCertificateValidityDays');

@@ -485,7 +485,6 @@ function parseLines<T>(file: string): T[] {
   return out;
 }
 
-/** Builds and starts the lab. On failure everything started so far is torn down before it throws. */
 /** The paths the stand-in lets anonymous clients reach (undefined: all). */
 function anonymousPaths(anonymous: NonNullable<ClusterOptions['anonymous']>, nodeFiles: ReadonlyMap<string, string>): readonly string[] | undefined {
   if (anonymous === 'open') return undefined;
@@ -497,6 +496,7 @@ function anonymousPaths(anonymous: NonNullable<ClusterOptions['anonymous']>, nod
   return (cfg.anonymous.conditions ?? []).map((c) => c.path);
 }
 
+/** Builds and starts the lab. On failure everything started so far is torn down before it throws. */
 export async function startCluster(opts: ClusterOptions = {}): Promise<FailoverCluster> {
   const lbKind = opts.lb ?? 'haproxy';
   const profile = opts.profile ?? 'default';
