@@ -739,6 +739,14 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<FailoverC
     }
 
     let theClient: Client | undefined;
+    /** SIGKILL to a process's whole group (what killing its container does); returns when it was sent. */
+    const killGroup = (node: string, kind: 'lb' | 'standin' | 'etcd'): number => {
+      const p = cluster.processOf(node, kind);
+      killed.add(p.pid);
+      const t = Date.now();
+      process.kill(-p.pid, 'SIGKILL');
+      return t;
+    };
     const cluster: FailoverCluster = {
       lab: L,
       spec,
@@ -810,13 +818,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<FailoverC
         if (res.status !== 0) throw new Error(`node loss of ${node}: ${res.stderr}`);
         return t;
       },
-      killLb(node) {
-        const p = cluster.processOf(node, 'lb');
-        killed.add(p.pid);
-        const t = Date.now();
-        process.kill(-p.pid, 'SIGKILL');
-        return t;
-      },
+      killLb: (node) => killGroup(node, 'lb'),
       stopKeepalived(node, signal) {
         const p = cluster.processOf(node, 'keepalived');
         killed.add(p.pid);
@@ -827,20 +829,8 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<FailoverC
         else process.kill(-p.pid, 'SIGKILL');
         return t;
       },
-      killApiserver(node) {
-        const p = cluster.processOf(node, 'standin');
-        killed.add(p.pid);
-        const t = Date.now();
-        process.kill(-p.pid, 'SIGKILL');
-        return t;
-      },
-      killEtcd(node) {
-        const p = cluster.processOf(node, 'etcd');
-        killed.add(p.pid);
-        const t = Date.now();
-        process.kill(-p.pid, 'SIGKILL');
-        return t;
-      },
+      killApiserver: (node) => killGroup(node, 'standin'),
+      killEtcd: (node) => killGroup(node, 'etcd'),
       etcdctl,
       etcdEndpoint,
       etcdCa: () => {
