@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what the tests run for real, when it is missing: Debian's etcd 3.4 (etcd-server), etcdctl,
 # keepalived, haproxy, nginx with the stream module, iproute2, openssl, curl, shellcheck (the bundle
-# installer's lint); and etcd 3.5 unpacked into .cache/ (scripts/fetch-etcd-3.5.sh). Needs root for
-# apt-get; idempotent and quick when all is there.
+# installer's lint), util-linux (unshare, nsenter); then the real Kubernetes and etcd binaries built
+# from the Go module proxy into .cache/bin (scripts/k8s-binaries.sh). Needs root for apt-get;
+# idempotent and quick when all is there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 need=()
@@ -24,4 +25,4 @@ if [ ${#need[@]} -gt 0 ]; then
     if command -v systemctl >/dev/null 2>&1; then systemctl stop "$svc" >/dev/null 2>&1 || true; fi
   done
 fi
-bash scripts/fetch-etcd-3.5.sh >/dev/null
+bash scripts/k8s-binaries.sh

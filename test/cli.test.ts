@@ -96,7 +96,7 @@ describe('usage errors exit 2', () => {
 describe('validate', () => {
   test('a valid spec: "valid" on stdout, exit 0', () => {
     const r = cli(['validate', '--spec', write('ok.yaml', VALID)]);
-    expect(r).toEqual({ code: 0, stdout: 'valid: ok.yaml (cluster prod: 3 nodes, Kubernetes 1.36.5, stacked etcd 3.6.8)\n', stderr: '' });
+    expect(r).toEqual({ code: 0, stdout: 'valid: ok.yaml (cluster prod: 3 nodes, Kubernetes 1.36.3, stacked etcd 3.6.8)\n', stderr: '' });
   });
 
   test('warnings are printed with their location and do not fail', () => {
@@ -147,7 +147,7 @@ describe('synth', () => {
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const lines = r.stdout.trimEnd().split('\n');
-    expect(lines[0]).toBe('wrote out/prod/ (cluster prod, Kubernetes 1.36.5, 3 nodes)');
+    expect(lines[0]).toBe('wrote out/prod/ (cluster prod, Kubernetes 1.36.3, 3 nodes)');
     expect(lines[1]).toMatch(/^NODE +ROLE +FILES +PODS$/);
     expect(lines.slice(2).map((l) => l.split(/ {2,}/))).toEqual(['master-1', 'master-2', 'master-3'].map((n) => [
       n, 'master', String(fs.readdirSync(path.join(tmp, 'out/prod', n), { recursive: true }).filter((f) => fs.statSync(path.join(tmp, 'out/prod', n, String(f))).isFile()).length),
@@ -201,7 +201,7 @@ describe('bundle', () => {
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const lines = r.stdout.trimEnd().split('\n');
-    expect(lines[0]).toBe('wrote bundled/prod/ (cluster prod, Kubernetes 1.36.5, 3 nodes)');
+    expect(lines[0]).toBe('wrote bundled/prod/ (cluster prod, Kubernetes 1.36.3, 3 nodes)');
     expect(lines.slice(-2)).toEqual([
       'installable bundles: bundled/prod/bundles/<node>.tar.gz (checksums in bundled/prod/bundles/SHA256SUMS)',
       'on each node: tar -xzf <node>.tar.gz && sudo sh <node>/install.sh   (--dry-run shows the changes first)',

@@ -67,7 +67,7 @@ describe('kube-apiserver', () => {
     expect(f['enable-admission-plugins']).toBe('NodeRestriction');
     expect(f['bind-address']).toBeUndefined();
     expect(p.metadata.annotations['kubeadm.kubernetes.io/kube-apiserver.advertise-address.endpoint']).toBe('192.168.10.12:6443');
-    expect(c.image).toBe('registry.k8s.io/kube-apiserver:v1.37.1');
+    expect(c.image).toBe('registry.k8s.io/kube-apiserver:v1.37.2');
     expect(c.resources.requests).toEqual({ cpu: '250m' });
   });
 

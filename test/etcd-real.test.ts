@@ -1,10 +1,11 @@
 /**
  * The generated etcd commands, run unchanged on real etcd binaries: three members per etcd line, each
  * in its own network namespace, with kubeadm's certificate layout made by openssl — and once more on
- * etcd 3.5 with the certificates of pki.mode generate (client and peer certificate auth on).
+ * etcd 3.6 with the certificates of pki.mode generate (client and peer certificate auth on).
  *
  * Needs root, iproute2, util-linux (unshare, setpriv), openssl, curl, Debian's etcd 3.4 and etcdctl
- * (/usr/bin), and etcd 3.5 unpacked into .cache/ — `npm test` installs them first (scripts/test-deps.sh).
+ * (/usr/bin), and etcd 3.5, 3.6 and 3.7 built from the Go module proxy into .cache/bin — `npm test`
+ * installs and builds them first (scripts/test-deps.sh).
  * A missing binary fails the test; nothing is skipped.
  *
  * One path, two contents: the spec's certificatesDir and etcd dataDir are cluster-wide, so every
@@ -18,14 +19,16 @@
 import { execFileSync } from 'child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
-import { dirname, join, resolve } from 'path';
+import { dirname, join } from 'path';
 import { ClusterSpec, preparePki } from '../lib';
 import { etcdProfile } from '../lib/plan/versions';
+import { BIN_DIR, toolVersions } from './harness/binaries';
 import { EtcdCa, makeEtcdCa, makeEtcdMemberPki } from './harness/certs';
 import { createLab, ExecResult, Lab, LabProcess, withBindMounts } from './harness/netns';
 import { pod } from './util';
 
-const REPO = resolve(__dirname, '..');
+/** Where a built etcd is (not required to exist yet: requireBinary fails the test with a hint). */
+const etcdBinaryPath = (v: string) => join(BIN_DIR, 'etcd', v, 'etcd');
 const ETCDCTL = '/usr/bin/etcdctl';
 const NODES = ['m1', 'm2', 'm3'];
 /** Every wait on the cluster is bounded by this. */
@@ -56,19 +59,20 @@ const LINES: readonly EtcdLine[] = [
     notServed: ['/livez', '/readyz'],
     pki: 'openssl',
   },
-  {
-    line: '3.5',
-    imageTag: '3.5.30-0',
-    version: '3.5.30',
-    binary: join(REPO, '.cache/etcd-3.5/usr/bin/etcd'),
-    hint: 'run `bash scripts/fetch-etcd-3.5.sh` (npm test\'s pretest does)',
+  // etcd 3.5, 3.6 and 3.7 built from go.etcd.io/etcd (scripts/k8s-binaries.sh; tools/etcd/).
+  ...toolVersions('etcd').map((v): EtcdLine => ({
+    line: v.slice(1).split('.').slice(0, 2).join('.'),
+    imageTag: `${v.slice(1)}-0`,
+    version: v.slice(1),
+    binary: etcdBinaryPath(v),
+    hint: `run \`bash scripts/k8s-binaries.sh etcd/${v}\` (npm test's pretest does)`,
     probePaths: ['/livez', '/readyz', '/readyz'],
     notServed: [],
     pki: 'openssl',
-  },
+  })),
 ];
 // The same cluster with the certificates of pki.mode generate (RSA-2048, the default) instead of openssl's.
-const GENERATED: EtcdLine = { ...LINES[1], pki: 'generated' };
+const GENERATED: EtcdLine = { ...LINES.find((l) => l.line === '3.6')!, pki: 'generated' };
 
 /** Fails (never skips) when a binary is absent or is not the expected version. */
 function requireBinary(path: string, versionArgs: readonly string[], versionLine: RegExp, hint: string): void {

@@ -97,7 +97,7 @@ describe('keepalived + haproxy on the masters (the default example)', () => {
   test('kubeadm config: endpoint through the VIP and every master in the certificate SANs', () => {
     const docs = parseAllDocuments(file(s, 'master-2', 'etc/kubernetes/kubeadm-config.yaml').content).map((d) => d.toJS());
     expect(docs[0]).toMatchObject({ kind: 'InitConfiguration', apiVersion: 'kubeadm.k8s.io/v1beta4', localAPIEndpoint: { advertiseAddress: '192.168.10.12', bindPort: 6443 }, nodeRegistration: { name: 'master-2' } });
-    expect(docs[1]).toMatchObject({ kind: 'ClusterConfiguration', controlPlaneEndpoint: '192.168.10.100:8443', kubernetesVersion: 'v1.37.1', networking: { podSubnet: '10.244.0.0/16', serviceSubnet: '10.96.0.0/12' } });
+    expect(docs[1]).toMatchObject({ kind: 'ClusterConfiguration', controlPlaneEndpoint: '192.168.10.100:8443', kubernetesVersion: 'v1.37.2', networking: { podSubnet: '10.244.0.0/16', serviceSubnet: '10.96.0.0/12' } });
     expect(docs[1].apiServer.certSANs).toEqual(['192.168.10.100', 'master-1', '192.168.10.11', 'master-2', '192.168.10.12', 'master-3', '192.168.10.13']);
     expect(docs[1].etcd.local).toMatchObject({ imageTag: '3.7.0-0', dataDir: '/var/lib/etcd' });
   });

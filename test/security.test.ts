@@ -16,6 +16,7 @@ import {
 import { runCli } from '../lib/cli';
 import { SUPPORTED_MINORS } from '../lib/plan/versions';
 import { compareOp, findFlagValue } from './cis-evaluator';
+import { BIN_DIR, toolVersions } from './harness/binaries';
 import { flags, haSpec, spec } from './util';
 
 const KEY = Buffer.alloc(32, 0x2a).toString('base64');
@@ -402,12 +403,14 @@ masters:
 });
 
 describe('real etcd accepts the hardened etcd flags', () => {
-  const binaries = [['3.4', '/usr/bin/etcd'], ['3.5', path.resolve(__dirname, '../.cache/etcd-3.5/usr/bin/etcd')]];
+  // Debian's 3.4 and the 3.5, 3.6 and 3.7 built from go.etcd.io/etcd (scripts/k8s-binaries.sh).
+  const binaries = [['3.4.23', '/usr/bin/etcd'], ...toolVersions('etcd').map((v) => [v.slice(1), path.join(BIN_DIR, 'etcd', v, 'etcd')])];
   const command = (tag: string): string[] => podOf(hardened({ etcd: { local: { imageTag: tag } } }), 'master-1', 'etcd').spec.containers[0].command;
 
-  test.each(binaries)('etcd %s parses the generated command (with --version: parse, print, exit 0)', (line, bin) => {
+  test.each(binaries)('etcd %s parses the generated command (with --version: parse, print, exit 0)', (version, bin) => {
     if (!fs.existsSync(bin)) throw new Error(`${bin} is missing: run bash scripts/test-deps.sh`);
-    const args = command(line === '3.4' ? '3.4.23-0' : '3.5.30-0').slice(1);
+    const line = version.split('.').slice(0, 2).join('.');
+    const args = command(`${version}-0`).slice(1);
     expect(args).toEqual(expect.arrayContaining(['--auto-tls=false', '--peer-auto-tls=false']));
     const r = spawnSync(bin, [...args, '--version'], { encoding: 'utf8', timeout: 10_000 });
     expect({ code: r.status, out: r.stdout.split('\n')[0] }).toEqual({ code: 0, out: expect.stringMatching(new RegExp(`^etcd Version: ${line.replace('.', '\\.')}\\.`)) });

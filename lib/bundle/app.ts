@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import { App, AppProps, Chart, Yaml } from 'cdk8s';
-import { stringify } from 'yaml';
+import { Document, visit } from 'yaml';
+import { goYamlDoubleQuotes } from './go-yaml-style';
 import { NodeChart } from '../constructs/node-chart';
 import { BundleFile, writeBundles } from './files';
 import { nodePackages } from './tarball';
@@ -9,11 +10,19 @@ import { nodePackages } from './tarball';
 export const MANIFEST_MODE = 0o600;
 
 /**
- * Serializes a manifest as kubeadm does (Go's JSON-to-YAML): keys sorted at every level, sequences
- * not indented under their key, no line folding.
+ * Serializes a manifest as kubeadm does (Go's JSON-to-YAML, go-yaml v2): keys sorted at every level,
+ * sequences not indented under their key, no line folding, strings that would read back as another
+ * type double-quoted and other strings that cannot be plain single-quoted (checked byte for byte
+ * against the real kubeadm's manifests).
  */
 export function manifestYaml(obj: unknown): string {
-  return stringify(obj, { sortMapEntries: true, indentSeq: false, lineWidth: 0, minContentWidth: 0 });
+  const doc = new Document(obj, { sortMapEntries: true });
+  visit(doc, {
+    Scalar(_key, node) {
+      if (typeof node.value === 'string' && goYamlDoubleQuotes(node.value)) node.type = 'QUOTE_DOUBLE';
+    },
+  });
+  return doc.toString({ indentSeq: false, lineWidth: 0, minContentWidth: 0, singleQuote: true });
 }
 
 /** Props of {@link StaticPodApp}. */

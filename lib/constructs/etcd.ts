@@ -2,6 +2,8 @@ import { Construct } from 'constructs';
 import { args } from '../plan/args';
 import { hostPort } from '../plan/net';
 import { ClusterPlan, LocalEtcdPlan, MasterPlan } from '../plan/plan';
+import { effectiveExtraArgs } from '../plan/security';
+import { Arg } from '../spec/types';
 import { componentPodProps } from './common';
 import { StaticPod } from './static-pod';
 
@@ -15,6 +17,25 @@ export interface EtcdProps {
 
 /** etcd's metrics and health port, on loopback only (kubeadm's EtcdMetricsPort). */
 export const ETCD_METRICS_PORT = 2381;
+
+/**
+ * Where the kubelet probes etcd (kubeadm's GetEtcdProbeEndpoint): the first URL of the last
+ * `listen-metrics-urls` among the extra flags — its host (the loopback address when empty), its port
+ * (2381 when absent) and its scheme — else http on the loopback address, port 2381.
+ */
+export function etcdProbeEndpoint(extraArgs: readonly Arg[], loopback: string): { host: string; port: number; scheme: 'HTTP' | 'HTTPS' } {
+  const fallback = { host: loopback, port: ETCD_METRICS_PORT, scheme: 'HTTP' as const };
+  const value = [...extraArgs].reverse().find((a) => a.name === 'listen-metrics-urls')?.value;
+  if (value === undefined) return fallback;
+  let url: URL;
+  try {
+    url = new URL(value.split(',')[0]);
+  } catch {
+    return fallback;
+  }
+  const port = url.port === '' ? ETCD_METRICS_PORT : Number(url.port);
+  return { host: url.hostname.replace(/^\[(.*)\]$/, '$1') || loopback, port, scheme: url.protocol === 'https:' ? 'HTTPS' : 'HTTP' };
+}
 
 /**
  * A stacked etcd member as kubeadm writes it (phases/etcd/local.go), with the flags spelled for the
@@ -53,7 +74,8 @@ export class Etcd extends StaticPod {
       }),
       ...etcd.profile.flags,
     ];
-    const probe = (path: string) => ({ host: master.loopback, path, port: ETCD_METRICS_PORT, scheme: 'HTTP' as const });
+    const endpoint = etcdProbeEndpoint(effectiveExtraArgs(plan, 'etcd', etcd.overrides.extraArgs), master.loopback);
+    const probe = (path: string) => ({ ...endpoint, path });
     super(scope, id, {
       ...componentPodProps(plan, 'etcd', 'etcd.local', etcd, defaults),
       annotations: { 'kubeadm.kubernetes.io/etcd.advertise-client-urls': clientUrl },

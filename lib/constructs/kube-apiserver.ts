@@ -3,7 +3,31 @@ import { args } from '../plan/args';
 import { hostPort } from '../plan/net';
 import { ClusterPlan, MasterPlan } from '../plan/plan';
 import { componentPodProps, pkiAndCaVolumes } from './common';
-import { StaticPod } from './static-pod';
+import { HostPathMount, StaticPod } from './static-pod';
+
+/** The CA directories kubeadm may mount; etcd certificates below them need no volume of their own. */
+const KUBEADM_CA_DIRS = ['/etc/ssl/certs', '/etc/pki/ca-trust', '/etc/pki/tls/certs', '/etc/ca-certificates', '/usr/share/ca-certificates', '/usr/local/share/ca-certificates'];
+
+/**
+ * Read-only volumes for external etcd certificate files outside the certificates directory and the CA
+ * directories (kubeadm's getEtcdCertVolumes): one `etcd-certs-<i>` per distinct directory, a directory
+ * inside another one dropped, in sorted order, with kubeadm's plain prefix tests.
+ */
+export function externalEtcdCertVolumes(plan: ClusterPlan): HostPathMount[] {
+  if (plan.etcd.kind !== 'external') return [];
+  const dirs = new Set<string>();
+  for (const file of [plan.etcd.caFile, plan.etcd.certFile, plan.etcd.keyFile]) {
+    const dir = file.includes('/') ? file.slice(0, file.lastIndexOf('/')) || '/' : '.';
+    if (dir === '.' || dir.startsWith(plan.certificatesDir) || KUBEADM_CA_DIRS.some((p) => dir.startsWith(p))) continue;
+    let covered = false;
+    for (const existing of [...dirs]) {
+      if (existing.startsWith(dir)) dirs.delete(existing);
+      else if (dir.startsWith(existing)) covered = true;
+    }
+    if (!covered) dirs.add(dir);
+  }
+  return [...dirs].sort().map((dir, i) => ({ name: `etcd-certs-${i}`, hostPath: dir, type: 'DirectoryOrCreate', readOnly: true }));
+}
 
 /** Props of kube-apiserver. */
 export interface KubeApiServerProps {
@@ -63,7 +87,7 @@ export class KubeApiServer extends StaticPod {
       ...componentPodProps(plan, 'kube-apiserver', 'apiServer', plan.apiServer, defaults),
       annotations: { 'kubeadm.kubernetes.io/kube-apiserver.advertise-address.endpoint': hostPort(master.address, port) },
       requests: { cpu: '250m' },
-      volumes: pkiAndCaVolumes(plan),
+      volumes: [...pkiAndCaVolumes(plan), ...externalEtcdCertVolumes(plan)],
       probes: { liveness: probe('/livez'), readiness: probe('/readyz'), startup: probe('/livez') },
     });
   }
