@@ -1,0 +1,257 @@
+/**
+ * The static-pod runner (test/harness/pod-runner.ts) against the library's own manifests and a few tiny
+ * ones: real etcd and kube-apiserver/-controller-manager/-scheduler binaries (built by
+ * scripts/k8s-binaries.sh; HACP_BIN_DIR may point at a shared .cache/bin), Debian's haproxy, and the
+ * host's /usr for busybox-like init containers. Needs root, iproute2, util-linux, curl.
+ *
+ * Each test builds its own lab (network namespaces) and node roots; afterEach stops the runners and
+ * destroys the lab whether the test passed or not.
+ */
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'fs';
+import { tmpdir } from 'os';
+import { dirname, join } from 'path';
+import { stringify } from 'yaml';
+import { ClusterSpec } from '../lib';
+import { createLab, Lab } from './harness/netns';
+import { NodeRunner, PodEvent, startNode } from './harness/pod-runner';
+import { haSpec, render } from './util';
+
+jest.setTimeout(90_000);
+
+let lab: Lab | undefined;
+let runners: NodeRunner[] = [];
+let dirs: string[] = [];
+
+afterEach(async () => {
+  const rs = runners;
+  runners = [];
+  await Promise.allSettled(rs.map((r) => r.stopNode({ graceMs: 5000 })));
+  const l = lab;
+  lab = undefined;
+  await l?.destroy();
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  dirs = [];
+}, 60_000);
+
+function tempDir(label: string): string {
+  const d = mkdtempSync(join(tmpdir(), `hacp-podrunner-${label}-`));
+  dirs.push(d);
+  return d;
+}
+
+function newLab(nodes: string[]): Lab {
+  lab = createLab({ nodes });
+  return lab;
+}
+
+function run(node: string, root: string, opts: Partial<Parameters<typeof startNode>[2]> = {}): NodeRunner {
+  const r = startNode(lab!, node, { root, stateDir: tempDir(`${node}-state`), ...opts });
+  runners.push(r);
+  return r;
+}
+
+/** Installs rendered files into a node root (each with its mode), except those `skip` names. */
+function install(root: string, files: Map<string, { content: string; mode: number }>, skip: (path: string) => boolean = () => false): void {
+  for (const [path, f] of files) {
+    if (skip(path)) continue;
+    const file = join(root, path);
+    mkdirSync(dirname(file), { recursive: true, mode: 0o755 });
+    writeFileSync(file, f.content, { mode: f.mode });
+  }
+}
+
+/** A tiny static pod. */
+function tinyPod(name: string, containers: object[], extra: { volumes?: object[]; initContainers?: object[]; terminationGracePeriodSeconds?: number } = {}): string {
+  return stringify({
+    apiVersion: 'v1', kind: 'Pod',
+    metadata: { name, namespace: 'kube-system' },
+    spec: { hostNetwork: true, containers, ...extra },
+  });
+}
+
+const BUSYBOX = 'docker.io/library/busybox:1.36.1';
+const manifests = (root: string) => join(root, 'etc/kubernetes/manifests');
+function writeManifest(root: string, file: string, text: string): void {
+  mkdirSync(manifests(root), { recursive: true });
+  writeFileSync(join(manifests(root), file), text, { mode: 0o600 });
+}
+const eventsOf = (r: NodeRunner, pod: string, reason?: string): PodEvent[] => r.events().filter((e) => e.pod === pod && (!reason || e.reason === reason));
+const pidAlive = (pid: number) => existsSync(`/proc/${pid}`) && !/^\S+ \(.*\) [ZX]/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+
+async function rejection(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+  } catch (e) {
+    return (e as Error).message;
+  }
+  throw new Error('expected a rejection');
+}
+
+describe('container filesystem and namespaces', () => {
+  test('only the pod\'s volumes are visible, read-only where asked; the container is in the node\'s network namespace', async () => {
+    newLab(['n1']);
+    const root = tempDir('root');
+    mkdirSync(join(root, 'etc/kubernetes/pki'), { recursive: true });
+    writeFileSync(join(root, 'etc/kubernetes/admin.conf'), 'secret\n');
+    writeFileSync(join(root, 'etc/kubernetes/pki/ca.crt'), 'the-ca\n');
+    writeManifest(root, 'probe.yaml', tinyPod('probe', [{
+      name: 'main', image: BUSYBOX, command: ['sh', '-c', 'echo started; exec sleep 1000'],
+      volumeMounts: [{ name: 'pki', mountPath: '/etc/kubernetes/pki', readOnly: true }, { name: 'data', mountPath: '/data' }],
+    }], {
+      volumes: [{ name: 'pki', hostPath: { path: '/etc/kubernetes/pki', type: 'Directory' } }, { name: 'data', hostPath: { path: '/var/lib/probe', type: 'DirectoryOrCreate' } }],
+    }));
+    const r = run('n1', root);
+    await r.waitReady(['probe'], 20_000);
+    const sh = (script: string) => r.exec('probe', 'main', ['sh', '-c', script]);
+
+    // The host file the pod does not mount is not there; neither is any host /etc file.
+    expect((await sh('test -e /etc/kubernetes/admin.conf')).code).toBe(1);
+    expect((await sh('test -e /etc/debian_version')).code).toBe(1);
+    expect((await sh('ls /etc')).stdout.split('\n').filter(Boolean).sort()).toEqual(['group', 'hostname', 'hosts', 'kubernetes', 'nsswitch.conf', 'passwd', 'resolv.conf']);
+    // The mounted one is, read-only.
+    expect((await sh('cat /etc/kubernetes/pki/ca.crt')).stdout).toBe('the-ca\n');
+    const ro = await sh('echo x > /etc/kubernetes/pki/new');
+    expect(ro.code).not.toBe(0);
+    expect(ro.stderr).toMatch(/Read-only file system/);
+    // DirectoryOrCreate made <root>/var/lib/probe 0755; writes land there.
+    expect(statSync(join(root, 'var/lib/probe')).mode & 0o777).toBe(0o755);
+    expect((await sh('echo hello > /data/out')).code).toBe(0);
+    expect(readFileSync(join(root, 'var/lib/probe/out'), 'utf8')).toBe('hello\n');
+    // Node's network namespace and hostname; a fresh /tmp.
+    expect((await sh('ip -4 -o addr show eth0')).stdout).toContain(`inet ${lab!.addressOf('n1')}/24`);
+    expect((await sh('hostname')).stdout.trim()).toBe('n1');
+    expect((await sh('ls -A /tmp')).stdout).toBe('');
+    // The container's own output is in its log.
+    const c = r.pod('probe')!.containers[0];
+    expect(readFileSync(c.logFile!, 'utf8')).toBe('started\n');
+  });
+
+  test('a hostPath File volume that is missing fails the pod with the kubelet\'s message, and the pod starts once the file exists', async () => {
+    const s: ClusterSpec = haSpec({ name: 'lbonly' });
+    newLab(['n1']);
+    const root = tempDir('root');
+    const files = render(s).get('master-1')!;
+    install(root, files, (p) => p !== 'etc/kubernetes/manifests/haproxy.yaml');
+    const r = run('n1', root);
+    const msg = await rejection(r.waitReady(['haproxy'], 4000));
+    expect(msg).toContain('MountVolume.SetUp failed for volume "config" : hostPath type check failed: /etc/haproxy/haproxy.cfg is not a file');
+    const c = r.pod('haproxy')!.containers[0];
+    expect(c).toMatchObject({ state: 'waiting', reason: 'ContainerCreating', restarts: 0, pid: undefined });
+    expect(eventsOf(r, 'haproxy', 'FailedMount').length).toBeGreaterThan(0);
+
+    // As the kubelet's volume manager, the runner retries: the file appears, haproxy (Debian's) starts.
+    install(root, files, (p) => p !== 'etc/haproxy/haproxy.cfg');
+    await r.waitFor('haproxy running', 15_000, () => r.pod('haproxy')!.containers[0].state === 'running');
+    expect(r.pod('haproxy')!.error).toBeUndefined();
+  });
+});
+
+describe('images', () => {
+  test('an unknown image fails clearly, naming the image and the known ones', async () => {
+    newLab(['n1']);
+    const root = tempDir('root');
+    writeManifest(root, 'odd.yaml', tinyPod('odd', [{ name: 'odd', image: 'quay.io/example/not-an-image:1.0', command: ['odd'] }]));
+    const r = run('n1', root, { backoff: { initialMs: 500, maxMs: 1000 } });
+    const msg = await rejection(r.waitReady(['odd'], 3000));
+    expect(msg).toContain('Failed to pull image "quay.io/example/not-an-image:1.0": image "quay.io/example/not-an-image:1.0" is not known to the pod runner');
+    expect(msg).toContain('e.g. registry.k8s.io/kube-apiserver');
+    const c = r.pod('odd')!.containers[0];
+    expect(c.state).toBe('waiting');
+    expect(['ErrImagePull', 'ImagePullBackOff']).toContain(c.reason);
+    expect(c.pid).toBeUndefined();
+  });
+
+  test('a command the image does not have fails with the runtime\'s message in the log', async () => {
+    newLab(['n1']);
+    const root = tempDir('root');
+    writeManifest(root, 'nosh.yaml', tinyPod('nosh', [{ name: 'nosh', image: 'registry.k8s.io/pause:3.10', command: ['no-such-command', '--x'] }]));
+    const r = run('n1', root, { backoff: { initialMs: 500, maxMs: 1000 } });
+    const msg = await rejection(r.waitReady(['nosh'], 3000));
+    expect(msg).toMatch(/unshare: failed to execute no-such-command: No such file or directory/);
+    expect(r.pod('nosh')!.containers[0].lastExit?.reason).toBe('StartError');
+  });
+});
+
+describe('pod lifecycle', () => {
+  test('a changed manifest restarts exactly that pod; a removed one stops it; dot files are ignored', async () => {
+    newLab(['n1']);
+    const root = tempDir('root');
+    const sleeper = (name: string, arg: string) => tinyPod(name, [{ name, image: BUSYBOX, command: ['sh', '-c', `echo ${arg}; exec sleep 1000`] }], { terminationGracePeriodSeconds: 2 });
+    writeManifest(root, 'a.yaml', sleeper('a', 'one'));
+    writeManifest(root, 'b.yaml', sleeper('b', 'one'));
+    writeManifest(root, '.c.yaml', sleeper('c', 'one'));
+    const r = run('n1', root);
+    await r.waitReady(['a', 'b'], 20_000);
+    const pidA = r.pod('a')!.containers[0].pid!;
+    const pidB = r.pod('b')!.containers[0].pid!;
+    expect(r.pods().map((p) => p.name).sort()).toEqual(['a', 'b']);
+
+    writeManifest(root, 'a.yaml', sleeper('a', 'two'));
+    await r.waitFor('a restarted from the new manifest', 15_000, () => { const c = r.pod('a')?.containers[0]; return c?.ready && c.pid !== pidA; });
+    expect(pidAlive(pidA)).toBe(false);
+    expect(r.pod('b')!.containers[0].pid).toBe(pidB);
+    expect(pidAlive(pidB)).toBe(true);
+    expect(readFileSync(r.pod('a')!.containers[0].logFile!, 'utf8')).toBe('two\n');
+    expect(eventsOf(r, 'a', 'PodStopped').map((e) => e.message)).toEqual(['pod a-n1 stopped (the manifest changed)']);
+    expect(eventsOf(r, 'b', 'PodStopped')).toEqual([]);
+
+    const pidA2 = r.pod('a')!.containers[0].pid!;
+    rmSync(join(manifests(root), 'a.yaml'));
+    await r.waitFor('a gone', 10_000, () => !r.pod('a') && !pidAlive(pidA2));
+    expect(r.pod('b')!.containers[0].pid).toBe(pidB);
+    expect(r.pods().map((p) => p.name)).toEqual(['b']);
+  });
+
+  test('a failing liveness probe restarts the container with the crash-loop back-off', async () => {
+    newLab(['n1']);
+    const root = tempDir('root');
+    writeManifest(root, 'sick.yaml', tinyPod('sick', [{
+      name: 'sick', image: BUSYBOX, command: ['sh', '-c', 'echo up; exec sleep 1000'],
+      livenessProbe: { exec: { command: ['test', '-e', '/tmp/healthy'] }, periodSeconds: 1, failureThreshold: 2 },
+    }], { terminationGracePeriodSeconds: 1 }));
+    const r = run('n1', root, { backoff: { initialMs: 2000, maxMs: 4000 } });
+    await r.waitFor('a 4th start', 40_000, () => eventsOf(r, 'sick', 'Started').length >= 4);
+    expect(r.pod('sick')!.containers[0].restarts).toBe(3);
+    const ev = eventsOf(r, 'sick');
+    const starts = ev.filter((e) => e.reason === 'Started').map((e) => e.at);
+    const exits = ev.filter((e) => e.reason === 'Exited').map((e) => e.at);
+    // Back-off from the exit to the next start: none the first time, then 2 s, then 4 s (the max).
+    const gaps = [0, 1, 2].map((i) => starts[i + 1] - exits[i]);
+    expect(gaps[0]).toBeLessThan(1000);
+    expect(gaps[1]).toBeGreaterThanOrEqual(2000);
+    expect(gaps[1]).toBeLessThan(3500);
+    expect(gaps[2]).toBeGreaterThanOrEqual(4000);
+    expect(gaps[2]).toBeLessThan(5500);
+    expect(ev.filter((e) => e.reason === 'Unhealthy')[0].message).toBe('Liveness probe failed: command ["test","-e","/tmp/healthy"] exited 1');
+    expect(ev.filter((e) => e.reason === 'Killing').length).toBeGreaterThanOrEqual(3);
+    expect(ev.filter((e) => e.reason === 'BackOff')[0].message).toBe('Back-off 2s restarting failed container sick in pod sick-n1');
+  });
+
+  test('the startup probe gates readiness; an init container runs to completion first', async () => {
+    newLab(['n1']);
+    const root = tempDir('root');
+    writeManifest(root, 'slow.yaml', tinyPod('slow', [{
+      name: 'slow', image: BUSYBOX, command: ['sh', '-c', 'cat /work/init-was-here; exec sleep 1000'],
+      volumeMounts: [{ name: 'work', mountPath: '/work' }],
+      startupProbe: { exec: { command: ['test', '-e', '/tmp/go'] }, periodSeconds: 1, failureThreshold: 30 },
+      readinessProbe: { exec: { command: ['sh', '-c', 'echo x >> /tmp/readiness-runs'] }, periodSeconds: 1 },
+    }], {
+      volumes: [{ name: 'work', emptyDir: {} }],
+      initContainers: [{ name: 'prepare', image: BUSYBOX, command: ['sh', '-c', 'echo prepared > /work/init-was-here'], volumeMounts: [{ name: 'work', mountPath: '/work' }] }],
+    }));
+    const r = run('n1', root);
+    await r.waitFor('slow running', 15_000, () => r.pod('slow')!.containers[0].state === 'running');
+    await new Promise((res) => setTimeout(res, 3000));
+    let c = r.pod('slow')!.containers[0];
+    expect({ started: c.started, ready: c.ready }).toEqual({ started: false, ready: false });
+    expect((await r.exec('slow', 'slow', ['test', '-e', '/tmp/readiness-runs'])).code).toBe(1);
+    expect(r.pod('slow')!.initContainers[0]).toMatchObject({ state: 'terminated', lastExit: { code: 0, reason: 'Completed' } });
+    expect(readFileSync(c.logFile!, 'utf8')).toBe('prepared\n');
+
+    expect((await r.exec('slow', 'slow', ['touch', '/tmp/go'])).code).toBe(0);
+    await r.waitReady(['slow'], 10_000);
+    c = r.pod('slow')!.containers[0];
+    expect(c.started).toBe(true);
+    expect((await r.exec('slow', 'slow', ['cat', '/tmp/readiness-runs'])).stdout).toMatch(/^x\n/);
+  });
+});
