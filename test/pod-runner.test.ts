@@ -11,10 +11,11 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, wri
 import { tmpdir } from 'os';
 import { dirname, join } from 'path';
 import { stringify } from 'yaml';
-import { ClusterSpec } from '../lib';
+import { ClusterSpec, preparePki } from '../lib';
 import { createLab, Lab } from './harness/netns';
 import { NodeRunner, PodEvent, startNode } from './harness/pod-runner';
-import { haSpec, render } from './util';
+import { kubeconfigParts } from './harness/pki';
+import { haSpec, render, spec } from './util';
 
 jest.setTimeout(90_000);
 
@@ -96,9 +97,11 @@ describe('container filesystem and namespaces', () => {
     writeFileSync(join(root, 'etc/kubernetes/pki/ca.crt'), 'the-ca\n');
     writeManifest(root, 'probe.yaml', tinyPod('probe', [{
       name: 'main', image: BUSYBOX, command: ['sh', '-c', 'echo started; exec sleep 1000'],
-      volumeMounts: [{ name: 'pki', mountPath: '/etc/kubernetes/pki', readOnly: true }, { name: 'data', mountPath: '/data' }],
+      volumeMounts: [{ name: 'pki', mountPath: '/etc/kubernetes/pki', readOnly: true }, { name: 'data', mountPath: '/data' },
+        { name: 'untyped', mountPath: '/untyped' }, { name: 'conf', mountPath: '/etc/app.conf' }],
     }], {
-      volumes: [{ name: 'pki', hostPath: { path: '/etc/kubernetes/pki', type: 'Directory' } }, { name: 'data', hostPath: { path: '/var/lib/probe', type: 'DirectoryOrCreate' } }],
+      volumes: [{ name: 'pki', hostPath: { path: '/etc/kubernetes/pki', type: 'Directory' } }, { name: 'data', hostPath: { path: '/var/lib/probe', type: 'DirectoryOrCreate' } },
+        { name: 'untyped', hostPath: { path: '/var/lib/untyped' } }, { name: 'conf', hostPath: { path: '/etc/app.conf', type: 'FileOrCreate' } }],
     }));
     const r = run('n1', root);
     await r.waitReady(['probe'], 20_000);
@@ -107,7 +110,11 @@ describe('container filesystem and namespaces', () => {
     // The host file the pod does not mount is not there; neither is any host /etc file.
     expect((await sh('test -e /etc/kubernetes/admin.conf')).code).toBe(1);
     expect((await sh('test -e /etc/debian_version')).code).toBe(1);
-    expect((await sh('ls /etc')).stdout.split('\n').filter(Boolean).sort()).toEqual(['group', 'hostname', 'hosts', 'kubernetes', 'nsswitch.conf', 'passwd', 'resolv.conf']);
+    expect((await sh('ls /etc')).stdout.split('\n').filter(Boolean).sort()).toEqual(['app.conf', 'group', 'hostname', 'hosts', 'kubernetes', 'nsswitch.conf', 'passwd', 'resolv.conf']);
+    // FileOrCreate made an empty file; an unset type a directory (containerd creates a missing source).
+    expect(statSync(join(root, 'etc/app.conf')).size).toBe(0);
+    expect(statSync(join(root, 'var/lib/untyped')).isDirectory()).toBe(true);
+    expect((await sh('test -f /etc/app.conf && test -d /untyped')).code).toBe(0);
     // The mounted one is, read-only.
     expect((await sh('cat /etc/kubernetes/pki/ca.crt')).stdout).toBe('the-ca\n');
     const ro = await sh('echo x > /etc/kubernetes/pki/new');
@@ -227,6 +234,31 @@ describe('pod lifecycle', () => {
     expect(ev.filter((e) => e.reason === 'BackOff')[0].message).toBe('Back-off 2s restarting failed container sick in pod sick-n1');
   });
 
+  test('httpGet probes go to the pod IP by default, resolve named ports and count HTTP codes; tcpSocket connects', async () => {
+    newLab(['n1']);
+    const root = tempDir('root');
+    const address = lab!.addressOf('n1');
+    // An HTTP server bound to the node's address only (a probe to 127.0.0.1 would be refused), serving its working dir.
+    writeManifest(root, 'web.yaml', tinyPod('web', [{
+      name: 'web', image: BUSYBOX, command: ['python3', '-m', 'http.server', '8080', '--bind', '$(POD_IP)'], workingDir: '/srv',
+      env: [{ name: 'POD_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } }],
+      ports: [{ name: 'http', containerPort: 8080 }],
+      volumeMounts: [{ name: 'srv', mountPath: '/srv' }],
+      readinessProbe: { httpGet: { path: '/ok', port: 'http' }, periodSeconds: 1, failureThreshold: 1 },
+      livenessProbe: { tcpSocket: { port: 8080 }, initialDelaySeconds: 3, periodSeconds: 1, failureThreshold: 1 },
+    }], { volumes: [{ name: 'srv', emptyDir: {} }] }));
+    const r = run('n1', root);
+    await r.waitFor('a readiness failure', 15_000, () => r.pod('web')?.containers[0].lastProbeFailure?.output.includes('statuscode: 404'));
+    expect(r.pod('web')!.containers[0]).toMatchObject({ state: 'running', ready: false, restarts: 0 });
+    expect(r.pod('web')!.containers[0].lastProbeFailure!.probe).toBe('readiness');
+    expect((await r.exec('web', 'web', ['touch', '/srv/ok'])).code).toBe(0);
+    await r.waitReady(['web'], 10_000);
+    // The server saw the kubelet's probe requests from the node's address.
+    expect(readFileSync(r.pod('web')!.containers[0].logFile!, 'utf8')).toMatch(new RegExp(`${address.replace(/\./g, '\\.')} .*"GET /ok HTTP/1.1" 200`));
+    expect(eventsOf(r, 'web', 'Unhealthy').filter((e) => e.message.startsWith('Liveness'))).toEqual([]);
+    expect(r.pod('web')!.containers[0].restarts).toBe(0);
+  });
+
   test('the startup probe gates readiness; an init container runs to completion first', async () => {
     newLab(['n1']);
     const root = tempDir('root');
@@ -253,5 +285,59 @@ describe('pod lifecycle', () => {
     c = r.pod('slow')!.containers[0];
     expect(c.started).toBe(true);
     expect((await r.exec('slow', 'slow', ['cat', '/tmp/readiness-runs'])).stdout).toMatch(/^x\n/);
+  });
+});
+
+describe('the library\'s control plane on the real binaries', () => {
+  /** A one-master cluster at the lab node's address, certificates by pki.mode generate (ECDSA), installed into a root. */
+  async function oneMaster(name: string, overrides: Partial<ClusterSpec> = {}): Promise<{ root: string; address: string; files: Map<string, { content: string; mode: number }> }> {
+    newLab(['m1']);
+    const address = lab!.addressOf('m1');
+    const s = spec({
+      name, masters: [{ name: 'm1', address }], controlPlaneEndpoint: { host: address, port: 6443 },
+      pki: { mode: 'generate', keyAlgorithm: 'ECDSA-P256' }, ...overrides,
+    });
+    const pki = await preparePki(s, { dir: join(tempDir('pki'), 'state') });
+    const files = render(s, pki).get('m1')!;
+    const root = tempDir('root');
+    install(root, files);
+    return { root, address, files };
+  }
+
+  const CONTROL_PLANE = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler'];
+
+  test('one master: etcd and the API server, controller manager and scheduler become ready by their own probes', async () => {
+    const { root, address } = await oneMaster('solo');
+    const r = run('m1', root);
+    await r.waitReady(CONTROL_PLANE, 80_000);
+    for (const p of r.pods()) {
+      expect({ pod: p.name, restarts: p.containers[0].restarts }).toEqual({ pod: p.name, restarts: 0 });
+      expect(p.containers[0].started).toBe(true);
+    }
+    const readyz = await lab!.exec('m1', 'curl', ['-k', '-sS', '--max-time', '5', `https://${address}:6443/readyz`]);
+    expect(readyz.stdout).toBe('ok');
+    // The admin kubeconfig's client certificate is accepted (RBAC: system:masters).
+    const admin = kubeconfigParts(readFileSync(join(root, 'etc/kubernetes/admin.conf'), 'utf8'));
+    const tls = tempDir('tls');
+    for (const [f, v] of Object.entries({ 'ca.crt': admin.ca, 'admin.crt': admin.cert, 'admin.key': admin.key })) writeFileSync(join(tls, f), v, { mode: 0o600 });
+    const ns = await lab!.exec('m1', 'curl', ['-sS', '--max-time', '5', '--cacert', join(tls, 'ca.crt'), '--cert', join(tls, 'admin.crt'), '--key', join(tls, 'admin.key'),
+      `${admin.server}/api/v1/namespaces/kube-system`]);
+    expect(JSON.parse(ns.stdout)).toMatchObject({ kind: 'Namespace', metadata: { name: 'kube-system' } });
+  });
+
+  test('a flag the binary does not know fails the pod with the binary\'s own message', async () => {
+    const { root, files } = await oneMaster('badflag');
+    // Only the scheduler and etcd: both fail while parsing flags, before they need anything else.
+    for (const m of ['kube-apiserver', 'kube-controller-manager']) rmSync(join(manifests(root), `${m}.yaml`));
+    for (const m of ['kube-scheduler', 'etcd']) {
+      const text = files.get(`etc/kubernetes/manifests/${m}.yaml`)!.content;
+      writeManifest(root, `${m}.yaml`, text.replace(`    - ${m}\n`, `    - ${m}\n    - --no-such-flag\n`));
+    }
+    const r = run('m1', root, { backoff: { initialMs: 1000, maxMs: 2000 } });
+    const msg = await rejection(r.waitReady(['kube-scheduler', 'etcd'], 6000));
+    expect(msg).toContain('unknown flag: --no-such-flag');
+    expect(msg).toContain('flag provided but not defined: -no-such-flag');
+    for (const m of ['kube-scheduler', 'etcd']) expect(r.pod(m)!.containers[0].lastExit).toMatchObject({ code: expect.any(Number), reason: 'Error' });
+    expect(r.pod('kube-scheduler')!.containers[0].lastExit!.code).not.toBe(0);
   });
 });

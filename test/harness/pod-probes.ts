@@ -102,7 +102,9 @@ export async function runProbe(p: ProbeSpec, t: ProbeTarget): Promise<ProbeResul
     const host = p.tcpSocket.host || t.podIp;
     const r = await t.lab.exec(t.node, 'bash', ['-c', 'exec 3<>"/dev/tcp/$0/$1"', host, String(port)], { timeoutMs });
     if (r.code === 0) return { ok: true, output: '' };
-    return { ok: false, output: r.timedOut ? `dial tcp ${hostOf(host)}:${port}: i/o timeout` : `dial tcp ${hostOf(host)}:${port}: ${r.stderr.trim().split('\n').pop()}` };
+    const err = r.stderr.trim().split('\n').pop() ?? '';
+    const why = r.timedOut ? 'i/o timeout' : /Connection refused/.test(err) ? 'connect: connection refused' : err.replace(/^.*\/dev\/tcp\/[^:]*: /, '');
+    return { ok: false, output: `dial tcp ${hostOf(host)}:${port}: ${why}` };
   }
   if (p.exec) {
     const env = Object.entries(t.env).map(([k, v]) => `${k}=${v}`);
