@@ -207,6 +207,16 @@ describe('pod lifecycle', () => {
     await r.waitFor('a gone', 10_000, () => !r.pod('a') && !pidAlive(pidA2));
     expect(r.pod('b')!.containers[0].pid).toBe(pidB);
     expect(r.pods().map((p) => p.name)).toEqual(['b']);
+
+    // Fault injection: a killed container restarts (first restart without back-off); a stopped pod stays stopped.
+    r.killContainer('b', 'b', 'SIGKILL');
+    await r.waitFor('b restarted', 10_000, () => { const c = r.pod('b')!.containers[0]; return c.state === 'running' && c.pid !== pidB && c; });
+    expect(r.pod('b')!.containers[0]).toMatchObject({ restarts: 1, lastExit: { code: null, signal: 'SIGKILL', reason: 'Error' } });
+    const pidB2 = r.pod('b')!.containers[0].pid!;
+    await r.stopPod('b');
+    expect(pidAlive(pidB2)).toBe(false);
+    await new Promise((res) => setTimeout(res, 1500));
+    expect(r.pods()).toEqual([]);
   });
 
   test('a failing liveness probe restarts the container with the crash-loop back-off', async () => {

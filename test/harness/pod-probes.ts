@@ -87,7 +87,7 @@ export async function runProbe(p: ProbeSpec, t: ProbeTarget): Promise<ProbeResul
     const path = g.path ? (g.path.startsWith('/') ? g.path : `/${g.path}`) : '/';
     const url = `${scheme}://${hostOf(g.host || t.podIp)}:${port}${path}`;
     const marker = '\n__pod_runner_status__';
-    const args = ['-k', '-sS', '-L', '--max-redirs', '10', '--max-time', String(timeoutMs / 1000), '-o', '-', '-w', `${marker}%{http_code}`,
+    const args = ['-k', '-sS', '-L', '--noproxy', '*', '--max-redirs', '10', '--max-time', String(timeoutMs / 1000), '-o', '-', '-w', `${marker}%{http_code}`,
       '-H', `User-Agent: kube-probe/${t.kubeletMinor}`, '-H', 'Accept: */*',
       ...(g.httpHeaders ?? []).flatMap((h) => ['-H', `${h.name}: ${h.value}`]), url];
     const r = await t.lab.exec(t.node, 'curl', args, { timeoutMs: timeoutMs + 5000 });

@@ -158,6 +158,8 @@ export function startNode(lab: Lab, node: string, opts: NodeOptions): NodeRunner
 
   // The file source: file name → the pod running from it.
   const files = new Map<string, { hash: string; pod?: PodRun; held?: boolean; chain: Promise<void> }>();
+  /** Every pod transition (stop old, start new) still under way, also of files since removed. */
+  const transitions = new Set<Promise<void>>();
   const watching = new AbortController();
   const scan = (): void => {
     let names: string[] = [];
@@ -186,14 +188,17 @@ export function startNode(lab: Lab, node: string, opts: NodeOptions): NodeRunner
         if (!watching.signal.aborted) next.pod?.start();
       });
       files.set(n, next);
+      track(next.chain);
     }
     for (const [n, entry] of files) {
       if (seen.has(n)) continue;
       files.delete(n);
       const old = entry.pod;
       entry.chain = entry.chain.then(async () => { await old?.stop('the manifest was removed'); });
+      track(entry.chain);
     }
   };
+  const track = (p: Promise<void>) => { transitions.add(p); p.finally(() => transitions.delete(p)).catch(() => undefined); };
   const watcher = (async () => {
     while (!watching.signal.aborted) {
       scan();
@@ -257,7 +262,8 @@ export function startNode(lab: Lab, node: string, opts: NodeOptions): NodeRunner
     async stopNode(sopts = {}) {
       watching.abort();
       await watcher;
-      await Promise.all([...files.values()].map((f) => f.chain.then(() => f.pod?.stop('stopNode', sopts.graceMs))));
+      await Promise.allSettled([...transitions]);
+      await Promise.all([...files.values()].map((f) => f.pod?.stop('stopNode', sopts.graceMs)));
     },
   };
   return runner;
@@ -396,7 +402,14 @@ class PodRun {
         if (exit.code === 0) break;
       }
     }
-    await Promise.all(this.containers.map(async (c) => { while (await this.runOnce(c)); }));
+    // restartPolicy (static pods: Always): Never leaves an exited container, OnFailure restarts only a failed one.
+    const policy = this.pod.spec.restartPolicy ?? 'Always';
+    await Promise.all(this.containers.map(async (c) => {
+      for (;;) {
+        const exit = await this.runOnce(c);
+        if (!exit || policy === 'Never' || (policy === 'OnFailure' && exit.code === 0)) return;
+      }
+    }));
   }
 
   /** hostPath checks (and emptyDirs); the first error as the kubelet's FailedMount message. */
