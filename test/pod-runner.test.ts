@@ -150,6 +150,9 @@ describe('container filesystem and namespaces', () => {
     install(root, files, (p) => p !== 'etc/haproxy/haproxy.cfg');
     await r.waitFor('haproxy running', 15_000, () => r.pod('haproxy')!.containers[0].state === 'running');
     expect(r.pod('haproxy')!.error).toBeUndefined();
+    // It loaded the generated haproxy.cfg inside the container and keeps running.
+    await r.waitFor('haproxy loaded its config', 10_000, () => readFileSync(r.pod('haproxy')!.containers[0].logFile!, 'utf8').includes('Loading success.'));
+    expect(r.pod('haproxy')!.containers[0]).toMatchObject({ state: 'running', restarts: 0 });
   });
 });
 
@@ -324,15 +327,26 @@ describe('the library\'s control plane on the real binaries', () => {
       expect({ pod: p.name, restarts: p.containers[0].restarts }).toEqual({ pod: p.name, restarts: 0 });
       expect(p.containers[0].started).toBe(true);
     }
-    const readyz = await lab!.exec('m1', 'curl', ['-k', '-sS', '--max-time', '5', `https://${address}:6443/readyz`]);
+    const readyz = await lab!.exec('m1', 'curl', ['-k', '-sS', '--noproxy', '*', '--max-time', '5', `https://${address}:6443/readyz`]);
     expect(readyz.stdout).toBe('ok');
     // The admin kubeconfig's client certificate is accepted (RBAC: system:masters).
     const admin = kubeconfigParts(readFileSync(join(root, 'etc/kubernetes/admin.conf'), 'utf8'));
     const tls = tempDir('tls');
     for (const [f, v] of Object.entries({ 'ca.crt': admin.ca, 'admin.crt': admin.cert, 'admin.key': admin.key })) writeFileSync(join(tls, f), v, { mode: 0o600 });
-    const ns = await lab!.exec('m1', 'curl', ['-sS', '--max-time', '5', '--cacert', join(tls, 'ca.crt'), '--cert', join(tls, 'admin.crt'), '--key', join(tls, 'admin.key'),
+    const ns = await lab!.exec('m1', 'curl', ['-sS', '--noproxy', '*', '--max-time', '5', '--cacert', join(tls, 'ca.crt'), '--cert', join(tls, 'admin.crt'), '--key', join(tls, 'admin.key'),
       `${admin.server}/api/v1/namespaces/kube-system`]);
     expect(JSON.parse(ns.stdout)).toMatchObject({ kind: 'Namespace', metadata: { name: 'kube-system' } });
+  });
+
+  test('one master, hardened profile: every pod becomes ready; anonymous requests reach only the health paths; the audit log is written', async () => {
+    const { root, address } = await oneMaster('hard', { security: { profile: 'hardened' } });
+    const r = run('m1', root);
+    await r.waitReady(CONTROL_PLANE, 80_000);
+    const anon = async (path: string) => (await lab!.exec('m1', 'curl', ['-k', '-sS', '--noproxy', '*', '--max-time', '5', '-o', '/dev/null', '-w', '%{http_code}', `https://${address}:6443${path}`])).stdout;
+    expect(await anon('/readyz')).toBe('200');
+    expect(await anon('/api/v1/namespaces')).toBe('401');
+    const audit = join(root, 'var/log/kubernetes/audit/audit.log');
+    expect(existsSync(audit) && statSync(audit).size).toBeGreaterThan(0);
   });
 
   test('a flag the binary does not know fails the pod with the binary\'s own message', async () => {
