@@ -182,6 +182,37 @@ describe('images', () => {
   });
 });
 
+describe('the library\'s lvs-dr-vip pod', () => {
+  function lvsDrVip(): string {
+    const s = haSpec({ name: 'dr', controlPlaneEndpoint: { host: '192.168.10.100', port: 6443 }, loadBalancer: { type: 'lvs-dr' },
+      loadBalancers: [{ name: 'lb1', address: '192.168.10.21' }, { name: 'lb2', address: '192.168.10.22' }] });
+    return render(s).get('master-1')!.get('etc/kubernetes/manifests/lvs-dr-vip.yaml')!.content;
+  }
+
+  test('its privileged init container binds the VIP to the node\'s loopback and sets the ARP sysctls there; unprivileged it cannot', async () => {
+    newLab(['n1', 'n2']);
+    const hostArpIgnore = readFileSync('/proc/sys/net/ipv4/conf/all/arp_ignore', 'utf8');
+    const text = lvsDrVip();
+    expect(text).toContain('privileged: true');
+    const root1 = tempDir('root1');
+    writeManifest(root1, 'lvs-dr-vip.yaml', text);
+    const root2 = tempDir('root2');
+    writeManifest(root2, 'lvs-dr-vip.yaml', text.replace('privileged: true', 'privileged: false'));
+    const r1 = run('n1', root1);
+    const r2 = run('n2', root2, { backoff: { initialMs: 1000, maxMs: 2000 } });
+    await r1.waitReady(['lvs-dr-vip'], 20_000);
+    expect(r1.pod('lvs-dr-vip')!.initContainers[0]).toMatchObject({ name: 'bind-vip-on-loopback', state: 'terminated', lastExit: { code: 0 } });
+    expect((await lab!.exec('n1', 'ip', ['-4', '-o', 'addr', 'show', 'dev', 'lo'])).stdout).toContain('inet 192.168.10.100/32');
+    expect((await lab!.exec('n1', 'cat', ['/proc/sys/net/ipv4/conf/all/arp_ignore', '/proc/sys/net/ipv4/conf/eth0/arp_announce'])).stdout).toBe('1\n2\n');
+    expect(readFileSync('/proc/sys/net/ipv4/conf/all/arp_ignore', 'utf8')).toBe(hostArpIgnore);
+
+    const msg = await rejection(r2.waitReady(['lvs-dr-vip'], 3000));
+    expect(msg).toMatch(/init container bind-vip-on-loopback .*last exit code 1 \(Error\)/);
+    expect(msg).toContain('sysctl: permission denied on key "net.ipv4.conf.all.arp_ignore"');
+    expect((await lab!.exec('n2', 'ip', ['-4', '-o', 'addr', 'show', 'dev', 'lo'])).stdout).not.toContain('192.168.10.100');
+  });
+});
+
 describe('pod lifecycle', () => {
   test('a changed manifest restarts exactly that pod; a removed one stops it; dot files are ignored', async () => {
     newLab(['n1']);

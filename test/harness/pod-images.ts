@@ -221,14 +221,16 @@ export interface RootfsPlan {
   readonly env: Readonly<Record<string, string>>;
   /** Command and args after $(VAR) expansion. */
   readonly argv: readonly string[];
+  /** securityContext.privileged: /sys and /proc/sys writable (else read-only, as runc's defaults). */
+  readonly privileged: boolean;
 }
 
 const q = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
 
 /**
  * The shell script (run by the host's /bin/sh inside `unshare --mount --uts --propagation private`)
- * that mounts a tmpfs as the new root, puts the image's files, a fresh /tmp and /run, /dev, /proc, a
- * read-only /sys, a minimal /etc and the pod's volumes into it, sets the hostname and execs the
+ * that mounts a tmpfs as the new root, puts the image's files, a fresh /tmp and /run, /dev, /proc and
+ * /sys (read-only parts unless privileged), a minimal /etc and the pod's volumes into it, sets the hostname and execs the
  * command chrooted there (`unshare --root --wd`: no fork, so the container keeps the PID we hold).
  * Setup failures print a line starting with "pod-runner:" and exit 125.
  */
@@ -247,7 +249,12 @@ export function setupScript(p: RootfsPlan): string {
     `run mount --rbind /dev ${R}/dev`,
     `run mount -t proc proc ${R}/proc`,
     `run mount --rbind /sys ${R}/sys`,
-    `run mount -o remount,bind,ro ${R}/sys`,
+    // An unprivileged container gets /sys and runc's readonlyPaths of /proc read-only; a privileged one neither.
+    ...(p.privileged ? [] : [
+      `run mount -o remount,bind,ro ${R}/sys`,
+      ...['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'].flatMap((d) => [
+        `if [ -e ${R}${d} ]; then run mount --bind ${R}${d} ${R}${d}; run mount -o remount,bind,ro ${R}${d}; fi`]),
+    ]),
     `run cp -a ${q(p.etcDir)}/. ${R}/etc/`,
   ];
   // Host directories (read-only); on a merged-/usr host /bin, /sbin, /lib, /lib64 are links into /usr.

@@ -210,7 +210,7 @@ export class PodRun {
     mkdirSync(dir, { recursive: true });
     const rootDir = join(this.ctx.stateDir, 'rootfs', `${this.uid}-${c.name}-${inst}`);
     mkdirSync(rootDir, { recursive: true });
-    const script = setupScript({ rootDir, etcDir: this.ctx.etcDir, image, mounts, hostname: this.ctx.node, workingDir: c.spec.workingDir || '/', env, argv });
+    const script = setupScript({ rootDir, etcDir: this.ctx.etcDir, image, mounts, hostname: this.ctx.node, workingDir: c.spec.workingDir || '/', env, argv, privileged: !!c.spec.securityContext?.privileged });
     const scriptFile = join(this.ctx.stateDir, 'rootfs', `${this.uid}-${c.name}-${inst}.sh`);
     writeFileSync(scriptFile, script, { mode: 0o700 });
     c.logFile = join(dir, `${inst}.log`);
@@ -231,6 +231,11 @@ export class PodRun {
     }
     c.ready = false;
     const isRunning = c.state === 'running';
+    if (!isRunning && !/pod-runner: container setup failed|unshare: failed to execute/.test(proc.logTail(4000))) {
+      // It ran (and ended) before we looked: it did start.
+      c.startedAt = Date.now();
+      this.event(c.name, 'Normal', 'Started', `Started container ${c.name} (${image.description}) pid ${proc.pid}`);
+    }
     c.started = isRunning && !(!c.init && c.spec.startupProbe);
     const probes = c.init || !isRunning ? [] : (['startup', 'liveness', 'readiness'] as const).filter((k) => c.spec[`${k}Probe`]);
     if (!c.init && !c.spec.readinessProbe) c.ready = c.started;
