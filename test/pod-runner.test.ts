@@ -157,6 +157,19 @@ describe('container filesystem and namespaces', () => {
 });
 
 describe('images', () => {
+  test('the library\'s nginx pod runs Debian\'s nginx on its generated config, with the stream module the image provides', async () => {
+    newLab(['n1']);
+    const root = tempDir('root');
+    install(root, render(haSpec({ name: 'ngx', loadBalancer: { type: 'nginx' } })).get('master-1')!, (p) => p.includes('/manifests/') && !p.endsWith('/nginx.yaml'));
+    const r = run('n1', root);
+    await r.waitReady(['nginx'], 15_000);
+    const vipPort = /listen (\S+);/.exec(readFileSync(join(root, 'etc/nginx/nginx.conf'), 'utf8'))![1];
+    await r.waitFor(`nginx listening on ${vipPort}`, 10_000, async () => (await lab!.exec('n1', 'ss', ['-Hltn'])).stdout.includes(vipPort));
+    expect(readFileSync(r.pod('nginx')!.containers[0].logFile!, 'utf8')).not.toMatch(/\[emerg\]/);
+    expect(r.pod('nginx')!.containers[0].restarts).toBe(0);
+  });
+
+
   test('an unknown image fails clearly, naming the image and the known ones', async () => {
     newLab(['n1']);
     const root = tempDir('root');

@@ -115,7 +115,7 @@ export interface NodeRunner {
   /** Resolves once every named pod exists and all its containers are ready; else throws with each container's state, probe failure and log tail. */
   waitReady(podNames: readonly string[], timeoutMs: number): Promise<void>;
   /** Polls `fn` (every 100 ms) until truthy; throws with the pods' state on timeout. */
-  waitFor<T>(what: string, timeoutMs: number, fn: () => T | undefined | false): Promise<T>;
+  waitFor<T>(what: string, timeoutMs: number, fn: () => T | undefined | false | Promise<T | undefined | false>): Promise<T>;
   /** Runs a command inside a running container (its mount namespace and root, the node's network). */
   exec(pod: string, container: string, command: readonly string[], timeoutMs?: number): Promise<ExecResult>;
   /** Sends a signal to a container's main process (the kubelet then restarts it as any exit). */
@@ -232,7 +232,7 @@ export function startNode(lab: Lab, node: string, opts: NodeOptions): NodeRunner
     async waitFor(what, timeoutMs, fn) {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
-        const v = fn();
+        const v = await fn();
         if (v) return v;
         if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms on ${node} waiting for ${what}\n${describe()}\nrecent events:\n${events.slice(-15).map(fmtEvent).join('\n')}`);
         await sleep(100);
