@@ -258,7 +258,7 @@ describe('pod lifecycle', () => {
     // Fault injection: a killed container restarts (first restart without back-off); a stopped pod stays stopped.
     r.killContainer('b', 'b', 'SIGKILL');
     await r.waitFor('b restarted', 10_000, () => { const c = r.pod('b')!.containers[0]; return c.state === 'running' && c.pid !== pidB && c; });
-    expect(r.pod('b')!.containers[0]).toMatchObject({ restarts: 1, lastExit: { code: null, signal: 'SIGKILL', reason: 'Error' } });
+    expect(r.pod('b')!.containers[0]).toMatchObject({ restarts: 1, lastExit: { code: 137, signal: 'SIGKILL', reason: 'Error' } });
     const pidB2 = r.pod('b')!.containers[0].pid!;
     await r.stopPod('b');
     expect(pidAlive(pidB2)).toBe(false);
@@ -380,6 +380,18 @@ describe('the library\'s control plane on the real binaries', () => {
     const ns = await lab!.exec('m1', 'curl', ['-sS', '--noproxy', '*', '--max-time', '5', '--cacert', join(tls, 'ca.crt'), '--cert', join(tls, 'admin.crt'), '--key', join(tls, 'admin.key'),
       `${admin.server}/api/v1/namespaces/kube-system`]);
     expect(JSON.parse(ns.stdout)).toMatchObject({ kind: 'Namespace', metadata: { name: 'kube-system' } });
+
+    // etcd stopped: the API server's own /readyz fails, so its readiness probe turns it unready (not killed: liveness allows 8 × 10 s).
+    await r.stopPod('etcd');
+    await r.waitFor('kube-apiserver unready', 25_000, () => !r.pod('kube-apiserver')!.containers[0].ready);
+    const failure = r.pod('kube-apiserver')!.containers[0].lastProbeFailure!;
+    expect(failure.probe).toBe('readiness');
+    expect(failure.output).toMatch(/^HTTP probe failed with statuscode: 500; body: [^]*\[-\]etcd failed/);
+    // A changed etcd manifest starts etcd again (the kubelet's file source), and everything is ready again.
+    const etcdYaml = join(manifests(root), 'etcd.yaml');
+    writeFileSync(etcdYaml, `${readFileSync(etcdYaml, 'utf8')}# touched\n`);
+    await r.waitReady(CONTROL_PLANE, 40_000);
+    expect(r.pod('kube-apiserver')!.containers[0].restarts).toBe(0);
   });
 
   test('one master, hardened profile: every pod becomes ready; anonymous requests reach only the health paths; the audit log is written', async () => {

@@ -3,6 +3,7 @@
  * container's restarts with the kubelet's crash-loop back-off and its probe workers.
  */
 import { mkdirSync, readFileSync, readlinkSync, writeFileSync } from 'fs';
+import { constants } from 'os';
 import { join } from 'path';
 import { Lab, LabProcess } from './netns';
 import { checkHostPathType, ContainerMount, createMissingSource, ImageFs, resolveImage, setupScript } from './pod-images';
@@ -271,13 +272,15 @@ export class PodRun {
     const log = proc.logTail(4000);
     const reason = log.includes('pod-runner: container setup failed') ? 'StartError'
       : /unshare: failed to execute/.test(log) ? 'StartError' : st.code === 0 ? 'Completed' : 'Error';
-    c.lastExit = { code: st.code, signal: st.signal, reason, at: Date.now() };
+    // As the runtime reports it: a signal's death is exit code 128 + its number (SIGKILL 137, SIGTERM 143).
+    const code = st.code ?? (st.signal ? 128 + (constants.signals[st.signal] ?? 0) : null);
+    c.lastExit = { code, signal: st.signal, reason, at: Date.now() };
     c.state = 'terminated';
     c.reason = reason;
     c.ready = false;
     c.started = false;
     this.event(c.name, st.code === 0 ? 'Normal' : 'Warning', c.init && st.code === 0 ? 'Completed' : 'Exited',
-      `container ${c.name} exited${st.code !== null ? ` with code ${st.code}` : ''}${st.signal ? ` by ${st.signal}` : ''} (${reason})${killReason ? ` after: ${killReason}` : ''}`);
+      `container ${c.name} exited with code ${code}${st.signal ? ` (${st.signal})` : ''} (${reason})${killReason ? ` after: ${killReason}` : ''}`);
     return signal.aborted ? undefined : c.lastExit;
   }
 
