@@ -234,8 +234,10 @@ describe('pod lifecycle', () => {
     writeManifest(root, 'a.yaml', sleeper('a', 'one'));
     writeManifest(root, 'b.yaml', sleeper('b', 'one'));
     writeManifest(root, '.c.yaml', sleeper('c', 'one'));
+    writeManifest(root, 'broken.yaml', 'kind: Deployment\nmetadata: {name: d}\n');
     const r = run('n1', root);
     await r.waitReady(['a', 'b'], 20_000);
+    expect(eventsOf(r, 'broken.yaml', 'FailedParse').map((e) => e.message)).toEqual([`could not process manifest file ${join(manifests(root), 'broken.yaml')}: not a Pod (kind "Deployment")`]);
     const pidA = r.pod('a')!.containers[0].pid!;
     const pidB = r.pod('b')!.containers[0].pid!;
     expect(r.pods().map((p) => p.name).sort()).toEqual(['a', 'b']);
