@@ -133,8 +133,9 @@ export const IMAGES: readonly { readonly pattern: RegExp; readonly example: stri
 
 /** The image's filesystem, or an error naming the image and the images this runner knows. */
 export function resolveImage(image: string): ImageFs {
+  const ref = image.replace(/@sha256:[0-9a-f]{64}$/, '');
   for (const entry of IMAGES) {
-    const m = entry.pattern.exec(image);
+    const m = entry.pattern.exec(ref);
     if (m) return entry.make(image, m);
   }
   throw new Error(`image ${JSON.stringify(image)} is not known to the pod runner (known: ${IMAGES.map((e) => `${e.pattern.source} e.g. ${e.example}`).join('; ')})`);

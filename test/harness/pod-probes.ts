@@ -121,6 +121,7 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<boolean> {
   return new Promise((resolve) => {
     if (signal?.aborted) return resolve(false);
     const t = setTimeout(() => { signal?.removeEventListener('abort', onAbort); resolve(true); }, Math.max(0, ms));
+    t.unref(); // a forgotten runner never keeps the test process alive
     const onAbort = () => { clearTimeout(t); resolve(false); };
     signal?.addEventListener('abort', onAbort, { once: true });
   });

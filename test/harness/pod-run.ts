@@ -220,6 +220,8 @@ export class PodRun {
     try {
       proc = this.ctx.lab.spawn(this.ctx.node, 'unshare', ['--mount', '--uts', '--propagation', 'private', '/bin/sh', scriptFile], { logFile: c.logFile });
     } catch (e) {
+      // The lab is gone (destroyed under a running node): nothing can start any more.
+      if (/is destroyed/.test((e as Error).message)) return undefined;
       c.lastExit = { code: null, signal: null, reason: `StartError: ${(e as Error).message}`, at: Date.now() };
       return c.lastExit;
     }
