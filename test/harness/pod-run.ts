@@ -268,7 +268,8 @@ export class PodRun {
     const st = await proc.exited;
     probing.abort();
     signal.removeEventListener('abort', onPodStop);
-    await Promise.all(workers);
+    // Aborted workers ignore what an in-flight probe returns; wait for them only briefly.
+    await Promise.race([Promise.all(workers), sleep(2000)]);
     // The container's PID namespace would die with its init: take down whatever it left behind.
     try { process.kill(-proc.pid, 'SIGKILL'); } catch { /* none left */ }
     const log = proc.logTail(4000);
