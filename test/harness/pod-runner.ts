@@ -18,8 +18,16 @@
  * - probes: startup gates liveness and readiness, liveness/startup failure kills and restarts the container,
  *   readiness sets `ready`; a container without probes is ready once running;
  * - a container's death takes every process it started with it (as its PID namespace would).
- * Not reproduced: resource requests, securityContext (everything runs as root with all capabilities),
- * hostPID is always on (no PID namespaces), image pulls (an image is resolved to host binaries: IMAGES).
+ * - securityContext.privileged: only a privileged container may write /sys and /proc/sys (runc's defaults);
+ * - a container is "running" once its command has been exec'd in its new root (not while it is set up).
+ * Not reproduced: resource requests, capabilities and users (everything runs as root with all
+ * capabilities), seccomp, hostPID is always on (no PID namespaces), image pulls (an image is resolved to
+ * host binaries: IMAGES in pod-images.ts), volumes other than hostPath and emptyDir. keepalived's
+ * track_process cannot work in a lab namespace (the proc connector exists only in the initial one).
+ *
+ * exec (probes and NodeRunner.exec) runs `nsenter -t <pid> -m -u -r -w` through lab.exec: the command
+ * sees exactly the container's mount namespace, root and working directory (and resolves its first word
+ * on the container's PATH, with the container's environment), in the node's network namespace.
  *
  * Every process is started through the lab (tracked by PID, own process group, pdeathsig); every wait is
  * bounded.
