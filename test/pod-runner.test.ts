@@ -14,7 +14,7 @@ import { stringify } from 'yaml';
 import { ClusterSpec, preparePki } from '../lib';
 import { createLab, Lab } from './harness/netns';
 import { NodeRunner, PodEvent, startNode } from './harness/pod-runner';
-import { kubeconfigParts } from './harness/pki';
+import { builtVersionOf, k8sBinary } from './harness/binaries';
 import { haSpec, render, spec } from './util';
 
 jest.setTimeout(90_000);
@@ -347,14 +347,23 @@ describe('pod lifecycle', () => {
   });
 });
 
-describe('the library\'s control plane on the real binaries', () => {
+/**
+ * The etcd the one-master cluster runs: the Kubernetes 1.37 default (etcd 3.7, the built binary), and etcd
+ * 3.4 pinned in the spec (the library's 3.4 flags and /health probes; Debian's etcd-server 3.4.23).
+ */
+const ETCD_LINES: readonly { readonly line: string; readonly etcd?: ClusterSpec['etcd']; readonly runs: RegExp }[] = [
+  { line: '3.7 (default)', runs: /\(built etcd v3\.7\.\d+\)/ },
+  { line: '3.4 (pinned)', etcd: { local: { imageTag: '3.4.23-0' } }, runs: /\(Debian's etcd 3\.4 / },
+];
+
+describe.each(ETCD_LINES)('the library\'s control plane on the real binaries, etcd $line', ({ etcd, runs }) => {
   /** A one-master cluster at the lab node's address, certificates by pki.mode generate (ECDSA), installed into a root. */
   async function oneMaster(name: string, overrides: Partial<ClusterSpec> = {}): Promise<{ root: string; address: string; files: Map<string, { content: string; mode: number }> }> {
     newLab(['m1']);
     const address = lab!.addressOf('m1');
     const s = spec({
       name, masters: [{ name: 'm1', address }], controlPlaneEndpoint: { host: address, port: 6443 },
-      pki: { mode: 'generate', keyAlgorithm: 'ECDSA-P256' }, ...overrides,
+      pki: { mode: 'generate', keyAlgorithm: 'ECDSA-P256' }, ...(etcd ? { etcd } : {}), ...overrides,
     });
     const pki = await preparePki(s, { dir: join(tempDir('pki'), 'state') });
     const files = render(s, pki).get('m1')!;
@@ -369,19 +378,23 @@ describe('the library\'s control plane on the real binaries', () => {
     const { root, address } = await oneMaster('solo');
     const r = run('m1', root);
     await r.waitReady(CONTROL_PLANE, 80_000);
+    expect(eventsOf(r, 'etcd', 'Started')[0].message).toMatch(runs);
     for (const p of r.pods()) {
       expect({ pod: p.name, restarts: p.containers[0].restarts }).toEqual({ pod: p.name, restarts: 0 });
       expect(p.containers[0].started).toBe(true);
     }
     const readyz = await lab!.exec('m1', 'curl', ['-k', '-sS', '--noproxy', '*', '--max-time', '5', `https://${address}:6443/readyz`]);
     expect(readyz.stdout).toBe('ok');
-    // The admin kubeconfig's client certificate is accepted (RBAC: system:masters).
-    const admin = kubeconfigParts(readFileSync(join(root, 'etc/kubernetes/admin.conf'), 'utf8'));
-    const tls = tempDir('tls');
-    for (const [f, v] of Object.entries({ 'ca.crt': admin.ca, 'admin.crt': admin.cert, 'admin.key': admin.key })) writeFileSync(join(tls, f), v, { mode: 0o600 });
-    const ns = await lab!.exec('m1', 'curl', ['-sS', '--noproxy', '*', '--max-time', '5', '--cacert', join(tls, 'ca.crt'), '--cert', join(tls, 'admin.crt'), '--key', join(tls, 'admin.key'),
-      `${admin.server}/api/v1/namespaces/kube-system`]);
-    expect(JSON.parse(ns.stdout)).toMatchObject({ kind: 'Namespace', metadata: { name: 'kube-system' } });
+    // admin.conf (group kubeadm:cluster-admins) has no rights until the bundle's RBAC is applied with
+    // super-admin.conf (system:masters), as after kubeadm init; then it has.
+    const kubectl = (conf: string, ...args: string[]) => lab!.exec('m1', k8sBinary('kubectl', builtVersionOf('k8s', '1.37')!),
+      [`--kubeconfig=${join(root, 'etc/kubernetes', conf)}`, '--request-timeout=10s', ...args], { timeoutMs: 20_000 });
+    const before = await kubectl('admin.conf', 'get', 'namespace', 'kube-system', '-o', 'name');
+    expect(before.stderr).toContain('Error from server (Forbidden): namespaces "kube-system" is forbidden: User "kubernetes-admin" cannot get resource "namespaces"');
+    const applied = await kubectl('super-admin.conf', 'apply', '-f', join(root, 'etc/kubernetes/ha-control-plane-rbac.yaml'));
+    expect(applied.code).toBe(0);
+    expect(applied.stdout).toContain('clusterrolebinding.rbac.authorization.k8s.io/kubeadm:cluster-admins created');
+    expect((await kubectl('admin.conf', 'get', 'namespace', 'kube-system', '-o', 'name')).stdout.trim()).toBe('namespace/kube-system');
 
     // etcd stopped: the API server's own /readyz fails, so its readiness probe turns it unready (not killed: liveness allows 8 × 10 s).
     await r.stopPod('etcd');
