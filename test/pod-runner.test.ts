@@ -13,7 +13,7 @@ import { dirname, join } from 'path';
 import { stringify } from 'yaml';
 import { ClusterSpec, preparePki } from '../lib';
 import { createLab, Lab } from './harness/netns';
-import { NodeRunner, PodEvent, startNode } from './harness/pod-runner';
+import { hostUsrImage, NodeRunner, PodEvent, startNode } from './harness/pod-runner';
 import { builtVersionOf, k8sBinary } from './harness/binaries';
 import { haSpec, render, spec } from './util';
 
@@ -182,6 +182,15 @@ describe('images', () => {
     expect(c.state).toBe('waiting');
     expect(['ErrImagePull', 'ImagePullBackOff']).toContain(c.reason);
     expect(c.pid).toBeUndefined();
+  });
+
+  test('a test can add image table entries', async () => {
+    newLab(['n1']);
+    const root = tempDir('root');
+    writeManifest(root, 'tools.yaml', tinyPod('tools', [{ name: 'tools', image: 'quay.io/example/tools:1.0', command: ['sh', '-c', 'echo hi; exec sleep 1000'] }]));
+    const r = run('n1', root, { images: [{ pattern: /^quay\.io\/example\/tools:/, example: 'quay.io/example/tools:1.0', make: (image) => hostUsrImage(image) }] });
+    await r.waitReady(['tools'], 10_000);
+    expect(eventsOf(r, 'tools', 'Started')[0].message).toContain('(the host\'s /usr)');
   });
 
   test('a command the image does not have fails with the runtime\'s message in the log', async () => {

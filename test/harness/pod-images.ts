@@ -80,7 +80,15 @@ function debianDaemon(image: string, binary: string, extra: Partial<ImageFs> = {
  * line, the LB tier Debian's daemons, busybox and pause the host's /usr (dash as sh, iproute2's ip,
  * procps' sysctl).
  */
-export const IMAGES: readonly { readonly pattern: RegExp; readonly example: string; make(image: string, m: RegExpExecArray): ImageFs }[] = [
+export interface ImageEntry {
+  /** Matched against the image reference (without an @sha256 digest). */
+  readonly pattern: RegExp;
+  /** An image it matches, for messages. */
+  readonly example: string;
+  make(image: string, m: RegExpExecArray): ImageFs;
+}
+
+export const IMAGES: readonly ImageEntry[] = [
   {
     pattern: /^(?:.+\/)?(kube-apiserver|kube-controller-manager|kube-scheduler):v(\d+\.\d+)\.\d+$/,
     example: 'registry.k8s.io/kube-apiserver:v1.37.1',
@@ -116,10 +124,7 @@ export const IMAGES: readonly { readonly pattern: RegExp; readonly example: stri
   {
     pattern: /^(?:.+\/)?busybox:[^/]+$/,
     example: 'docker.io/library/busybox:1.36.1',
-    make: (image) => ({
-      image, description: 'the host\'s /usr (dash as sh, iproute2 ip, procps sysctl, coreutils)',
-      files: [], hostDirs: DEBIAN_DIRS, content: [], dirs: [], path: STD_PATH, entrypoint: ['sh'],
-    }),
+    make: (image) => ({ ...hostUsrImage(image, ['sh']), description: 'the host\'s /usr (dash as sh, iproute2 ip, procps sysctl, coreutils)' }),
   },
   {
     pattern: /^(?:.+\/)?pause:[^/]+$/,
@@ -132,13 +137,20 @@ export const IMAGES: readonly { readonly pattern: RegExp; readonly example: stri
 ];
 
 /** The image's filesystem, or an error naming the image and the images this runner knows. */
-export function resolveImage(image: string): ImageFs {
+/** The image's filesystem (`extra` entries first, then IMAGES), or an error naming the image and the images this runner knows. */
+export function resolveImage(image: string, extra: readonly ImageEntry[] = []): ImageFs {
   const ref = image.replace(/@sha256:[0-9a-f]{64}$/, '');
-  for (const entry of IMAGES) {
+  const table = [...extra, ...IMAGES];
+  for (const entry of table) {
     const m = entry.pattern.exec(ref);
     if (m) return entry.make(image, m);
   }
-  throw new Error(`image ${JSON.stringify(image)} is not known to the pod runner (known: ${IMAGES.map((e) => `${e.pattern.source} e.g. ${e.example}`).join('; ')})`);
+  throw new Error(`image ${JSON.stringify(image)} is not known to the pod runner (known: ${table.map((e) => `${e.pattern.source} e.g. ${e.example}`).join('; ')})`);
+}
+
+/** An image whose programs are the host's /usr (as busybox here): for extra table entries. */
+export function hostUsrImage(image: string, entrypoint?: readonly string[]): ImageFs {
+  return { image, description: 'the host\'s /usr', files: [], hostDirs: DEBIAN_DIRS, content: [], dirs: [], path: STD_PATH, entrypoint };
 }
 
 // ---------------------------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ import { mkdirSync, readFileSync, readlinkSync, writeFileSync } from 'fs';
 import { constants } from 'os';
 import { join } from 'path';
 import { Lab, LabProcess } from './netns';
-import { checkHostPathType, ContainerMount, createMissingSource, ImageFs, resolveImage, setupScript } from './pod-images';
+import { checkHostPathType, ContainerMount, createMissingSource, ImageEntry, ImageFs, resolveImage, setupScript } from './pod-images';
 import { ProbeSpec, probeWorker, sleep } from './pod-probes';
 import type { ContainerState, ContainerStatus, ExitInfo, PodEvent, PodStatus } from './pod-runner';
 
@@ -27,6 +27,8 @@ export interface RunCtx {
   readonly backoff: { readonly initialMs: number; readonly maxMs: number };
   readonly resetMs: number;
   readonly kubeletMinor: string;
+  /** Image table entries that come before IMAGES. */
+  readonly images: readonly ImageEntry[];
   event(e: Omit<PodEvent, 'at'>): void;
 }
 
@@ -182,7 +184,7 @@ export class PodRun {
     if (signal.aborted) return undefined;
     let image: ImageFs;
     try {
-      image = resolveImage(c.spec.image);
+      image = resolveImage(c.spec.image, this.ctx.images);
     } catch (e) {
       c.state = 'waiting';
       c.reason = 'ErrImagePull';

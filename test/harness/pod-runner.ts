@@ -38,11 +38,11 @@ import { tmpdir } from 'os';
 import { join } from 'path';
 import { parse } from 'yaml';
 import { ExecResult, Lab } from './netns';
-import { writeMinimalEtc } from './pod-images';
+import { ImageEntry, writeMinimalEtc } from './pod-images';
 import { ProbeKind, sleep } from './pod-probes';
 import { logTail, PodRun, RunCtx } from './pod-run';
 
-export { IMAGES, resolveImage } from './pod-images';
+export { hostUsrImage, ImageEntry, ImageFs, IMAGES, resolveImage } from './pod-images';
 export { expandVars } from './pod-run';
 
 /** Options of startNode. */
@@ -59,6 +59,8 @@ export interface NodeOptions {
   readonly pollMs?: number;
   /** Kubelet minor for the probes' User-Agent. Default "1.37". */
   readonly kubeletMinor?: string;
+  /** Image table entries tried before the built-in IMAGES. */
+  readonly images?: readonly ImageEntry[];
 }
 
 export type ContainerState = 'waiting' | 'running' | 'terminated';
@@ -157,7 +159,7 @@ export function startNode(lab: Lab, node: string, opts: NodeOptions): NodeRunner
   const kubeletMinor = opts.kubeletMinor ?? '1.37';
   const events: PodEvent[] = [];
   const ctx: RunCtx = {
-    lab, node, root, stateDir, logDir, etcDir, backoff, resetMs, kubeletMinor, podIp: lab.addressOf(node),
+    lab, node, root, stateDir, logDir, etcDir, backoff, resetMs, kubeletMinor, podIp: lab.addressOf(node), images: opts.images ?? [],
     event: (e) => events.push({ at: Date.now(), ...e }),
   };
 
