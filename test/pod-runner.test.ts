@@ -429,6 +429,33 @@ describe.each(ETCD_LINES)('the library\'s control plane on the real binaries, et
     expect(existsSync(audit) && statSync(audit).size).toBeGreaterThan(0);
   });
 
+  test('three masters: a runner per node brings the stacked-etcd control plane up; every etcd member is healthy', async () => {
+    newLab(['m1', 'm2', 'm3']);
+    const masters = lab!.nodes.map((name) => ({ name, address: lab!.addressOf(name) }));
+    const s = spec({
+      name: 'trio', masters, controlPlaneEndpoint: { host: masters[0].address, port: 6443 },
+      pki: { mode: 'generate', keyAlgorithm: 'ECDSA-P256' }, ...(etcd ? { etcd } : {}),
+    });
+    const pki = await preparePki(s, { dir: join(tempDir('pki'), 'state') });
+    const bundles = render(s, pki);
+    const rs = masters.map((m) => {
+      const root = tempDir(`root-${m.name}`);
+      install(root, bundles.get(m.name)!);
+      return run(m.name, root);
+    });
+    await Promise.all(rs.map((r) => r.waitReady(CONTROL_PLANE, 85_000)));
+    for (const m of masters) {
+      const readyz = await lab!.exec(m.name, 'curl', ['-k', '-sS', '--noproxy', '*', '--max-time', '5', `https://${m.address}:6443/readyz`]);
+      expect({ node: m.name, readyz: readyz.stdout }).toEqual({ node: m.name, readyz: 'ok' });
+    }
+    // etcd's own view, from m1's etcd container (etcdctl of the image, the healthcheck client certificate).
+    const pkiDir = '/etc/kubernetes/pki/etcd';
+    const health = await rs[0].exec('etcd', 'etcd', ['etcdctl', `--endpoints=${masters.map((m) => `https://${m.address}:2379`).join(',')}`,
+      `--cacert=${pkiDir}/ca.crt`, `--cert=${pkiDir}/server.crt`, `--key=${pkiDir}/server.key`, 'endpoint', 'health'], 20_000);
+    const healthy = (health.stdout + health.stderr).split('\n').filter((l) => / is healthy: /.test(l)).map((l) => l.split(' ')[0]).sort();
+    expect(healthy).toEqual(masters.map((m) => `https://${m.address}:2379`).sort());
+  });
+
   test('a flag the binary does not know fails the pod with the binary\'s own message', async () => {
     const { root, files } = await oneMaster('badflag');
     // Only the scheduler and etcd: both fail while parsing flags, before they need anything else.
