@@ -136,7 +136,6 @@ export const IMAGES: readonly ImageEntry[] = [
   },
 ];
 
-/** The image's filesystem, or an error naming the image and the images this runner knows. */
 /** The image's filesystem (`extra` entries first, then IMAGES), or an error naming the image and the images this runner knows. */
 export function resolveImage(image: string, extra: readonly ImageEntry[] = []): ImageFs {
   const ref = image.replace(/@sha256:[0-9a-f]{64}$/, '');

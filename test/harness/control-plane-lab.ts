@@ -1,0 +1,242 @@
+/**
+ * A real control plane in network namespaces, run entirely from the installed bundles: every master's
+ * tarball is installed into that node's root directory by the bundle's own install.sh, the certificates
+ * and kubeconfigs come from the real kubeadm following the README's commands word for word (or from
+ * `pki.mode: generate`, with no kubeadm at all), and the kubelet-faithful pod runner starts every static
+ * pod of the manifests directory — real etcd, kube-apiserver, kube-controller-manager, kube-scheduler,
+ * keepalived and haproxy/nginx. Clients use the real kubectl through the VIP.
+ *
+ * Lab edits, each one printed by `notes`: keepalived's track_process needs the kernel's proc connector,
+ * which exists only in the initial network namespace, so the installed keepalived.conf loses that
+ * block (the check script still moves the VIP); haproxy's maxconn gets `no strict-limits` where the
+ * hard fd limit is below what it asks for.
+ */
+import { execFileSync, spawnSync } from 'child_process';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'fs';
+import { tmpdir } from 'os';
+import { dirname, join } from 'path';
+import { ClusterSpec, HaControlPlane, planCluster, preparePki, StaticPodApp } from '../../lib';
+import { k8sBinary } from './binaries';
+import { tolerateFdLimit } from './failover';
+import { runKubeadm } from './kubeadm';
+import { createLab, ExecResult, Lab } from './netns';
+import { NodeRunner, parseManifest, startNode } from './pod-runner';
+
+/** How the certificates and kubeconfigs are made. */
+export type Bootstrap = 'kubeadm' | 'generate';
+
+/** What to build. */
+export interface ControlPlaneLabOptions {
+  /** @default "kubeadm" */
+  readonly bootstrap?: Bootstrap;
+  /** Changes to the lab's spec (masters, endpoint and PKI are the lab's). */
+  readonly spec?: Partial<ClusterSpec>;
+  /** Number of masters. @default 3 */
+  readonly masters?: number;
+  /** Progress lines. */
+  readonly log?: (line: string) => void;
+}
+
+/** A running control plane. */
+export interface ControlPlaneLab {
+  readonly lab: Lab;
+  readonly spec: ClusterSpec;
+  readonly masters: readonly string[];
+  readonly vip: string;
+  /** host:port of the control-plane endpoint. */
+  readonly endpoint: string;
+  /** Each master's installed root directory. */
+  rootOf(node: string): string;
+  readonly runners: ReadonlyMap<string, NodeRunner>;
+  /** The lab edits made to installed files. */
+  readonly notes: readonly string[];
+  /** Real kubectl with the admin kubeconfig (server: the VIP), run in `node`'s namespace. */
+  kubectl(args: readonly string[], opts?: { node?: string; timeoutMs?: number; kubeconfig?: string }): Promise<ExecResult>;
+  /** Waits until every pod of every master is ready (probes passing); throws with the runner's report. */
+  waitAllReady(timeoutMs: number): Promise<void>;
+  /**
+   * What the README says to run once the API answers: kubeadm mode, its `kubeadm init phase` commands on
+   * the first master (the admin RBAC, kubeadm's ConfigMaps, a bootstrap token); generate mode, the RBAC
+   * manifest applied with super-admin.conf.
+   */
+  finishBootstrap(): Promise<void>;
+  destroy(): Promise<void>;
+}
+
+const README = join(__dirname, '..', '..', 'README.md');
+
+/** The README section whose commands bootstrap a kubeadm-mode cluster (run here word for word). */
+export const README_BOOTSTRAP_SECTION = '### kubeadm mode (default)';
+
+/** The shell commands of that section: `kubeadm …` lines, and where they run ("first" or "others"). */
+export function readmeBootstrapCommands(readme: string): { first: string[][]; others: string[][]; shared: string[]; afterApi: string[][] } {
+  const section = readme.split(`\n${README_BOOTSTRAP_SECTION}\n`)[1]?.split('\n### ')[0];
+  if (!section) throw new Error(`README.md has no "${README_BOOTSTRAP_SECTION}" section`);
+  const block = /```sh\n([\s\S]*?)```/.exec(section)?.[1];
+  if (!block) throw new Error(`the "${README_BOOTSTRAP_SECTION}" section has no sh block`);
+  const first: string[][] = [];
+  const afterApi: string[][] = [];
+  let shared: string[] = [];
+  let phase: 'first' | 'others' | 'after' = 'first';
+  for (const raw of block.split('\n')) {
+    const line = raw.trim();
+    if (/^# every other master/.test(line)) phase = 'others';
+    else if (/^# once the API/.test(line)) phase = 'after';
+    const files = /^#\s+(\/etc\/kubernetes\/pki\/\S+(?:\s+\/etc\/kubernetes\/pki\/\S+)*)\s*$/.exec(line);
+    if (files) shared = files[1].split(/\s+/).flatMap(expandBraces);
+    if (!line.startsWith('kubeadm ')) continue;
+    const argv = line.split(/\s+/).slice(1);
+    if (phase === 'after') afterApi.push(argv);
+    else if (phase === 'first') first.push(argv);
+  }
+  return { first, others: first, shared, afterApi };
+}
+
+/** "/a/{b,c}.{crt,key}" → the four paths. */
+function expandBraces(s: string): string[] {
+  const m = /\{([^}]*)\}/.exec(s);
+  if (!m) return [s];
+  return m[1].split(',').flatMap((alt) => expandBraces(s.slice(0, m.index) + alt + s.slice(m.index + m[0].length)));
+}
+
+/** Removes keepalived's track_process (see the file comment); throws when the config has none. */
+export function withoutTrackProcess(conf: string): string {
+  const block = /^vrrp_track_process (\S+) \{\n(?: {2}.*\n)*?\}\n\n?/m.exec(conf);
+  if (!block) return conf;
+  const ref = `  track_process {\n    ${block[1]}\n  }\n`;
+  if (!conf.includes(ref)) throw new Error(`keepalived.conf references no track_process ${block[1]}:\n${conf}`);
+  return conf.replace(block[0], '').replace(ref, '');
+}
+
+/** Starts the lab; on failure, tears down whatever it started before throwing. */
+export async function startControlPlane(opts: ControlPlaneLabOptions = {}): Promise<ControlPlaneLab> {
+  const log = opts.log ?? (() => {});
+  const bootstrap = opts.bootstrap ?? 'kubeadm';
+  const masters = Array.from({ length: opts.masters ?? 3 }, (_, i) => `master-${i + 1}`);
+  const work = mkdtempSync(join(tmpdir(), 'hacp-cp-'));
+  chmodSync(work, 0o755);
+  const runners = new Map<string, NodeRunner>();
+  const notes: string[] = [];
+  const lab = createLab({ nodes: masters });
+  const cleanup = async () => {
+    await Promise.allSettled([...runners.values()].map((r) => r.stopNode()));
+    await lab.destroy().catch(() => {});
+    rmSync(work, { recursive: true, force: true });
+  };
+  try {
+    const vip = `${lab.prefix}.100`;
+    const spec: ClusterSpec = {
+      name: 'e2e',
+      controlPlaneEndpoint: { host: vip, port: 8443 },
+      masters: masters.map((name) => ({ name, address: lab.addressOf(name) })),
+      networking: { podSubnet: '10.244.0.0/16' },
+      loadBalancer: { type: 'haproxy' },
+      keepalived: { interface: 'eth0' },
+      ...opts.spec,
+      ...(bootstrap === 'generate' ? { pki: { mode: 'generate', keyAlgorithm: 'ECDSA-P256' } } : {}),
+    };
+
+    // Synthesize with installable tarballs, and install each master's with its own install.sh.
+    const out = join(work, 'dist');
+    const pki = bootstrap === 'generate' ? await preparePki(spec, { dir: join(work, 'pki-state') }) : undefined;
+    const app = new StaticPodApp({ outdir: out, tarballs: true });
+    new HaControlPlane(app, spec.name, { spec, pki });
+    app.synth();
+    const root = (m: string) => join(work, 'nodes', m);
+    for (const m of masters) {
+      const x = join(work, 'extract', m);
+      mkdirSync(x, { recursive: true });
+      execFileSync('tar', ['-xzf', join(out, spec.name, 'bundles', `${m}.tar.gz`), '-C', x]);
+      mkdirSync(root(m), { recursive: true, mode: 0o755 });
+      const r = spawnSync('sh', [join(x, m, 'install.sh'), '--root', root(m), '--node-name', m], { encoding: 'utf8', timeout: 30_000 });
+      if (r.status !== 0) throw new Error(`install.sh on ${m} exited ${r.status}: ${r.stderr}`);
+      editInstalled(root(m), 'etc/keepalived/keepalived.conf', withoutTrackProcess, notes, 'keepalived.conf: track_process removed (no proc connector in a network namespace)');
+      editInstalled(root(m), 'etc/haproxy/haproxy.cfg', tolerateFdLimit, notes, 'haproxy.cfg: no strict-limits (hard fd limit)');
+    }
+    log(`installed ${masters.length} bundles`);
+
+    if (bootstrap === 'kubeadm') kubeadmBootstrap(spec, masters, root, lab, readFileSync(README, 'utf8'));
+
+    for (const m of masters) runners.set(m, startNode(lab, m, { root: root(m), stateDir: join(work, 'state', m) }));
+    const kubectlBin = k8sBinary('kubectl', `v${planVersion(spec)}`);
+    const cp: ControlPlaneLab = {
+      lab,
+      spec,
+      masters,
+      vip,
+      endpoint: `${vip}:8443`,
+      rootOf: root,
+      runners,
+      notes: [...new Set(notes)],
+      kubectl(args, o = {}) {
+        const kubeconfig = o.kubeconfig ?? join(root(masters[0]), 'etc/kubernetes/admin.conf');
+        return lab.exec(o.node ?? masters[0], kubectlBin, ['--kubeconfig', kubeconfig, '--request-timeout=10s', ...args], { timeoutMs: o.timeoutMs ?? 20_000 });
+      },
+      async waitAllReady(timeoutMs) {
+        await Promise.all([...runners.values()].map((r) => r.waitReady(manifestPodNames(r.root), timeoutMs)));
+      },
+      async finishBootstrap() {
+        if (bootstrap === 'kubeadm') {
+          const steps = readmeBootstrapCommands(readFileSync(README, 'utf8'));
+          if (steps.afterApi.length === 0) throw new Error('the README bootstrap section has no commands for once the API answers');
+          const run = runKubeadm(`v${planVersion(spec)}`, steps.afterApi, {}, { root: root(masters[0]), netns: lab.nsOf(masters[0]) });
+          if (run.code !== 0) throw new Error(`README bootstrap after the API answers: kubeadm exited ${run.code}\n${run.stderr}\n${run.stdout}`);
+        } else {
+          const rbac = join(root(masters[0]), 'etc/kubernetes/ha-control-plane-rbac.yaml');
+          const r = await cp.kubectl(['apply', '-f', rbac], { kubeconfig: join(root(masters[0]), 'etc/kubernetes/super-admin.conf') });
+          if (r.code !== 0) throw new Error(`kubectl apply -f ha-control-plane-rbac.yaml: ${r.stderr}`);
+        }
+      },
+      destroy: cleanup,
+    };
+    return cp;
+  } catch (e) {
+    await cleanup();
+    throw e;
+  }
+}
+
+/** The names of the pods in a node's installed manifests directory. */
+export function manifestPodNames(root: string): string[] {
+  const dir = join(root, 'etc/kubernetes/manifests');
+  return readdirSync(dir).filter((f) => !f.startsWith('.')).map((f) => parseManifest(readFileSync(join(dir, f), 'utf8')).metadata.name as string);
+}
+
+/** The full Kubernetes version the spec deploys (the default patch of its minor). */
+function planVersion(spec: ClusterSpec): string {
+  return planCluster(spec).kubernetesVersion;
+}
+
+function editInstalled(root: string, rel: string, edit: (s: string) => string, notes: string[], note: string): void {
+  const p = join(root, rel);
+  if (!existsSync(p)) return;
+  const before = readFileSync(p, 'utf8');
+  const after = edit(before);
+  if (after !== before) {
+    writeFileSync(p, after);
+    notes.push(note);
+  }
+}
+
+/**
+ * The README's kubeadm-mode bootstrap, word for word: its `kubeadm` commands in each master's root (the
+ * real kubeadm of the cluster's version, chrooted into that root, inside the master's namespace); the
+ * shared files it names copied from the first master to the others; super-admin.conf deleted on the
+ * others.
+ */
+function kubeadmBootstrap(spec: ClusterSpec, masters: readonly string[], root: (m: string) => string, lab: Lab, readme: string): void {
+  const steps = readmeBootstrapCommands(readme);
+  if (steps.first.length === 0 || steps.shared.length === 0) throw new Error('the README bootstrap section names no kubeadm command or no shared file');
+  const version = `v${planVersion(spec)}`;
+  for (const [i, m] of masters.entries()) {
+    if (i > 0) {
+      for (const f of steps.shared) {
+        mkdirSync(dirname(join(root(m), f)), { recursive: true });
+        copyFileSync(join(root(masters[0]), f), join(root(m), f));
+      }
+    }
+    const run = runKubeadm(version, steps.first, {}, { root: root(m), netns: lab.nsOf(m) });
+    if (run.code !== 0) throw new Error(`README bootstrap on ${m}: kubeadm exited ${run.code}\n${run.stderr}\n${run.stdout}`);
+    if (i > 0) unlinkSync(join(root(m), 'etc/kubernetes/super-admin.conf'));
+  }
+}
