@@ -16,6 +16,7 @@ import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSyn
 import { tmpdir } from 'os';
 import { dirname, join } from 'path';
 import { ClusterSpec, HaControlPlane, planCluster, preparePki, StaticPodApp } from '../../lib';
+import { TEST_ENCRYPTION_KEY } from '../util';
 import { k8sBinary } from './binaries';
 import { tolerateFdLimit } from './failover';
 import { runKubeadm } from './kubeadm';
@@ -140,7 +141,8 @@ export async function startControlPlane(opts: ControlPlaneLabOptions = {}): Prom
     const out = join(work, 'dist');
     const pki = bootstrap === 'generate' ? await preparePki(spec, { dir: join(work, 'pki-state') }) : undefined;
     const app = new StaticPodApp({ outdir: out, tarballs: true });
-    new HaControlPlane(app, spec.name, { spec, pki });
+    // The hardened profile's encryption key as props: nothing is read from or written to the working directory.
+    new HaControlPlane(app, spec.name, { spec, pki, encryptionKey: TEST_ENCRYPTION_KEY });
     app.synth();
     const root = (m: string) => join(work, 'nodes', m);
     for (const m of masters) {
