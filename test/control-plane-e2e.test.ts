@@ -8,6 +8,7 @@
  */
 import { readFileSync } from 'fs';
 import { join } from 'path';
+import { parse } from 'yaml';
 import { ControlPlaneLab, startControlPlane } from './harness/control-plane-lab';
 
 const READY_WITHIN_MS = 150_000;
@@ -131,4 +132,15 @@ test('hardened: Secrets encrypted in etcd, the request audited, anonymous access
   expect((await curl('/livez')).stdout).toBe('200');
   expect((await curl('/api')).stdout).toBe('401');
   expect((await curl('/api/v1/secrets')).stdout).toBe('401');
+});
+
+test('external etcd, its certificate files outside /etc/kubernetes/pki', async () => {
+  cp = await startControlPlane({ bootstrap: 'kubeadm', externalEtcd: true });
+  await cp.waitAllReady(READY_WITHIN_MS);
+  for (const m of cp.masters) expect(cp.runners.get(m)!.pod('etcd')).toBeUndefined();
+  // The API server reaches them through kubeadm's etcd-certs volume (the runner shows it nothing else).
+  const manifest = parse(readFileSync(join(cp.rootOf('master-1'), 'etc/kubernetes/manifests/kube-apiserver.yaml'), 'utf8'));
+  expect(manifest.spec.volumes).toContainEqual({ name: 'etcd-certs-0', hostPath: { path: '/etc/etcd/pki', type: 'DirectoryOrCreate' } });
+  await cp.finishBootstrap();
+  await assertWorkingControlPlane();
 });

@@ -15,9 +15,10 @@ import { execFileSync, spawnSync } from 'child_process';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { dirname, join } from 'path';
-import { ClusterSpec, HaControlPlane, planCluster, preparePki, StaticPodApp } from '../../lib';
+import { ClusterSpec, DEFAULT_KUBERNETES_MINOR, HaControlPlane, KUBERNETES_PROFILES, planCluster, preparePki, StaticPodApp } from '../../lib';
 import { TEST_ENCRYPTION_KEY } from '../util';
-import { k8sBinary } from './binaries';
+import { builtVersionOf, etcdBinary, k8sBinary } from './binaries';
+import { makeEtcdCa, makeEtcdMemberPki, makeLeaf } from './certs';
 import { tolerateFdLimit } from './failover';
 import { runKubeadm } from './kubeadm';
 import { createLab, ExecResult, Lab } from './netns';
@@ -34,9 +35,19 @@ export interface ControlPlaneLabOptions {
   readonly spec?: Partial<ClusterSpec>;
   /** Number of masters. @default 3 */
   readonly masters?: number;
+  /**
+   * External etcd: a one-member etcd (the default minor's line, built from go.etcd.io) on a lab node of
+   * its own, with openssl-made certificates; the API servers' client certificate files live outside the
+   * certificates directory, in /etc/etcd/pki on every master (kubeadm's etcd-certs volumes).
+   * @default false (stacked etcd)
+   */
+  readonly externalEtcd?: boolean;
   /** Progress lines. */
   readonly log?: (line: string) => void;
 }
+
+/** Where the API servers find the external etcd's CA and their client certificate (outside /etc/kubernetes/pki). */
+export const EXTERNAL_ETCD_FILES = { caFile: '/etc/etcd/pki/ca.pem', certFile: '/etc/etcd/pki/client.pem', keyFile: '/etc/etcd/pki/client-key.pem' } as const;
 
 /** A running control plane. */
 export interface ControlPlaneLab {
@@ -118,7 +129,7 @@ export async function startControlPlane(opts: ControlPlaneLabOptions = {}): Prom
   chmodSync(work, 0o755);
   const runners = new Map<string, NodeRunner>();
   const notes: string[] = [];
-  const lab = createLab({ nodes: masters });
+  const lab = createLab({ nodes: opts.externalEtcd ? [...masters, 'etcd-1'] : masters });
   const cleanup = async () => {
     await Promise.allSettled([...runners.values()].map((r) => r.stopNode()));
     await lab.destroy().catch(() => {});
@@ -133,6 +144,7 @@ export async function startControlPlane(opts: ControlPlaneLabOptions = {}): Prom
       networking: { podSubnet: '10.244.0.0/16' },
       loadBalancer: { type: 'haproxy' },
       keepalived: { interface: 'eth0' },
+      ...(opts.externalEtcd ? { etcd: { external: { endpoints: [`https://${lab.addressOf('etcd-1')}:2379`], ...EXTERNAL_ETCD_FILES } } } : {}),
       ...opts.spec,
       ...(bootstrap === 'generate' ? { pki: { mode: 'generate', keyAlgorithm: 'ECDSA-P256' } } : {}),
     };
@@ -156,6 +168,7 @@ export async function startControlPlane(opts: ControlPlaneLabOptions = {}): Prom
       editInstalled(root(m), 'etc/haproxy/haproxy.cfg', tolerateFdLimit, notes, 'haproxy.cfg: no strict-limits (hard fd limit)');
     }
     log(`installed ${masters.length} bundles`);
+    if (opts.externalEtcd) startExternalEtcd(lab, join(work, 'etcd'), masters.map(root));
 
     if (bootstrap === 'kubeadm') kubeadmBootstrap(spec, masters, root, lab, readFileSync(README, 'utf8'));
 
@@ -198,6 +211,35 @@ export async function startControlPlane(opts: ControlPlaneLabOptions = {}): Prom
   }
 }
 
+/**
+ * A one-member etcd on the lab node etcd-1 (client TLS with client-certificate auth), and on every
+ * master root the CA and an API server client certificate at EXTERNAL_ETCD_FILES' paths.
+ */
+function startExternalEtcd(lab: Lab, dir: string, roots: readonly string[]): void {
+  const address = lab.addressOf('etcd-1');
+  const ca = makeEtcdCa(join(dir, 'ca'));
+  makeEtcdMemberPki(join(dir, 'member'), ca, { name: 'etcd-1', address });
+  const client = makeLeaf(join(dir, 'client'), ca.ca, { commonName: 'kube-apiserver-etcd-client', usages: ['clientAuth'] });
+  for (const r of roots) {
+    mkdirSync(join(r, 'etc/etcd/pki'), { recursive: true, mode: 0o700 });
+    copyFileSync(ca.ca.crt, join(r, EXTERNAL_ETCD_FILES.caFile));
+    copyFileSync(client.crt, join(r, EXTERNAL_ETCD_FILES.certFile));
+    copyFileSync(client.key, join(r, EXTERNAL_ETCD_FILES.keyFile));
+  }
+  const m = join(dir, 'member');
+  const version = builtVersionOf('etcd', ETCD_LINE_OF_DEFAULT);
+  if (!version) throw new Error(`no etcd ${ETCD_LINE_OF_DEFAULT} is built (tools/etcd): run \`bash scripts/k8s-binaries.sh\``);
+  lab.spawn('etcd-1', etcdBinary('etcd', version), [
+    '--name=etcd-1', `--data-dir=${join(dir, 'data')}`,
+    `--listen-client-urls=https://${address}:2379`, `--advertise-client-urls=https://${address}:2379`,
+    `--cert-file=${m}/server.crt`, `--key-file=${m}/server.key`, `--trusted-ca-file=${m}/ca.crt`, '--client-cert-auth=true',
+    '--listen-peer-urls=http://127.0.0.1:2380', '--initial-advertise-peer-urls=http://127.0.0.1:2380', '--initial-cluster=etcd-1=http://127.0.0.1:2380',
+  ], { logFile: join(dir, 'etcd.log') });
+}
+
+/** The etcd line the default Kubernetes minor runs (from its etcd image tag). */
+const ETCD_LINE_OF_DEFAULT = KUBERNETES_PROFILES.find((p) => p.minor === DEFAULT_KUBERNETES_MINOR)!.etcdImageTag.split('.').slice(0, 2).join('.');
+
 /** The names of the pods in a node's installed manifests directory. */
 export function manifestPodNames(root: string): string[] {
   const dir = join(root, 'etc/kubernetes/manifests');
@@ -233,6 +275,8 @@ function kubeadmBootstrap(spec: ClusterSpec, masters: readonly string[], root: (
   for (const [i, m] of masters.entries()) {
     if (i > 0) {
       for (const f of steps.shared) {
+        // The README: no etcd CA with external etcd (kubeadm makes none).
+        if (spec.etcd?.external && f.startsWith('/etc/kubernetes/pki/etcd/')) continue;
         mkdirSync(dirname(join(root(m), f)), { recursive: true });
         copyFileSync(join(root(masters[0]), f), join(root(m), f));
       }
