@@ -54,6 +54,8 @@ export interface ControlPlaneLab {
   readonly lab: Lab;
   readonly spec: ClusterSpec;
   readonly masters: readonly string[];
+  /** A lab node that is no master, for clients (it reaches the VIP over the lab's network). */
+  readonly clientNode: string;
   readonly vip: string;
   /** host:port of the control-plane endpoint. */
   readonly endpoint: string;
@@ -129,7 +131,7 @@ export async function startControlPlane(opts: ControlPlaneLabOptions = {}): Prom
   chmodSync(work, 0o755);
   const runners = new Map<string, NodeRunner>();
   const notes: string[] = [];
-  const lab = createLab({ nodes: opts.externalEtcd ? [...masters, 'etcd-1'] : masters });
+  const lab = createLab({ nodes: [...masters, 'client', ...(opts.externalEtcd ? ['etcd-1'] : [])] });
   const cleanup = async () => {
     await Promise.allSettled([...runners.values()].map((r) => r.stopNode()));
     await lab.destroy().catch(() => {});
@@ -178,6 +180,7 @@ export async function startControlPlane(opts: ControlPlaneLabOptions = {}): Prom
       lab,
       spec,
       masters,
+      clientNode: 'client',
       vip,
       endpoint: `${vip}:8443`,
       rootOf: root,
