@@ -81,12 +81,6 @@ test('kubeadm bootstrap as the README says: three masters, keepalived + haproxy,
   await assertWorkingControlPlane();
 });
 
-test('pki.mode generate: no kubeadm at all', async () => {
-  cp = await startControlPlane({ bootstrap: 'generate' });
-  await cp.waitAllReady(READY_WITHIN_MS);
-  await cp.finishBootstrap();
-  await assertWorkingControlPlane();
-});
 
 test('nginx instead of haproxy', async () => {
   cp = await startControlPlane({ bootstrap: 'kubeadm', spec: { loadBalancer: { type: 'nginx' } } });
@@ -97,7 +91,7 @@ test('nginx instead of haproxy', async () => {
   await assertWorkingControlPlane();
 });
 
-test('hardened: Secrets encrypted in etcd, the request audited, anonymous access only to the health paths', async () => {
+test('pki.mode generate (no kubeadm at all), hardened: Secrets encrypted in etcd, the request audited, anonymous access only to the health paths', async () => {
   cp = await startControlPlane({ bootstrap: 'generate', spec: { security: { profile: 'hardened' } } });
   await cp.waitAllReady(READY_WITHIN_MS);
   await cp.finishBootstrap();

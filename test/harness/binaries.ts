@@ -5,10 +5,17 @@
  * it, never a skip.
  */
 import { existsSync, readdirSync } from 'fs';
-import { join, resolve } from 'path';
+import { dirname, join, resolve } from 'path';
 
-/** The repository root. */
-export const REPO_ROOT = resolve(__dirname, '..', '..');
+/** The repository root: the first directory up from here with package.json and tools/ (also when compiled into build/). */
+export const REPO_ROOT = findRepoRoot(__dirname);
+
+function findRepoRoot(from: string): string {
+  for (let d = resolve(from); ; d = dirname(d)) {
+    if (existsSync(join(d, 'package.json')) && existsSync(join(d, 'tools'))) return d;
+    if (dirname(d) === d) throw new Error(`no repository root (package.json and tools/) above ${from}`);
+  }
+}
 
 /** Where the built binaries live (HACP_BIN_DIR overrides, e.g. for a git worktree sharing a cache). */
 export const BIN_DIR = process.env.HACP_BIN_DIR ? resolve(process.env.HACP_BIN_DIR) : join(REPO_ROOT, '.cache', 'bin');

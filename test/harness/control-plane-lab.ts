@@ -17,7 +17,7 @@ import { tmpdir } from 'os';
 import { dirname, join } from 'path';
 import { ClusterSpec, DEFAULT_KUBERNETES_MINOR, HaControlPlane, KUBERNETES_PROFILES, planCluster, preparePki, StaticPodApp } from '../../lib';
 import { TEST_ENCRYPTION_KEY } from '../util';
-import { builtVersionOf, etcdBinary, k8sBinary } from './binaries';
+import { builtVersionOf, etcdBinary, k8sBinary, REPO_ROOT } from './binaries';
 import { makeEtcdCa, makeEtcdMemberPki, makeLeaf } from './certs';
 import { tolerateFdLimit } from './failover';
 import { runKubeadm } from './kubeadm';
@@ -77,7 +77,7 @@ export interface ControlPlaneLab {
   destroy(): Promise<void>;
 }
 
-const README = join(__dirname, '..', '..', 'README.md');
+const README = join(REPO_ROOT, 'README.md');
 
 /** The README section whose commands bootstrap a kubeadm-mode cluster (run here word for word). */
 export const README_BOOTSTRAP_SECTION = '### kubeadm mode (default)';

@@ -1,0 +1,75 @@
+// `npm run bench:failover` (second part): the same faults with the real components — etcd, kube-apiserver,
+// controller manager and scheduler of the default minor (built from the Go module proxy), keepalived and
+// haproxy/nginx — run from the installed bundles by the pod runner (test/harness/control-plane-lab.ts),
+// with a client that creates and reads a ConfigMap through the VIP every 100 ms. Each run is a fresh
+// lab on which the faults follow one another, the destructive one last: graceful API server restart,
+// API server SIGKILL, loss of the VIP holder (made etcd leader first). Medians (worst) over the runs.
+//
+// Environment:
+//   REAL_FAILOVER_RUNS=3            runs per load balancer
+//   REAL_FAILOVER_LBS=haproxy,nginx load balancers
+//   REAL_FAILOVER_JSON=<file>       also write every raw result there
+//
+// Needs root and what `bash scripts/test-deps.sh` installs and builds.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startControlPlane } from '../test/harness/control-plane-lab';
+import { formatRealResult, REAL_SCENARIOS, RealFailoverResult, RealScenario, runRealScenario } from '../test/harness/real-failover';
+
+const RUNS = Number(process.env.REAL_FAILOVER_RUNS ?? 3);
+const LBS = (process.env.REAL_FAILOVER_LBS ?? 'haproxy,nginx').split(',').map((s) => s.trim()) as ('haproxy' | 'nginx')[];
+const ORDER: RealScenario[] = ['apiserver-restart', 'apiserver-kill', 'node-loss'];
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const worst = (xs: number[]) => Math.max(...xs);
+const secs = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+
+async function main(): Promise<void> {
+  const results: (RealFailoverResult & { lb: string; run: number })[] = [];
+  for (const lb of LBS) {
+    for (let run = 1; run <= RUNS; run++) {
+      const work = mkdtempSync(join(tmpdir(), 'hacp-real-bench-'));
+      const cp = await startControlPlane({ bootstrap: 'generate', spec: { loadBalancer: { type: lb } } });
+      try {
+        const t0 = Date.now();
+        await cp.waitAllReady(180_000);
+        await cp.finishBootstrap();
+        console.error(`${lb} run ${run}: control plane ready in ${secs(Date.now() - t0)}`);
+        for (const scenario of ORDER) {
+          await cp.waitAllReady(90_000);
+          const r = await runRealScenario(cp, scenario, { workDir: work, observeMs: scenario === 'node-loss' ? 30_000 : 15_000 });
+          console.error(`  ${formatRealResult(r)}`);
+          results.push({ ...r, lb, run });
+        }
+      } finally {
+        await cp.destroy();
+        rmSync(work, { recursive: true, force: true });
+      }
+    }
+  }
+  if (process.env.REAL_FAILOVER_JSON) writeFileSync(process.env.REAL_FAILOVER_JSON, JSON.stringify(results, null, 2));
+
+  console.log(`\nReal components (kube-apiserver, etcd, controller manager, scheduler of the default minor), client every 100 ms through the VIP; medians (worst) of ${RUNS} runs\n`);
+  console.log('| fault on the VIP holder | LB | write outage | read outage | failed writes / reads | acknowledged writes lost | Lease hand-over |');
+  console.log('|---|---|---|---|---|---|---|');
+  for (const scenario of ORDER) {
+    for (const lb of LBS) {
+      const rs = results.filter((r) => r.scenario === scenario && r.lb === lb);
+      if (rs.length === 0) continue;
+      const w = rs.map((r) => r.outcome.writeOutageMs);
+      const rd = rs.map((r) => r.outcome.readOutageMs);
+      const fw = rs.map((r) => r.outcome.failedWrites);
+      const fr = rs.map((r) => r.outcome.failedReads);
+      const lost = rs.reduce((n, r) => n + r.lost, 0);
+      const acked = rs.reduce((n, r) => n + r.acknowledged, 0);
+      const handovers = rs.flatMap((r) => Object.entries(r.leaseHandoverMs).map(([l, ms]) => `${l.replace('kube-', '')} ${ms === undefined ? 'none in time' : secs(ms)}`));
+      console.log(`| ${REAL_SCENARIOS[scenario]} | ${lb} | ${secs(median(w))} (${secs(worst(w))}) | ${secs(median(rd))} (${secs(worst(rd))}) | ${median(fw)} (${worst(fw)}) / ${median(fr)} (${worst(fr)}) | ${lost} of ${acked} | ${handovers.join('; ') || '— (not on the failed node)'} |`);
+    }
+  }
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
