@@ -47,8 +47,9 @@ async function assertWorkingControlPlane(): Promise<void> {
   const c = cp!;
   // Every API server ready on its own address, and through the VIP.
   for (const m of c.masters) {
-    const addr = c.lab.addressOf(m);
-    expect((await kubectlOk(['--server', `https://${addr}:6443`, 'get', '--raw', '/readyz'])).trim()).toBe('ok');
+    const addr = c.addressOf(m);
+    const host = addr.includes(':') ? `[${addr}]` : addr;
+    expect((await kubectlOk(['--server', `https://${host}:6443`, 'get', '--raw', '/readyz'])).trim()).toBe('ok');
   }
   expect((await kubectlOk(['get', '--raw', '/readyz'])).trim()).toBe('ok');
 
@@ -135,6 +136,14 @@ test('external etcd, its certificate files outside /etc/kubernetes/pki', async (
   // The API server reaches them through kubeadm's etcd-certs volume (the runner shows it nothing else).
   const manifest = parse(readFileSync(join(cp.rootOf('master-1'), 'etc/kubernetes/manifests/kube-apiserver.yaml'), 'utf8'));
   expect(manifest.spec.volumes).toContainEqual({ name: 'etcd-certs-0', hostPath: { path: '/etc/etcd/pki', type: 'DirectoryOrCreate' } });
+  await cp.finishBootstrap();
+  await assertWorkingControlPlane();
+});
+
+test('IPv6, five masters', async () => {
+  cp = await startControlPlane({ bootstrap: 'kubeadm', ipv6: true, masters: 5 });
+  await cp.waitAllReady(READY_WITHIN_MS + 60_000);
+  expect(cp.vip).toContain(':');
   await cp.finishBootstrap();
   await assertWorkingControlPlane();
 });

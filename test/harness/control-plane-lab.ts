@@ -42,6 +42,8 @@ export interface ControlPlaneLabOptions {
    * @default false (stacked etcd)
    */
   readonly externalEtcd?: boolean;
+  /** IPv6 masters, VIP and service/pod networks. @default false */
+  readonly ipv6?: boolean;
   /** Progress lines. */
   readonly log?: (line: string) => void;
 }
@@ -59,6 +61,8 @@ export interface ControlPlaneLab {
   readonly vip: string;
   /** host:port of the control-plane endpoint. */
   readonly endpoint: string;
+  /** A node's address in the cluster (IPv6 in an IPv6 lab). */
+  addressOf(node: string): string;
   /** Each master's installed root directory. */
   rootOf(node: string): string;
   readonly runners: ReadonlyMap<string, NodeRunner>;
@@ -131,19 +135,20 @@ export async function startControlPlane(opts: ControlPlaneLabOptions = {}): Prom
   chmodSync(work, 0o755);
   const runners = new Map<string, NodeRunner>();
   const notes: string[] = [];
-  const lab = createLab({ nodes: [...masters, 'client', ...(opts.externalEtcd ? ['etcd-1'] : [])] });
+  const lab = createLab({ nodes: [...masters, 'client', ...(opts.externalEtcd ? ['etcd-1'] : [])], ipv6: opts.ipv6 });
+  const addressOf = (n: string) => (opts.ipv6 ? lab.address6Of(n) : lab.addressOf(n));
   const cleanup = async () => {
     await Promise.allSettled([...runners.values()].map((r) => r.stopNode()));
     await lab.destroy().catch(() => {});
     rmSync(work, { recursive: true, force: true });
   };
   try {
-    const vip = `${lab.prefix}.100`;
+    const vip = opts.ipv6 ? `${lab.prefix6}:100` : `${lab.prefix}.100`;
     const spec: ClusterSpec = {
       name: 'e2e',
       controlPlaneEndpoint: { host: vip, port: 8443 },
-      masters: masters.map((name) => ({ name, address: lab.addressOf(name) })),
-      networking: { podSubnet: '10.244.0.0/16' },
+      masters: masters.map((name) => ({ name, address: addressOf(name) })),
+      networking: opts.ipv6 ? { serviceSubnet: 'fd00:10:96::/112', podSubnet: 'fd00:10:244::/56' } : { podSubnet: '10.244.0.0/16' },
       loadBalancer: { type: 'haproxy' },
       keepalived: { interface: 'eth0' },
       ...(opts.externalEtcd ? { etcd: { external: { endpoints: [`https://${lab.addressOf('etcd-1')}:2379`], ...EXTERNAL_ETCD_FILES } } } : {}),
@@ -182,7 +187,8 @@ export async function startControlPlane(opts: ControlPlaneLabOptions = {}): Prom
       masters,
       clientNode: 'client',
       vip,
-      endpoint: `${vip}:8443`,
+      endpoint: opts.ipv6 ? `[${vip}]:8443` : `${vip}:8443`,
+      addressOf,
       rootOf: root,
       runners,
       notes: [...new Set(notes)],

@@ -18,6 +18,12 @@ export interface LabOptions {
   readonly nodes: readonly string[];
   /** An IPv4 /24 such as "10.234.17.0/24"; default 10.234.<random>.0/24. Node i gets .(10 + i). */
   readonly subnet?: string;
+  /**
+   * Also give every node an IPv6 address, fd00:<random>::<10 + i>/64 (no duplicate-address detection, so
+   * it is usable at once).
+   * @default false
+   */
+  readonly ipv6?: boolean;
 }
 
 /** The outcome of a bounded command. */
@@ -73,6 +79,10 @@ export interface Lab {
   nsOf(node: string): string;
   /** The node's IPv4 address (only exists inside its namespace). */
   addressOf(node: string): string;
+  /** The node's IPv6 address (labs made with `ipv6`). */
+  address6Of(node: string): string;
+  /** "fd00:1a2b:" for a lab with `ipv6` (addresses are prefix6 + ":" + host), else undefined. */
+  readonly prefix6?: string;
   /** Runs a command inside the node's namespace, bounded in time; never throws for a non-zero exit. */
   exec(node: string, cmd: string, args: readonly string[], opts?: ExecOptions): Promise<ExecResult>;
   /** Starts a long-running process inside the node's namespace. */
@@ -141,6 +151,8 @@ export function createLab(opts: LabOptions): Lab {
   const bridgeNs = `${id}-br`;
   const nsName = new Map(nodes.map((n) => [n, `${id}-${n}`]));
   const address = new Map(nodes.map((n, i) => [n, `${prefix}.${10 + i}`]));
+  const prefix6 = opts.ipv6 ? `fd00:${randomBytes(2).toString('hex')}:` : undefined;
+  const address6 = new Map(nodes.map((n, i) => [n, `${prefix6}:${(10 + i).toString(16)}`]));
   const created: string[] = [];
   const procs: (LabProcess & { killNow(): void })[] = [];
 
@@ -172,6 +184,7 @@ export function createLab(opts: LabOptions): Lab {
       ip(['-n', bridgeNs, 'link', 'add', `v${i}`, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns]);
       ip(['-n', bridgeNs, 'link', 'set', `v${i}`, 'master', 'br0', 'up']);
       ip(['-n', ns, 'addr', 'add', `${address.get(node)}/24`, 'dev', 'eth0']);
+      if (prefix6) ip(['-n', ns, 'addr', 'add', `${address6.get(node)}/64`, 'dev', 'eth0', 'nodad']);
       ip(['-n', ns, 'link', 'set', 'eth0', 'up']);
     });
   } catch (e) {
@@ -194,6 +207,12 @@ export function createLab(opts: LabOptions): Lab {
       nsOf(node);
       return address.get(node)!;
     },
+    address6Of(node) {
+      nsOf(node);
+      if (!prefix6) throw new Error(`lab ${id} has no IPv6 addresses (createLab({ ipv6: true }))`);
+      return address6.get(node)!;
+    },
+    prefix6,
     exec(node, cmd, args, eopts = {}) {
       const timeout = eopts.timeoutMs ?? 15_000;
       return new Promise((resolve) => {
