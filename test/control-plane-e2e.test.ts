@@ -147,3 +147,22 @@ test('IPv6, five masters', async () => {
   await cp.finishBootstrap();
   await assertWorkingControlPlane();
 });
+
+test('dedicated LB hosts, and a worker reaching the API servers through its local proxy', async () => {
+  cp = await startControlPlane({ bootstrap: 'generate', lbHosts: true });
+  await cp.waitAllReady(READY_WITHIN_MS);
+  expect(cp.runners.get('lb-1')!.pod('keepalived')).toBeDefined();
+  expect(cp.runners.get('master-1')!.pod('keepalived')).toBeUndefined();
+  expect(cp.runners.get('worker-1')!.pod('kube-apiserver-proxy')).toBeDefined();
+  await cp.finishBootstrap();
+  await assertWorkingControlPlane();
+  // The VIP is on an LB host, never on a master.
+  const holders = [];
+  for (const n of ['lb-1', 'lb-2', ...cp.masters]) {
+    if ((await cp.lab.exec(n, 'ip', ['-4', 'addr', 'show', 'dev', 'eth0'])).stdout.includes(` ${cp.vip}/`)) holders.push(n);
+  }
+  expect(holders).toEqual(['lb-1']);
+  // The worker's kubeconfig-style access: https://localhost:6443 through its proxy, with the API server certificate's localhost SAN.
+  const r = await cp.kubectl(['--server', 'https://localhost:6443', 'get', '--raw', '/readyz'], { node: 'worker-1' });
+  expect({ code: r.code, out: r.stdout.trim(), err: r.stderr }).toEqual({ code: 0, out: 'ok', err: '' });
+});

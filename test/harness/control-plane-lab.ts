@@ -44,6 +44,12 @@ export interface ControlPlaneLabOptions {
   readonly externalEtcd?: boolean;
   /** IPv6 masters, VIP and service/pod networks. @default false */
   readonly ipv6?: boolean;
+  /**
+   * Dedicated load-balancer hosts (lb-1, lb-2) run keepalived and the proxy instead of the masters, and
+   * one worker (worker-1) runs the local API server proxy on localhost:6443 (workerProxy nginx).
+   * @default false
+   */
+  readonly lbHosts?: boolean;
   /** Progress lines. */
   readonly log?: (line: string) => void;
 }
@@ -135,7 +141,11 @@ export async function startControlPlane(opts: ControlPlaneLabOptions = {}): Prom
   chmodSync(work, 0o755);
   const runners = new Map<string, NodeRunner>();
   const notes: string[] = [];
-  const lab = createLab({ nodes: [...masters, 'client', ...(opts.externalEtcd ? ['etcd-1'] : [])], ipv6: opts.ipv6 });
+  const lbHosts = opts.lbHosts ? ['lb-1', 'lb-2'] : [];
+  const workers = opts.lbHosts ? ['worker-1'] : [];
+  /** Every node whose bundle is installed and run. */
+  const bundleNodes = [...masters, ...lbHosts, ...workers];
+  const lab = createLab({ nodes: [...bundleNodes, 'client', ...(opts.externalEtcd ? ['etcd-1'] : [])], ipv6: opts.ipv6 });
   const addressOf = (n: string) => (opts.ipv6 ? lab.address6Of(n) : lab.addressOf(n));
   const cleanup = async () => {
     await Promise.allSettled([...runners.values()].map((r) => r.stopNode()));
@@ -151,6 +161,11 @@ export async function startControlPlane(opts: ControlPlaneLabOptions = {}): Prom
       networking: opts.ipv6 ? { serviceSubnet: 'fd00:10:96::/112', podSubnet: 'fd00:10:244::/56' } : { podSubnet: '10.244.0.0/16' },
       loadBalancer: { type: 'haproxy' },
       keepalived: { interface: 'eth0' },
+      ...(opts.lbHosts ? {
+        loadBalancers: lbHosts.map((name) => ({ name, address: addressOf(name) })),
+        workers: workers.map((name) => ({ name, address: addressOf(name) })),
+        workerProxy: { type: 'nginx' as const, port: 6443 },
+      } : {}),
       ...(opts.externalEtcd ? { etcd: { external: { endpoints: [`https://${lab.addressOf('etcd-1')}:2379`], ...EXTERNAL_ETCD_FILES } } } : {}),
       ...opts.spec,
       ...(bootstrap === 'generate' ? { pki: { mode: 'generate', keyAlgorithm: 'ECDSA-P256' } } : {}),
@@ -164,7 +179,7 @@ export async function startControlPlane(opts: ControlPlaneLabOptions = {}): Prom
     new HaControlPlane(app, spec.name, { spec, pki, encryptionKey: TEST_ENCRYPTION_KEY });
     app.synth();
     const root = (m: string) => join(work, 'nodes', m);
-    for (const m of masters) {
+    for (const m of bundleNodes) {
       const x = join(work, 'extract', m);
       mkdirSync(x, { recursive: true });
       execFileSync('tar', ['-xzf', join(out, spec.name, 'bundles', `${m}.tar.gz`), '-C', x]);
@@ -174,12 +189,12 @@ export async function startControlPlane(opts: ControlPlaneLabOptions = {}): Prom
       editInstalled(root(m), 'etc/keepalived/keepalived.conf', withoutTrackProcess, notes, 'keepalived.conf: track_process removed (no proc connector in a network namespace)');
       editInstalled(root(m), 'etc/haproxy/haproxy.cfg', tolerateFdLimit, notes, 'haproxy.cfg: no strict-limits (hard fd limit)');
     }
-    log(`installed ${masters.length} bundles`);
+    log(`installed ${bundleNodes.length} bundles`);
     if (opts.externalEtcd) startExternalEtcd(lab, join(work, 'etcd'), masters.map(root));
 
     if (bootstrap === 'kubeadm') kubeadmBootstrap(spec, masters, root, lab, readFileSync(README, 'utf8'));
 
-    for (const m of masters) runners.set(m, startNode(lab, m, { root: root(m), stateDir: join(work, 'state', m) }));
+    for (const m of bundleNodes) runners.set(m, startNode(lab, m, { root: root(m), stateDir: join(work, 'state', m) }));
     const kubectlBin = k8sBinary('kubectl', `v${planVersion(spec)}`);
     const cp: ControlPlaneLab = {
       lab,
