@@ -72,6 +72,7 @@ export interface LoadBalancerPlan {
   readonly type: 'haproxy' | 'nginx' | 'lvs-dr';
   /** Where keepalived and the proxy run. */
   readonly placement: 'masters' | 'hosts';
+  /** The address keepalived holds: `loadBalancer.vip`, else the endpoint host. */
   readonly vip: string;
   /** The port clients use on the VIP. */
   readonly port: number;
@@ -121,7 +122,7 @@ export function planLoadBalancer(spec: ClusterSpec, bindPort: number): LoadBalan
   const vrrpHosts = hosts.length > 0 ? hosts : spec.masters;
   const priorities = ka.priorities ?? defaultPriorities(vrrpHosts.length);
   const vrrpVersion = ka.vrrpVersion ?? 3;
-  const vip = spec.controlPlaneEndpoint.host;
+  const vip = lb.vip ?? spec.controlPlaneEndpoint.host;
   return {
     type,
     placement: hosts.length > 0 ? 'hosts' : 'masters',

@@ -38,7 +38,7 @@ export function checkLoadBalancing(err: Report, warn: Report, spec: Partial<Clus
     err('loadBalancer', lb, 'is not an object', 'write loadBalancer: { type: "haproxy" }');
     return;
   }
-  known(err, 'loadBalancer', lb, ['type', 'image', 'healthCheckPath', 'checkIntervalMs', 'fall', 'rise', 'idleTimeoutSeconds']);
+  known(err, 'loadBalancer', lb, ['type', 'vip', 'image', 'healthCheckPath', 'checkIntervalMs', 'fall', 'rise', 'idleTimeoutSeconds']);
   const type = lb.type ?? 'haproxy';
   if (type !== 'haproxy' && type !== 'nginx' && type !== 'lvs-dr') {
     err('loadBalancer.type', lb.type, 'is not a load balancer type', 'use "haproxy", "nginx" or "lvs-dr"');
@@ -54,17 +54,25 @@ export function checkLoadBalancing(err: Report, warn: Report, spec: Partial<Clus
     err('loadBalancer.idleTimeoutSeconds', lb.idleTimeoutSeconds, 'is too short for kubectl logs -f / exec / watches (or over a day)', `use seconds from 60 to 86400; the default is ${LB_DEFAULTS.idleTimeoutSeconds}`);
   }
 
-  // The endpoint host is the VIP keepalived holds.
+  // The VIP keepalived holds: loadBalancer.vip, else the endpoint host (which must then be an IP address).
   const ep: Obj = isObj(spec.controlPlaneEndpoint) ? spec.controlPlaneEndpoint : {};
-  const vip = typeof ep.host === 'string' ? ep.host : '';
+  const host = typeof ep.host === 'string' ? ep.host : '';
+  const vipPath = lb.vip !== undefined ? 'loadBalancer.vip' : 'controlPlaneEndpoint.host';
+  const vip = lb.vip !== undefined ? (typeof lb.vip === 'string' ? lb.vip : '') : host;
   const endpointPort = typeof ep.port === 'number' ? ep.port : 6443;
   const bindPort = isObj(spec.apiServer) && typeof spec.apiServer.bindPort === 'number' ? spec.apiServer.bindPort : 6443;
   const vipFamily = ipFamily(vip);
-  if (vipFamily === 0) {
-    err('controlPlaneEndpoint.host', ep.host, 'is not an IP address, but with loadBalancer it is the VIP keepalived holds', 'set the VIP address (e.g. "10.0.0.100") and point your DNS name at it through apiServer cert SANs');
+  if (lb.vip !== undefined) {
+    if (vipFamily === 0) {
+      err('loadBalancer.vip', lb.vip, 'is not an IP address', 'give the virtual IP keepalived holds, e.g. "10.0.0.100" (controlPlaneEndpoint.host may then be a DNS name that resolves to it)');
+    } else if (ipFamily(host) !== 0 && host !== vip) {
+      warn('controlPlaneEndpoint.host', host, `is an IP address other than loadBalancer.vip (${vip}): clients and kubeconfigs connect where keepalived does not put the VIP`, 'set controlPlaneEndpoint.host to the VIP or to a DNS name that resolves to it');
+    }
+  } else if (vipFamily === 0 && typeof ep.host === 'string' && isDnsSubdomain(ep.host)) {
+    err('controlPlaneEndpoint.host', ep.host, 'is a DNS name, but keepalived needs the VIP as an IP address', 'add loadBalancer.vip: the VIP the name resolves to (e.g. "10.0.0.100"); the name stays the endpoint and both go into the API server certificate');
   }
   if (masterAddresses.has(vip)) {
-    err('controlPlaneEndpoint.host', vip, `is masters[${masterAddresses.get(vip)}].address; the VIP must be an address no node owns`, 'pick a free address in the masters\' subnet');
+    err(vipPath, vip, `is masters[${masterAddresses.get(vip)}].address; the VIP must be an address no node owns`, 'pick a free address in the masters\' subnet');
   }
   lbHosts.forEach((h, i) => {
     if (h.address === vip) err(`loadBalancers[${i}].address`, h.address, 'is the VIP; the VIP must be an address no host owns', 'pick a free address for the VIP');

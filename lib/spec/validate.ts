@@ -1,5 +1,5 @@
 import { DEFAULTS, KUBEADM_ETCD_IMAGE } from '../plan/defaults';
-import { cidrsOverlap, ipFamily, isDnsLabel, isDnsSubdomain, parseCidr } from '../plan/net';
+import { cidrsOverlap, ipFamily, ipToBigInt, isDnsLabel, isDnsSubdomain, parseCidr } from '../plan/net';
 import { kubernetesProfile, parseEtcdVersion, etcdProfile, SUPPORTED_MINORS, ETCD_PROFILES } from '../plan/versions';
 import { SpecIssue } from './errors';
 import { checkPort, isObj, known, Obj, Report } from './check';
@@ -126,8 +126,11 @@ export function validateSpec(input: unknown): ValidationResult {
 
   checkEtcd(err, warn, spec.etcd);
   if (spec.apiServer !== undefined) {
-    checkComponent(err, 'apiServer', spec.apiServer, ['bindPort']);
-    if (isObj(spec.apiServer)) checkPort(err, 'apiServer.bindPort', spec.apiServer.bindPort);
+    checkComponent(err, 'apiServer', spec.apiServer, ['bindPort', 'certSANs']);
+    if (isObj(spec.apiServer)) {
+      checkPort(err, 'apiServer.bindPort', spec.apiServer.bindPort);
+      checkCertSans(err, spec.apiServer.certSANs);
+    }
   }
   if (spec.controllerManager !== undefined) checkComponent(err, 'controllerManager', spec.controllerManager, []);
   if (spec.scheduler !== undefined) checkComponent(err, 'scheduler', spec.scheduler, []);
@@ -170,6 +173,27 @@ function checkSecurity(err: Report, spec: Obj): void {
       }
     });
   }
+}
+
+/** kubeadm's certSANs: DNS-1123 subdomains (a `*.` wildcard allowed, as kubeadm does) or IP addresses, each once. */
+function checkCertSans(err: Report, sans: unknown): void {
+  if (sans === undefined) return;
+  if (!Array.isArray(sans)) {
+    err('apiServer.certSANs', sans, 'is not a list', 'list DNS names or IP addresses, e.g. ["api.example.com", "203.0.113.10"]');
+    return;
+  }
+  const seen = new Map<string, number>();
+  sans.forEach((s, i) => {
+    const p = `apiServer.certSANs[${i}]`;
+    const family = typeof s === 'string' ? ipFamily(s) : 0;
+    if (typeof s !== 'string' || (family === 0 && !isDnsSubdomain(s.startsWith('*.') ? s.slice(2) : s))) {
+      err(p, s, 'is not a DNS name or an IP address', 'write a lower-case DNS name (e.g. "api.example.com", or "*.example.com") or an IPv4/IPv6 address');
+      return;
+    }
+    const key = family === 0 ? s : `${family}:${ipToBigInt(s)}`;
+    if (seen.has(key)) err(p, s, `is the same as apiServer.certSANs[${seen.get(key)}]`, 'list every name or address once');
+    else seen.set(key, i);
+  });
 }
 
 function isAbsPath(p: unknown): boolean {
