@@ -14,6 +14,10 @@ export const LB_IMAGES = {
 export const LB_DEFAULTS = {
   /** Idle timeout of a proxied connection: long enough for logs -f, exec and watches. */
   idleTimeoutSeconds: 3600,
+  /** Network interface of the VIP (validation warns when the spec leaves it to this default). */
+  interface: 'eth0',
+  /** Port of the per-worker proxy on loopback. */
+  workerProxyPort: 6443,
 } as const;
 
 /** Default VRRP advert interval: whole seconds are all VRRPv2 allows; VRRPv3 advertises every 100 ms. */
@@ -134,7 +138,7 @@ export function planLoadBalancer(spec: ClusterSpec, bindPort: number): LoadBalan
     idleTimeoutSeconds: lb.idleTimeoutSeconds ?? LB_DEFAULTS.idleTimeoutSeconds,
     keepalived: {
       image: ka.image ?? LB_IMAGES.keepalived,
-      interface: ka.interface ?? 'eth0',
+      interface: ka.interface ?? LB_DEFAULTS.interface,
       virtualRouterId: ka.virtualRouterId ?? 51,
       vrrpVersion,
       advertIntervalMs: ka.advertIntervalMs ?? defaultAdvertIntervalMs(vrrpVersion),
@@ -152,7 +156,7 @@ export function planWorkerProxy(spec: ClusterSpec, bindPort: number): WorkerProx
   const wp = spec.workerProxy;
   if (!wp || !spec.workers?.length) return undefined;
   const type = wp.type ?? 'nginx';
-  const port = wp.port ?? 6443;
+  const port = wp.port ?? LB_DEFAULTS.workerProxyPort;
   return {
     type,
     port,
