@@ -8,6 +8,7 @@ import { TARBALLS_DIR } from './bundle/tarball';
 import { HaControlPlane } from './constructs/ha-control-plane';
 import { PreparedPki, preparePki } from './pki/prepare';
 import { pkiSummary } from './pki/summary';
+import { count } from './spec/check';
 import { formatIssue, SpecError } from './spec/errors';
 import { initSpecYaml } from './spec/init-template';
 import { LoadedSpec, readSpec, readSpecFile } from './spec/load';
@@ -230,7 +231,7 @@ async function synth(o: Options, io: CliIo, tarballs: boolean): Promise<number> 
   }
   const plan = cp.plan;
   if (cp.generatedEncryptionKeyFile) io.stderr(`warning: ${newEncryptionKeyWarning(path.relative(io.cwd, cp.generatedEncryptionKeyFile))}\n`);
-  io.stdout(`wrote ${path.join(out, loaded.spec.name)}/ (cluster ${loaded.spec.name}, Kubernetes ${plan.kubernetesVersion}, ${bundles.size} nodes)\n`);
+  io.stdout(`wrote ${path.join(out, loaded.spec.name)}/ (cluster ${loaded.spec.name}, Kubernetes ${plan.kubernetesVersion}, ${count(bundles.size, 'node')})\n`);
   io.stdout(table(app, bundles));
   if (tarballs) {
     const dir = path.join(out, loaded.spec.name, TARBALLS_DIR);
@@ -252,8 +253,8 @@ async function validate(o: Options, io: CliIo): Promise<number> {
   const { cp, bundles } = build(loaded, path.join(io.cwd, 'unused'), specDir(file, io), { pki: prepared });
   const plan = cp.plan;
   const etcd = plan.etcd.kind === 'local' ? `stacked etcd ${plan.etcd.version}` : 'external etcd';
-  const warnings = loaded.warnings.length ? `, ${loaded.warnings.length} warning${loaded.warnings.length === 1 ? '' : 's'}` : '';
-  io.stdout(`valid: ${file} (cluster ${plan.name}: ${bundles.size} nodes, Kubernetes ${plan.kubernetesVersion}, ${etcd}${warnings})\n`);
+  const warnings = loaded.warnings.length ? `, ${count(loaded.warnings.length, 'warning')}` : '';
+  io.stdout(`valid: ${file} (cluster ${plan.name}: ${count(bundles.size, 'node')}, Kubernetes ${plan.kubernetesVersion}, ${etcd}${warnings})\n`);
   if (prepared) io.stdout(pkiSummary(prepared, true));
   return EXIT.OK;
 }

@@ -162,7 +162,7 @@ describe('a VIP that is no usable address', () => {
 describe('workers without workerProxy', () => {
   test('warn that they are ignored and name workerProxy', () => {
     const w = warnings(spec({ workers }));
-    expect(w).toEqual([expect.objectContaining({ path: 'workers', value: '1 worker', problem: 'are listed but workerProxy is not set, so they get no bundle and nothing uses them' })]);
+    expect(w).toEqual([expect.objectContaining({ path: 'workers', value: ['worker-1'], problem: 'is listed but workerProxy is not set, so it gets no bundle and nothing uses it' })]);
     expect(w[0].fix).toMatch(/add workerProxy: \{ type: "nginx" \}/);
     expect(warnings(spec({ workers, workerProxy: {} }))).toEqual([]);
   });

@@ -454,7 +454,8 @@ export interface KeepalivedSpec {
   readonly peering?: 'unicast' | 'multicast';
   /**
    * VRRP priority of each LB node, in node order (1-254, distinct). The default spreads them 50 apart
-   * from 50 upwards, highest first.
+   * (closer above 5 nodes), highest first, the lowest at least 50 and the highest at least 150: 150/100,
+   * 150/100/50, ..., 250/200/150/100/50.
    */
   readonly priorities?: number[];
   /**

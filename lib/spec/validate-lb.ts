@@ -65,7 +65,7 @@ export function checkLoadBalancing(err: Report, warn: Report, spec: Partial<Clus
       if (user) err('workerProxy.port', port, `is the port of ${user} on the workers, where the proxy listens on loopback`, `use a free port, e.g. ${LB_DEFAULTS.workerProxyPort}`);
     }
   } else if (Array.isArray(spec.workers) && spec.workers.length > 0) {
-    warn('workers', count(spec.workers.length, 'worker'), 'are listed but workerProxy is not set, so they get no bundle and nothing uses them', 'add workerProxy: { type: "nginx" } for a local API proxy on every worker, or remove workers');
+    warn('workers', spec.workers.map((w) => (isObj(w) ? w.name : w)), `${spec.workers.length === 1 ? 'is' : 'are'} listed but workerProxy is not set, so ${spec.workers.length === 1 ? 'it gets' : 'they get'} no bundle and nothing uses ${spec.workers.length === 1 ? 'it' : 'them'}`, 'add workerProxy: { type: "nginx" } for a local API proxy on every worker, or remove workers');
   }
 
   const lb = spec.loadBalancer;
@@ -201,7 +201,7 @@ export function checkLoadBalancing(err: Report, warn: Report, spec: Partial<Clus
   if (ka.priorities !== undefined) {
     const p = ka.priorities;
     if (!Array.isArray(p) || p.length !== n || !p.every((x) => isInt(x, 1, 254))) {
-      err('keepalived.priorities', p, `is not ${n} priorities from 1 to 254 (one per ${lbPath === 'masters' ? 'master' : 'load-balancer host'})`, `list ${n} distinct numbers, e.g. ${JSON.stringify(defaultPriorities(n))}`);
+      err('keepalived.priorities', p, `is not ${count(n, 'priority', 'priorities')} from 1 to 254 (one per ${lbPath === 'masters' ? 'master' : 'load-balancer host'})`, `list ${n === 1 ? 'one number' : `${n} distinct numbers`}, e.g. ${JSON.stringify(defaultPriorities(n))}`);
     } else {
       const sorted = [...p].sort((a, b) => b - a);
       const gaps = sorted.slice(1).map((x, i) => sorted[i] - x);
