@@ -8,6 +8,7 @@ import { TARBALLS_DIR } from './bundle/tarball';
 import { HaControlPlane } from './constructs/ha-control-plane';
 import { PreparedPki, preparePki } from './pki/prepare';
 import { pkiSummary } from './pki/summary';
+import { count } from './spec/check';
 import { formatIssue, SpecError } from './spec/errors';
 import { initSpecYaml } from './spec/init-template';
 import { LoadedSpec, readSpec, readSpecFile } from './spec/load';
@@ -37,25 +38,59 @@ export const EXIT = {
   INTERNAL: 70,
 } as const;
 
+/** One command's usage: its synopsis (after the program name) and what it does, one line per entry. */
+interface CommandHelp {
+  readonly synopsis: string;
+  readonly lines: readonly string[];
+}
+
+/** The commands, in the order the help lists them. */
+const COMMANDS: Readonly<Record<string, CommandHelp>> = {
+  synth: {
+    synopsis: 'synth --spec FILE [--out DIR] [--pki-dir DIR]',
+    lines: [
+      'check the spec and write one bundle per node to DIR/<name>/<node>/',
+      '(DIR defaults to dist; nothing is written unless the spec is valid);',
+      'with pki.mode generate, certificates come from the PKI state directory',
+      '(--pki-dir, else the spec\'s pki.dir relative to the spec file)',
+    ],
+  },
+  bundle: {
+    synopsis: 'bundle --spec FILE [--out DIR] [--pki-dir DIR]',
+    lines: [
+      'synth, plus an installable tarball per node in DIR/<name>/bundles/',
+      '(<node>.tar.gz with install.sh and SHA256SUMS inside; SHA256SUMS beside)',
+    ],
+  },
+  validate: {
+    synopsis: 'validate --spec FILE [--pki-dir DIR]',
+    lines: ['check the spec: prints "valid" and any warnings, or every problem'],
+  },
+  schema: { synopsis: 'schema', lines: ['print the JSON Schema of the spec'] },
+  init: { synopsis: 'init [--out FILE] [--force]', lines: ['write a commented example spec (to standard output without --out)'] },
+  help: { synopsis: 'help [COMMAND], --version', lines: ['print this help (or one command\'s), or the version'] },
+};
+
+const FOOTER = 'FILE is YAML or JSON ("-" reads standard input). Exit codes: 0 ok, 1 invalid spec or unreadable file, 2 usage, 70 internal error.\n';
+const COLUMN = 34;
+
 const USAGE = `usage: ha-control-plane <command> [options]
 
 commands:
-  synth --spec FILE [--out DIR] [--pki-dir DIR]
-                                  check the spec and write one bundle per node to DIR/<name>/<node>/
-                                  (DIR defaults to dist; nothing is written unless the spec is valid);
-                                  with pki.mode generate, certificates come from the PKI state directory
-                                  (--pki-dir, else the spec's pki.dir relative to the spec file)
-  bundle --spec FILE [--out DIR] [--pki-dir DIR]
-                                  synth, plus an installable tarball per node in DIR/<name>/bundles/
-                                  (<node>.tar.gz with install.sh and SHA256SUMS inside; SHA256SUMS beside)
-  validate --spec FILE [--pki-dir DIR]
-                                  check the spec: prints "valid" and any warnings, or every problem
-  schema                          print the JSON Schema of the spec
-  init [--out FILE] [--force]     write a commented example spec (to standard output without --out)
-  help, --version                 print this help, or the version
+${Object.values(COMMANDS).map((c) => {
+    const head = `  ${c.synopsis}`;
+    const [first, ...rest] = c.lines;
+    const pad = ' '.repeat(COLUMN);
+    return head.length < COLUMN ? [`${head.padEnd(COLUMN)}${first}`, ...rest.map((l) => pad + l)].join('\n') : [head, ...c.lines.map((l) => pad + l)].join('\n');
+  }).join('\n')}
 
-FILE is YAML or JSON ("-" reads standard input). Exit codes: 0 ok, 1 invalid spec or unreadable file, 2 usage, 70 internal error.
-`;
+${FOOTER}`;
+
+/** The usage of one command (`ha-control-plane <command> --help`, `ha-control-plane help <command>`). */
+function commandUsage(name: string): string {
+  const c = COMMANDS[name];
+  return `usage: ha-control-plane ${c.synopsis}\n\n${c.lines.map((l) => `  ${l}`).join('\n')}\n\n${FOOTER}`;
+}
 
 /** A usage mistake: exit 2 with the message and a pointer to the help. */
 class UsageError extends Error {}
@@ -105,16 +140,28 @@ export function processIo(): CliIo {
 
 async function dispatch(argv: string[], io: CliIo): Promise<number> {
   const command = argv.shift();
+  // `<command> --help` / `-h` anywhere among its arguments: that command's usage, nothing else done.
+  if (command !== undefined && Object.prototype.hasOwnProperty.call(COMMANDS, command) && command !== 'help' && argv.some((a) => a === '--help' || a === '-h')) {
+    io.stdout(commandUsage(command));
+    return EXIT.OK;
+  }
   switch (command) {
     case 'synth': return synth(options(argv, { spec: true, out: true, 'pki-dir': true }), io, false);
     case 'bundle': return synth(options(argv, { spec: true, out: true, 'pki-dir': true }), io, true);
     case 'validate': return validate(options(argv, { spec: true, 'pki-dir': true }), io);
     case 'schema': options(argv, {}); io.stdout(`${JSON.stringify(CLUSTER_SPEC_SCHEMA, null, 2)}\n`); return EXIT.OK;
     case 'init': return init(options(argv, { out: true, force: true }), io);
-    case 'help': case '--help': case '-h': io.stdout(USAGE); return EXIT.OK;
+    case 'help': case '--help': case '-h': {
+      const topic = argv.shift();
+      if (argv.length > 0) throw new UsageError(`unexpected argument ${argv[0]} (help takes one command name)`);
+      if (topic === undefined) io.stdout(USAGE);
+      else if (Object.prototype.hasOwnProperty.call(COMMANDS, topic)) io.stdout(topic === 'help' ? USAGE : commandUsage(topic));
+      else throw new UsageError(`unknown command ${JSON.stringify(topic)}; the commands are ${Object.keys(COMMANDS).join(', ')}`);
+      return EXIT.OK;
+    }
     case '--version': case '-v': io.stdout(`${packageVersion()}\n`); return EXIT.OK;
     case undefined: throw new UsageError('no command given');
-    default: throw new UsageError(`unknown command ${JSON.stringify(command)}; the commands are synth, bundle, validate, schema, init, help`);
+    default: throw new UsageError(`unknown command ${JSON.stringify(command)}; the commands are ${Object.keys(COMMANDS).join(', ')}`);
   }
 }
 
@@ -230,7 +277,7 @@ async function synth(o: Options, io: CliIo, tarballs: boolean): Promise<number> 
   }
   const plan = cp.plan;
   if (cp.generatedEncryptionKeyFile) io.stderr(`warning: ${newEncryptionKeyWarning(path.relative(io.cwd, cp.generatedEncryptionKeyFile))}\n`);
-  io.stdout(`wrote ${path.join(out, loaded.spec.name)}/ (cluster ${loaded.spec.name}, Kubernetes ${plan.kubernetesVersion}, ${bundles.size} nodes)\n`);
+  io.stdout(`wrote ${path.join(out, loaded.spec.name)}/ (cluster ${loaded.spec.name}, Kubernetes ${plan.kubernetesVersion}, ${count(bundles.size, 'node')})\n`);
   io.stdout(table(app, bundles));
   if (tarballs) {
     const dir = path.join(out, loaded.spec.name, TARBALLS_DIR);
@@ -252,8 +299,8 @@ async function validate(o: Options, io: CliIo): Promise<number> {
   const { cp, bundles } = build(loaded, path.join(io.cwd, 'unused'), specDir(file, io), { pki: prepared });
   const plan = cp.plan;
   const etcd = plan.etcd.kind === 'local' ? `stacked etcd ${plan.etcd.version}` : 'external etcd';
-  const warnings = loaded.warnings.length ? `, ${loaded.warnings.length} warning${loaded.warnings.length === 1 ? '' : 's'}` : '';
-  io.stdout(`valid: ${file} (cluster ${plan.name}: ${bundles.size} nodes, Kubernetes ${plan.kubernetesVersion}, ${etcd}${warnings})\n`);
+  const warnings = loaded.warnings.length ? `, ${count(loaded.warnings.length, 'warning')}` : '';
+  io.stdout(`valid: ${file} (cluster ${plan.name}: ${count(bundles.size, 'node')}, Kubernetes ${plan.kubernetesVersion}, ${etcd}${warnings})\n`);
   if (prepared) io.stdout(pkiSummary(prepared, true));
   return EXIT.OK;
 }

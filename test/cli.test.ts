@@ -85,6 +85,16 @@ describe('usage errors exit 2', () => {
     expect(r.stderr).toBe(`${message}\nrun "ha-control-plane help" for usage\n`);
   });
 
+  test('help with an unknown command or two arguments is a usage error', async () => {
+    for (const [args, message] of [[['help', 'deploy'], 'error: unknown command "deploy"; the commands are synth, bundle, validate, schema, init, help'], [['help', 'synth', 'init'], 'error: unexpected argument init (help takes one command name)']] as const) {
+      const out: string[] = [];
+      const err: string[] = [];
+      expect(await runCli(args, { stdout: (t) => { out.push(t); }, stderr: (t) => { err.push(t); }, cwd: tmp, env: {} })).toBe(2);
+      expect(out).toEqual([]);
+      expect(err.join('')).toBe(`${message}\nrun "ha-control-plane help" for usage\n`);
+    }
+  });
+
   test('help prints the commands and exits 0', () => {
     const r = cli(['help']);
     expect(r.code).toBe(0);
@@ -291,6 +301,51 @@ describe('main.ts (cdk8s synth) reads HA_CLUSTER_SPEC', () => {
     expect(r.stderr).toMatch(/bad\.yaml:9:14 masters\[1\]\.address: "10\.0\.0\.300" is not an IPv4\/IPv6 address/);
     expect(r.stderr).not.toMatch(NO_STACK);
     expect(fs.existsSync(path.join(tmp, 'main-bad'))).toBe(false);
+  });
+});
+
+describe('one command\'s usage: <command> --help, <command> -h, help <command>', () => {
+  const run = async (args: string[]) => {
+    const out: string[] = [];
+    const err: string[] = [];
+    const code = await runCli(args, { stdout: (t) => { out.push(t); }, stderr: (t) => { err.push(t); }, cwd: tmp, env: {} });
+    return { code, stdout: out.join(''), stderr: err.join('') };
+  };
+  const synopses: Record<string, string> = {
+    synth: 'synth --spec FILE [--out DIR] [--pki-dir DIR]',
+    bundle: 'bundle --spec FILE [--out DIR] [--pki-dir DIR]',
+    validate: 'validate --spec FILE [--pki-dir DIR]',
+    schema: 'schema',
+    init: 'init [--out FILE] [--force]',
+  };
+
+  test.each(Object.keys(synopses))('%s', async (command) => {
+    const forms = [[command, '--help'], [command, '-h'], ['help', command], ['--help', command]];
+    const results = await Promise.all(forms.map(run));
+    for (const r of results) {
+      expect(r).toEqual({ code: 0, stdout: results[0].stdout, stderr: '' });
+    }
+    const text = results[0].stdout;
+    expect(text.split('\n')[0]).toBe(`usage: ha-control-plane ${synopses[command]}`);
+    // Only this command: no other command's synopsis.
+    for (const other of Object.keys(synopses).filter((c) => c !== command)) expect(text).not.toContain(`ha-control-plane ${other}`);
+    expect(text).toContain('Exit codes: 0 ok');
+  });
+
+  test('--help wins over the command\'s work and its other flags: nothing is read or written', async () => {
+    const r = await run(['synth', '--spec', 'missing.yaml', '--out', 'never', '--help']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^usage: ha-control-plane synth /);
+    expect(fs.existsSync(path.join(tmp, 'never'))).toBe(false);
+    const init = await run(['init', '--out', 'never.yaml', '-h']);
+    expect(init.code).toBe(0);
+    expect(fs.existsSync(path.join(tmp, 'never.yaml'))).toBe(false);
+  });
+
+  test('help help and help alone print the full usage', async () => {
+    const full = await run(['help']);
+    expect((await run(['help', 'help'])).stdout).toBe(full.stdout);
+    expect(full.stdout).toContain('help [COMMAND], --version');
   });
 });
 

@@ -227,8 +227,9 @@ describe('invalid LB/VIP layouts fail with the field, the value and the fix', ()
   const cases: [string, Partial<ClusterSpec>, RegExp][] = [
     ['LB port equal to the API server port on the masters', { controlPlaneEndpoint: { host: '192.168.10.100', port: 6443 } }, /controlPlaneEndpoint\.port: 6443 is also the API server's port .*\(fix: use another port/],
     ['VIP equal to a master address', { controlPlaneEndpoint: { host: '192.168.10.12', port: 8443 } }, /controlPlaneEndpoint\.host: "192\.168\.10\.12" is masters\[1\]\.address; the VIP must be an address no node owns/],
-    ['VIP outside the masters\' subnet', { controlPlaneEndpoint: { host: '10.0.0.100', port: 8443 } }, /masters\[0\]\.address: "192\.168\.10\.11" is outside the VIP's subnet 10\.0\.0\.100\/24/],
-    ['a DNS name instead of a VIP', { controlPlaneEndpoint: { host: 'api.example.com', port: 8443 } }, /controlPlaneEndpoint\.host: "api\.example\.com" is not an IP address, but with loadBalancer it is the VIP/],
+    ['VIP outside the masters\' subnet', { controlPlaneEndpoint: { host: '10.0.0.100', port: 8443 } }, /^invalid cluster spec: controlPlaneEndpoint\.host: "10\.0\.0\.100" is in the subnet 10\.0\.0\.0\/24 \(keepalived\.vipPrefixLength 24\), which holds none of the masters \(192\.168\.10\.11, 192\.168\.10\.12, 192\.168\.10\.13\)/],
+    ['VIP outside one master\'s subnet', { masters: [{ name: 'master-1', address: '192.168.10.11' }, { name: 'master-2', address: '192.168.10.12' }, { name: 'master-3', address: '192.168.11.13' }] }, /^invalid cluster spec: masters\[2\]\.address: "192\.168\.11\.13" is outside the VIP's subnet 192\.168\.10\.0\/24, so VRRP/],
+    ['a DNS name instead of a VIP', { controlPlaneEndpoint: { host: 'api.example.com', port: 8443 } }, /controlPlaneEndpoint\.host: "api\.example\.com" is a DNS name, but keepalived needs the VIP as an IP address \(fix: add loadBalancer\.vip/],
     ['equal priorities', { keepalived: { priorities: [100, 100, 50] } }, /keepalived\.priorities: \[100,100,50\] has equal priorities/],
     ['priorities too close for sub-second adverts', { keepalived: { priorities: [100, 99, 98] } }, /keepalived\.priorities: \[100,99,98\] are closer than 20 apart with 100 ms adverts/],
     ['priority count', { keepalived: { priorities: [150, 100] } }, /keepalived\.priorities: \[150,100\] is not 3 priorities/],
@@ -244,7 +245,7 @@ describe('invalid LB/VIP layouts fail with the field, the value and the fix', ()
     ['one LB host', { loadBalancers: [hosts[0]] }, /loadBalancers: 1 is a single host: the VIP has nowhere to fail over to/],
     ['an LB host that is a master', { loadBalancers: [hosts[0], { name: 'master-2', address: '192.168.10.40' }] }, /loadBalancers\[1\]\.name: "master-2" is also masters\[1\]\.name/],
     ['an LB host with a master\'s address', { loadBalancers: [hosts[0], { name: 'lb-9', address: '192.168.10.13' }] }, /loadBalancers\[1\]\.address: "192\.168\.10\.13" is also masters\[2\]\.address/],
-    ['VIP outside the LB hosts\' subnet', { loadBalancers: [{ name: 'lb-1', address: '10.1.0.21' }, { name: 'lb-2', address: '10.1.0.22' }], controlPlaneEndpoint: { host: '192.168.10.100', port: 6443 } }, /loadBalancers\[0\]\.address: "10\.1\.0\.21" is outside the VIP's subnet/],
+    ['VIP outside the LB hosts\' subnet', { loadBalancers: [{ name: 'lb-1', address: '10.1.0.21' }, { name: 'lb-2', address: '10.1.0.22' }], controlPlaneEndpoint: { host: '192.168.10.100', port: 6443 } }, /controlPlaneEndpoint\.host: "192\.168\.10\.100" is in the subnet 192\.168\.10\.0\/24 .*which holds none of the load-balancer hosts \(10\.1\.0\.21, 10\.1\.0\.22\)/],
     ['unknown load balancer type', { loadBalancer: { type: 'traefik' as any } }, /loadBalancer\.type: "traefik" is not a load balancer type/],
     ['unknown keepalived field', { keepalived: { intervace: 'eth0' } as any }, /keepalived\.intervace: "eth0" is not a known field/],
   ];

@@ -21,7 +21,9 @@ const validSpecArb: fc.Arbitrary<ClusterSpec> = fc.record({
   count: fc.constantFrom(1, 3, 5),
   v6: fc.boolean(),
   prefix: fc.constantFrom('master', 'cp', 'k8s-control', 'node'),
-  net: fc.integer({ min: 1, max: 250 }),
+  // Node networks outside the service and pod networks (10.96.0.0/12, 10.244.0.0/16, fd00:96::/112): a node
+  // address inside them is refused.
+  net: fc.integer({ min: 1, max: 250 }).filter((n) => !(n >= 96 && n <= 111) && n !== 244 && n !== 0x96),
   first: fc.integer({ min: 2, max: 90 }),
   version: fc.option(versionArb, { nil: undefined }),
   dnsEndpoint: fc.boolean(),

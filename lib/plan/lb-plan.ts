@@ -14,6 +14,10 @@ export const LB_IMAGES = {
 export const LB_DEFAULTS = {
   /** Idle timeout of a proxied connection: long enough for logs -f, exec and watches. */
   idleTimeoutSeconds: 3600,
+  /** Network interface of the VIP (validation warns when the spec leaves it to this default). */
+  interface: 'eth0',
+  /** Port of the per-worker proxy on loopback. */
+  workerProxyPort: 6443,
 } as const;
 
 /** Default VRRP advert interval: whole seconds are all VRRPv2 allows; VRRPv3 advertises every 100 ms. */
@@ -72,6 +76,7 @@ export interface LoadBalancerPlan {
   readonly type: 'haproxy' | 'nginx' | 'lvs-dr';
   /** Where keepalived and the proxy run. */
   readonly placement: 'masters' | 'hosts';
+  /** The address keepalived holds: `loadBalancer.vip`, else the endpoint host. */
   readonly vip: string;
   /** The port clients use on the VIP. */
   readonly port: number;
@@ -121,7 +126,7 @@ export function planLoadBalancer(spec: ClusterSpec, bindPort: number): LoadBalan
   const vrrpHosts = hosts.length > 0 ? hosts : spec.masters;
   const priorities = ka.priorities ?? defaultPriorities(vrrpHosts.length);
   const vrrpVersion = ka.vrrpVersion ?? 3;
-  const vip = spec.controlPlaneEndpoint.host;
+  const vip = lb.vip ?? spec.controlPlaneEndpoint.host;
   return {
     type,
     placement: hosts.length > 0 ? 'hosts' : 'masters',
@@ -133,7 +138,7 @@ export function planLoadBalancer(spec: ClusterSpec, bindPort: number): LoadBalan
     idleTimeoutSeconds: lb.idleTimeoutSeconds ?? LB_DEFAULTS.idleTimeoutSeconds,
     keepalived: {
       image: ka.image ?? LB_IMAGES.keepalived,
-      interface: ka.interface ?? 'eth0',
+      interface: ka.interface ?? LB_DEFAULTS.interface,
       virtualRouterId: ka.virtualRouterId ?? 51,
       vrrpVersion,
       advertIntervalMs: ka.advertIntervalMs ?? defaultAdvertIntervalMs(vrrpVersion),
@@ -151,7 +156,7 @@ export function planWorkerProxy(spec: ClusterSpec, bindPort: number): WorkerProx
   const wp = spec.workerProxy;
   if (!wp || !spec.workers?.length) return undefined;
   const type = wp.type ?? 'nginx';
-  const port = wp.port ?? 6443;
+  const port = wp.port ?? LB_DEFAULTS.workerProxyPort;
   return {
     type,
     port,

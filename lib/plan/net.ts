@@ -100,3 +100,29 @@ export function firstHostAddress(cidr: string): string | undefined {
   const c = parseCidr(cidr);
   return c && bigIntToIp(c.network + 1n, c.family);
 }
+
+/** An address in its usual text form: IPv6 compressed (RFC 5952: the longest run of zero hextets as ::). */
+export function formatIp(n: bigint, family: 4 | 6): string {
+  if (family === 4) return bigIntToIp(n, 4);
+  const parts = bigIntToIp(n, 6).split(':');
+  let best = { at: -1, len: 0 };
+  for (let i = 0; i < 8;) {
+    let j = i;
+    while (j < 8 && parts[j] === '0') j++;
+    if (j - i > best.len && j - i > 1) best = { at: i, len: j - i };
+    i = j === i ? i + 1 : j;
+  }
+  if (best.at < 0) return parts.join(':');
+  return `${parts.slice(0, best.at).join(':')}::${parts.slice(best.at + best.len).join(':')}`;
+}
+
+/** A CIDR as network/prefix, e.g. 192.168.5.100/24 → "192.168.5.0/24". */
+export function formatCidr(c: Cidr): string {
+  return `${formatIp(c.network, c.family)}/${c.prefix}`;
+}
+
+/** True when two strings are the same IP address (in any spelling). */
+export function sameIp(a: string, b: string): boolean {
+  const fa = ipFamily(a);
+  return fa !== 0 && fa === ipFamily(b) && ipToBigInt(a) === ipToBigInt(b);
+}

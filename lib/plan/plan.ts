@@ -94,7 +94,8 @@ export interface ClusterPlan {
   readonly imageRepository: string;
   readonly certificatesDir: string;
   readonly caCertificatePaths: readonly string[];
-  readonly apiServer: ComponentPlan & { readonly bindPort: number };
+  /** `certSANs`: the spec's extra API server certificate SANs (after ours in the kubeadm config). */
+  readonly apiServer: ComponentPlan & { readonly bindPort: number; readonly certSANs: readonly string[] };
   readonly controllerManager: ComponentPlan;
   readonly scheduler: ComponentPlan;
   readonly etcd: LocalEtcdPlan | ExternalEtcdPlan;
@@ -168,6 +169,7 @@ export function planCluster(spec: ClusterSpec): ClusterPlan {
       image: image(spec.apiServer, 'kube-apiserver', `v${kubernetesVersion}`),
       overrides: spec.apiServer ?? {},
       bindPort,
+      certSANs: spec.apiServer?.certSANs ?? [],
     },
     controllerManager: { image: image(spec.controllerManager, 'kube-controller-manager', `v${kubernetesVersion}`), overrides: spec.controllerManager ?? {} },
     scheduler: { image: image(spec.scheduler, 'kube-scheduler', `v${kubernetesVersion}`), overrides: spec.scheduler ?? {} },

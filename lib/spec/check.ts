@@ -23,3 +23,10 @@ export function known(err: Report, path: string, o: Obj, fields: readonly string
     if (!fields.includes(k)) err(`${path}.${k}`, o[k], 'is not a known field', `use one of ${fields.join(', ')}`);
   }
 }
+
+/** True when a string holds a control character (a newline, a tab, NUL, DEL, ...). */
+// eslint-disable-next-line no-control-regex
+export const hasControlChar = (s: string): boolean => /[\u0000-\u001f\u007f]/.test(s);
+
+/** A count with its noun: "1 node", "3 nodes". */
+export const count = (n: number, noun: string, plural = `${noun}s`): string => `${n} ${n === 1 ? noun : plural}`;

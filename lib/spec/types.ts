@@ -110,6 +110,14 @@ export interface ApiServerSpec extends ComponentSpec {
    * @maximum 65535
    */
   readonly bindPort?: number;
+  /**
+   * Extra Subject Alternative Names of the API server certificate (kubeadm's `apiServer.certSANs`): DNS
+   * names or IP addresses clients use to reach the API server, e.g. a DNS name in front of the VIP. They
+   * follow the SANs this library adds (endpoint host, VIP, masters, LB hosts) in the kubeadm config and
+   * go into the certificate `pki.mode: generate` issues.
+   * @default []
+   */
+  readonly certSANs?: string[];
 }
 
 /** A control-plane node. */
@@ -130,7 +138,11 @@ export interface MasterSpec {
 
 /** Where the API server is reached from outside the masters: a VIP or DNS name and a port. */
 export interface EndpointSpec {
-  /** VIP (IPv4 or IPv6) or DNS name of the control plane. */
+  /**
+   * VIP (IPv4 or IPv6) or DNS name of the control plane; kubeconfigs and kubeadm's controlPlaneEndpoint
+   * name it. With `loadBalancer` it is the VIP keepalived holds, unless `loadBalancer.vip` gives the VIP
+   * (then it may be a DNS name that resolves to the VIP).
+   */
   readonly host: string;
   /**
    * Port of the endpoint (the load balancer's port).
@@ -258,8 +270,8 @@ export interface ClusterSpec {
    */
   readonly scheduler?: ComponentSpec;
   /**
-   * The load balancer in front of the API servers; with it, keepalived holds controlPlaneEndpoint.host
-   * (which must then be an IP address: the VIP). Without it no LB/VIP pods are generated.
+   * The load balancer in front of the API servers; with it, keepalived holds the VIP: `loadBalancer.vip`,
+   * or controlPlaneEndpoint.host when that is an IP address. Without it no LB/VIP pods are generated.
    */
   readonly loadBalancer?: LoadBalancerSpec;
   /**
@@ -377,6 +389,12 @@ export interface LoadBalancerSpec {
    * @default "haproxy"
    */
   readonly type?: 'haproxy' | 'nginx' | 'lvs-dr';
+  /**
+   * The virtual IP (IPv4 or IPv6) keepalived holds, when controlPlaneEndpoint.host is a DNS name that
+   * resolves to it. When omitted the VIP is controlPlaneEndpoint.host, which must then be an IP address.
+   * The VIP is always in the API server certificate's SANs.
+   */
+  readonly vip?: string;
   /** Image of the proxy (haproxy or nginx); the default is pinned in lib/plan/lb-plan.ts. */
   readonly image?: string;
   /**
@@ -436,7 +454,8 @@ export interface KeepalivedSpec {
   readonly peering?: 'unicast' | 'multicast';
   /**
    * VRRP priority of each LB node, in node order (1-254, distinct). The default spreads them 50 apart
-   * from 50 upwards, highest first.
+   * (closer above 5 nodes), highest first, the lowest at least 50 and the highest at least 150: 150/100,
+   * 150/100/50, ..., 250/200/150/100/50.
    */
   readonly priorities?: number[];
   /**

@@ -1,8 +1,38 @@
-import { cidrContains, ipFamily, isDnsSubdomain, parseCidr } from '../plan/net';
+import { DEFAULTS } from '../plan/defaults';
+import { cidrContains, formatCidr, ipFamily, ipToBigInt, isDnsSubdomain, parseCidr, sameIp } from '../plan/net';
 import { defaultAdvertIntervalMs, defaultPriorities, defaultVipPrefixLength, LB_DEFAULTS } from '../plan/lb-plan';
-import { checkPort, isInt, isObj, known, Obj, Report } from './check';
+import { checkPort, count, hasControlChar, isInt, isObj, known, Obj, Report } from './check';
 import { ClusterSpec } from './types';
 
+
+/** The nodes a port can be opened on. */
+type Role = 'master' | 'load-balancer host' | 'worker';
+
+/**
+ * TCP ports a node already listens on (kubeadm's defaults), by role: a load balancer or proxy that binds
+ * one of them fails to start. The API server's port is apiServer.bindPort.
+ */
+export function portsInUse(role: Role, bindPort: number | undefined, stackedEtcd: boolean): Map<number, string> {
+  const ports = new Map<number, string>([[22, 'sshd'], [10248, 'the kubelet\'s health check'], [10250, 'the kubelet']]);
+  if (role !== 'load-balancer host') {
+    ports.set(10249, 'kube-proxy\'s metrics');
+    ports.set(10256, 'kube-proxy\'s health check');
+  }
+  if (role === 'master') {
+    if (bindPort !== undefined) ports.set(bindPort, 'the API server (apiServer.bindPort)');
+    ports.set(10257, 'kube-controller-manager');
+    ports.set(10259, 'kube-scheduler');
+    if (stackedEtcd) {
+      ports.set(2379, 'etcd\'s clients');
+      ports.set(2380, 'etcd\'s peers');
+      ports.set(2381, 'etcd\'s metrics');
+    }
+  }
+  return ports;
+}
+
+/** A set port when it is a valid one, the default when unset, undefined when invalid (reported elsewhere). */
+const portOf = (v: unknown, dflt: number): number | undefined => (v === undefined ? dflt : isInt(v, 1, 65535) ? v : undefined);
 
 /**
  * Semantic checks of the load-balancing tier: VIP, keepalived rules learned in real runs, ports,
@@ -12,6 +42,11 @@ export function checkLoadBalancing(err: Report, warn: Report, spec: Partial<Clus
   const masters = Array.isArray(spec.masters) ? spec.masters.filter(isObj) : [];
   const masterAddresses = new Map(masters.map((m, i) => [String(m.address), i]));
   const masterNames = new Map(masters.map((m, i) => [String(m.name), i]));
+
+  const stacked = !isObj(spec.etcd) || spec.etcd.external === undefined;
+  const bindPort = portOf(isObj(spec.apiServer) ? spec.apiServer.bindPort : undefined, DEFAULTS.apiServerPort);
+  const bindUser = bindPort !== undefined && portsInUse('master', undefined, stacked).get(bindPort);
+  if (bindUser) err('apiServer.bindPort', bindPort, `is the port of ${bindUser} on the masters, so the API server cannot listen on it`, `use a free port, e.g. ${DEFAULTS.apiServerPort} (kubeadm's)`);
 
   checkHosts(err, 'workers', spec.workers, masterNames, masterAddresses);
   checkHosts(err, 'loadBalancers', spec.loadBalancers, masterNames, masterAddresses);
@@ -23,8 +58,14 @@ export function checkLoadBalancing(err: Report, warn: Report, spec: Partial<Clus
       known(err, 'workerProxy', wp, ['type', 'port', 'image']);
       if (wp.type !== undefined && wp.type !== 'nginx' && wp.type !== 'haproxy') err('workerProxy.type', wp.type, 'is not a worker proxy type', 'use "nginx" or "haproxy"');
       checkPort(err, 'workerProxy.port', wp.port);
+      if (wp.image !== undefined && (typeof wp.image !== 'string' || /\s/.test(wp.image) || hasControlChar(wp.image))) err('workerProxy.image', wp.image, 'is not an image reference', 'use e.g. "registry.example.com/nginx:1.28.0-alpine"');
       if (!Array.isArray(spec.workers) || spec.workers.length === 0) warn('workerProxy', wp, 'is set but there are no workers, so no worker bundle is written', 'list the workers under workers: [{ name, address }]');
+      const port = portOf(wp.port, LB_DEFAULTS.workerProxyPort);
+      const user = port !== undefined && portsInUse('worker', undefined, false).get(port);
+      if (user) err('workerProxy.port', port, `is the port of ${user} on the workers, where the proxy listens on loopback`, `use a free port, e.g. ${LB_DEFAULTS.workerProxyPort}`);
     }
+  } else if (Array.isArray(spec.workers) && spec.workers.length > 0) {
+    warn('workers', spec.workers.map((w) => (isObj(w) ? w.name : w)), `${spec.workers.length === 1 ? 'is' : 'are'} listed but workerProxy is not set, so ${spec.workers.length === 1 ? 'it gets' : 'they get'} no bundle and nothing uses ${spec.workers.length === 1 ? 'it' : 'them'}`, 'add workerProxy: { type: "nginx" } for a local API proxy on every worker, or remove workers');
   }
 
   const lb = spec.loadBalancer;
@@ -38,7 +79,7 @@ export function checkLoadBalancing(err: Report, warn: Report, spec: Partial<Clus
     err('loadBalancer', lb, 'is not an object', 'write loadBalancer: { type: "haproxy" }');
     return;
   }
-  known(err, 'loadBalancer', lb, ['type', 'image', 'healthCheckPath', 'checkIntervalMs', 'fall', 'rise', 'idleTimeoutSeconds']);
+  known(err, 'loadBalancer', lb, ['type', 'vip', 'image', 'healthCheckPath', 'checkIntervalMs', 'fall', 'rise', 'idleTimeoutSeconds']);
   const type = lb.type ?? 'haproxy';
   if (type !== 'haproxy' && type !== 'nginx' && type !== 'lvs-dr') {
     err('loadBalancer.type', lb.type, 'is not a load balancer type', 'use "haproxy", "nginx" or "lvs-dr"');
@@ -54,17 +95,31 @@ export function checkLoadBalancing(err: Report, warn: Report, spec: Partial<Clus
     err('loadBalancer.idleTimeoutSeconds', lb.idleTimeoutSeconds, 'is too short for kubectl logs -f / exec / watches (or over a day)', `use seconds from 60 to 86400; the default is ${LB_DEFAULTS.idleTimeoutSeconds}`);
   }
 
-  // The endpoint host is the VIP keepalived holds.
+  // The VIP keepalived holds: loadBalancer.vip, else the endpoint host (which must then be an IP address).
   const ep: Obj = isObj(spec.controlPlaneEndpoint) ? spec.controlPlaneEndpoint : {};
-  const vip = typeof ep.host === 'string' ? ep.host : '';
-  const endpointPort = typeof ep.port === 'number' ? ep.port : 6443;
-  const bindPort = isObj(spec.apiServer) && typeof spec.apiServer.bindPort === 'number' ? spec.apiServer.bindPort : 6443;
+  const host = typeof ep.host === 'string' ? ep.host : '';
+  const vipPath = lb.vip !== undefined ? 'loadBalancer.vip' : 'controlPlaneEndpoint.host';
+  const vip = lb.vip !== undefined ? (typeof lb.vip === 'string' ? lb.vip : '') : host;
+  const endpointPort = portOf(ep.port, DEFAULTS.apiServerPort);
   const vipFamily = ipFamily(vip);
-  if (vipFamily === 0) {
-    err('controlPlaneEndpoint.host', ep.host, 'is not an IP address, but with loadBalancer it is the VIP keepalived holds', 'set the VIP address (e.g. "10.0.0.100") and point your DNS name at it through apiServer cert SANs');
+  if (lb.vip !== undefined) {
+    if (vipFamily === 0) {
+      err('loadBalancer.vip', lb.vip, 'is not an IP address', 'give the virtual IP keepalived holds, e.g. "10.0.0.100" (controlPlaneEndpoint.host may then be a DNS name that resolves to it)');
+    } else if (ipFamily(host) !== 0 && host !== vip) {
+      warn('controlPlaneEndpoint.host', host, `is an IP address other than loadBalancer.vip (${vip}): clients and kubeconfigs connect where keepalived does not put the VIP`, 'set controlPlaneEndpoint.host to the VIP or to a DNS name that resolves to it');
+    }
+  } else if (vipFamily === 0 && typeof ep.host === 'string' && isDnsSubdomain(ep.host)) {
+    err('controlPlaneEndpoint.host', ep.host, 'is a DNS name, but keepalived needs the VIP as an IP address', 'add loadBalancer.vip: the VIP the name resolves to (e.g. "10.0.0.100"); the name stays the endpoint and both go into the API server certificate');
   }
   if (masterAddresses.has(vip)) {
-    err('controlPlaneEndpoint.host', vip, `is masters[${masterAddresses.get(vip)}].address; the VIP must be an address no node owns`, 'pick a free address in the masters\' subnet');
+    err(vipPath, vip, `is masters[${masterAddresses.get(vip)}].address; the VIP must be an address no node owns`, 'pick a free address in the masters\' subnet');
+  }
+  const workers = Array.isArray(spec.workers) ? spec.workers : [];
+  workers.forEach((w, i) => {
+    if (isObj(w) && typeof w.address === 'string' && sameIp(w.address, vip)) err(vipPath, vip, `is workers[${i}].address; the VIP must be an address no node owns`, 'pick a free address for the VIP');
+  });
+  if (masters.length === 1) {
+    warn('loadBalancer', lb, 'is set with a single master: the VIP and load balancer add moving parts but no availability (one API server, one etcd member)', 'add masters (3 or 5) for high availability, or remove loadBalancer and keepalived and use the master\'s address or a DNS name as controlPlaneEndpoint.host');
   }
   lbHosts.forEach((h, i) => {
     if (h.address === vip) err(`loadBalancers[${i}].address`, h.address, 'is the VIP; the VIP must be an address no host owns', 'pick a free address for the VIP');
@@ -77,11 +132,16 @@ export function checkLoadBalancing(err: Report, warn: Report, spec: Partial<Clus
     if (onMasters) {
       err('loadBalancer.type', 'lvs-dr', 'needs dedicated director hosts: a backup director that is also a master holds the IPVS rules and bounces packets back to the active one', 'list two or more hosts under loadBalancers: [{ name, address }], or use type "haproxy"/"nginx" on the masters');
     }
-    if (endpointPort !== bindPort) {
+    if (endpointPort !== undefined && bindPort !== undefined && endpointPort !== bindPort) {
       err('controlPlaneEndpoint.port', endpointPort, `differs from apiServer.bindPort (${bindPort}); direct routing cannot change the port`, `set controlPlaneEndpoint.port to ${bindPort}`);
     }
-  } else if (onMasters && endpointPort === bindPort) {
-    err('controlPlaneEndpoint.port', endpointPort, `is also the API server's port (apiServer.bindPort) on the masters, where the ${type} load balancer listens`, 'use another port for the load balancer, e.g. 8443 (the API server keeps 6443)');
+  } else if (endpointPort !== undefined) {
+    const user = portsInUse(onMasters ? 'master' : 'load-balancer host', bindPort, stacked).get(endpointPort);
+    if (onMasters && endpointPort === bindPort) {
+      err('controlPlaneEndpoint.port', endpointPort, `is also the API server's port (apiServer.bindPort) on the masters, where the ${type} load balancer listens`, 'use another port for the load balancer, e.g. 8443 (the API server keeps 6443)');
+    } else if (user) {
+      err('controlPlaneEndpoint.port', endpointPort, `is the port of ${user} on the ${onMasters ? 'masters' : 'load-balancer hosts'}, where the ${type} load balancer listens on every address`, `use a free port for the load balancer, e.g. ${endpointPort === 8443 ? 8444 : 8443}`);
+    }
   }
   if (!onMasters && lbHosts.length < 2) {
     err('loadBalancers', lbHosts.length, 'is a single host: the VIP has nowhere to fail over to', 'list at least 2 load-balancer hosts');
@@ -93,7 +153,9 @@ export function checkLoadBalancing(err: Report, warn: Report, spec: Partial<Clus
     return;
   }
   known(err, 'keepalived', ka, ['interface', 'virtualRouterId', 'vrrpVersion', 'advertIntervalMs', 'peering', 'priorities', 'vipPrefixLength', 'authPass', 'image']);
-  if (ka.interface !== undefined && (typeof ka.interface !== 'string' || !/^[a-zA-Z0-9][a-zA-Z0-9_.:@-]{0,14}$/.test(ka.interface))) {
+  if (ka.interface === undefined) {
+    warn('keepalived.interface', undefined, `is not set, so keepalived puts the VIP on "${LB_DEFAULTS.interface}" on every ${lbPath === 'masters' ? 'master' : 'load-balancer host'}`, `set keepalived.interface to the NIC that carries the node addresses (e.g. "ens192"), or to "${LB_DEFAULTS.interface}" to confirm it`);
+  } else if (typeof ka.interface !== 'string' || !/^[a-zA-Z0-9][a-zA-Z0-9_.:@-]{0,14}$/.test(ka.interface)) {
     err('keepalived.interface', ka.interface, 'is not a network interface name', 'use the NIC that carries the node address, e.g. "eth0" or "ens192"');
   }
   if (ka.virtualRouterId !== undefined && !isInt(ka.virtualRouterId, 1, 255)) err('keepalived.virtualRouterId', ka.virtualRouterId, 'is not a VRRP router id', 'use a whole number from 1 to 255, unique on the segment');
@@ -117,17 +179,29 @@ export function checkLoadBalancing(err: Report, warn: Report, spec: Partial<Clus
     err('keepalived.vipPrefixLength', ka.vipPrefixLength, 'is not a prefix length', `use a whole number from 1 to ${prefixMax}`);
   } else if (vipFamily !== 0) {
     const subnet = parseCidr(`${vip}/${prefix}`)!;
-    lbNodes.forEach((n, i) => {
-      if (typeof n.address === 'string' && ipFamily(n.address) !== 0 && !cidrContains(subnet, n.address)) {
-        err(`${lbPath}[${i}].address`, n.address, `is outside the VIP's subnet ${vip}/${prefix}, so VRRP cannot move the VIP to it`, `put the VIP in the ${lbPath === 'masters' ? 'masters\'' : 'load-balancer hosts\''} subnet, or correct keepalived.vipPrefixLength`);
+    const outside = lbNodes.map((n, i) => ({ n, i })).filter(({ n }) => typeof n.address === 'string' && ipFamily(n.address) !== 0 && !cidrContains(subnet, n.address));
+    const where = `put the VIP in the ${lbPath === 'masters' ? 'masters\'' : 'load-balancer hosts\''} subnet, or correct keepalived.vipPrefixLength`;
+    if (outside.length > 0 && outside.length === lbNodes.length) {
+      // Every node outside: one line, not one per node.
+      err(vipPath, vip, `is in the subnet ${formatCidr(subnet)} (keepalived.vipPrefixLength ${prefix}), which holds none of the ${lbPath === 'masters' ? 'masters' : 'load-balancer hosts'} (${outside.map(({ n }) => n.address).join(', ')}), so VRRP cannot put the VIP on any of them`, where);
+    } else {
+      for (const { n, i } of outside) {
+        err(`${lbPath}[${i}].address`, n.address, `is outside the VIP's subnet ${formatCidr(subnet)}, so VRRP cannot move the VIP to it`, where);
       }
-    });
+    }
+    const bits = vipFamily === 6 ? 128 : 32;
+    if (prefix <= bits - 2) {
+      const host = ipToBigInt(vip) - subnet.network;
+      const last = (1n << BigInt(bits - prefix)) - 1n;
+      if (host === 0n) err(vipPath, vip, `is the network address of its subnet ${formatCidr(subnet)}`, 'pick a free host address inside the subnet');
+      else if (vipFamily === 4 && host === last) err(vipPath, vip, `is the broadcast address of its subnet ${formatCidr(subnet)}`, 'pick a free host address inside the subnet');
+    }
   }
   const n = lbNodes.length;
   if (ka.priorities !== undefined) {
     const p = ka.priorities;
     if (!Array.isArray(p) || p.length !== n || !p.every((x) => isInt(x, 1, 254))) {
-      err('keepalived.priorities', p, `is not ${n} priorities from 1 to 254 (one per ${lbPath === 'masters' ? 'master' : 'load-balancer host'})`, `list ${n} distinct numbers, e.g. ${JSON.stringify(defaultPriorities(n))}`);
+      err('keepalived.priorities', p, `is not ${count(n, 'priority', 'priorities')} from 1 to 254 (one per ${lbPath === 'masters' ? 'master' : 'load-balancer host'})`, `list ${n === 1 ? 'one number' : `${n} distinct numbers`}, e.g. ${JSON.stringify(defaultPriorities(n))}`);
     } else {
       const sorted = [...p].sort((a, b) => b - a);
       const gaps = sorted.slice(1).map((x, i) => sorted[i] - x);
@@ -143,8 +217,8 @@ export function checkLoadBalancing(err: Report, warn: Report, spec: Partial<Clus
       }
     }
   }
-  if (ka.image !== undefined && (typeof ka.image !== 'string' || /\s/.test(ka.image))) err('keepalived.image', ka.image, 'is not an image reference', 'use e.g. "registry.example.com/keepalived:2.2.8"');
-  if (lb.image !== undefined && (typeof lb.image !== 'string' || /\s/.test(lb.image))) err('loadBalancer.image', lb.image, 'is not an image reference', 'use e.g. "registry.example.com/haproxy:3.0.5-alpine"');
+  if (ka.image !== undefined && (typeof ka.image !== 'string' || /\s/.test(ka.image) || hasControlChar(ka.image))) err('keepalived.image', ka.image, 'is not an image reference', 'use e.g. "registry.example.com/keepalived:2.2.8"');
+  if (lb.image !== undefined && (typeof lb.image !== 'string' || /\s/.test(lb.image) || hasControlChar(lb.image))) err('loadBalancer.image', lb.image, 'is not an image reference', 'use e.g. "registry.example.com/haproxy:3.0.5-alpine"');
 }
 
 function checkHosts(err: Report, path: string, hosts: unknown, masterNames: Map<string, number>, masterAddresses: Map<string, number>): void {

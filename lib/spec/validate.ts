@@ -1,8 +1,8 @@
 import { DEFAULTS, KUBEADM_ETCD_IMAGE } from '../plan/defaults';
-import { cidrsOverlap, ipFamily, isDnsLabel, isDnsSubdomain, parseCidr } from '../plan/net';
+import { cidrContains, cidrsOverlap, ipFamily, ipToBigInt, isDnsLabel, isDnsSubdomain, parseCidr, sameIp } from '../plan/net';
 import { kubernetesProfile, parseEtcdVersion, etcdProfile, SUPPORTED_MINORS, ETCD_PROFILES } from '../plan/versions';
 import { SpecIssue } from './errors';
-import { checkPort, isObj, known, Obj, Report } from './check';
+import { checkPort, hasControlChar, isObj, known, Obj, Report } from './check';
 import { checkLoadBalancing } from './validate-lb';
 import { checkPki } from './validate-pki';
 import { ClusterSpec, ComponentSpec } from './types';
@@ -38,8 +38,12 @@ export function validateSpec(input: unknown): ValidationResult {
   if (spec.kubernetesVersion !== undefined) {
     const v = spec.kubernetesVersion;
     const m = typeof v === 'string' ? /^v?(\d+\.\d+)(\.\d+)?$/.exec(v) : null;
-    if (!m || !kubernetesProfile(m[1])) {
+    const profile = m ? kubernetesProfile(m[1]) : undefined;
+    if (!m || !profile) {
       err('kubernetesVersion', v, 'is not a supported Kubernetes version', `use one of ${SUPPORTED_MINORS.join(', ')} (a minor, or a full version such as "1.37.1")`);
+    } else if (m[2] && Number(m[2].slice(1)) > Number(profile.latestPatch.split('.')[2])) {
+      warn('kubernetesVersion', v, `is a patch the version table does not know (its newest ${m[1]} patch is ${profile.latestPatch}), so the image tag v${m[1]}${m[2]} is unverified`,
+        `use "${m[1]}" (patch ${profile.latestPatch}) or "${profile.latestPatch}", or make sure ${m[1]}${m[2]} is released and its images are in your registry`);
     }
   }
 
@@ -101,7 +105,7 @@ export function validateSpec(input: unknown): ValidationResult {
     }
   }
 
-  checkNetworking(err, spec.networking);
+  checkNetworking(err, spec.networking, nodeAddresses(spec));
 
   if (spec.imageRepository !== undefined && (typeof spec.imageRepository !== 'string' || !/^[a-z0-9]([-a-z0-9._:/]*[a-z0-9])?$/i.test(spec.imageRepository))) {
     err('imageRepository', spec.imageRepository, 'is not a registry path', 'use a registry host and path, e.g. "registry.example.com/k8s"');
@@ -126,8 +130,11 @@ export function validateSpec(input: unknown): ValidationResult {
 
   checkEtcd(err, warn, spec.etcd);
   if (spec.apiServer !== undefined) {
-    checkComponent(err, 'apiServer', spec.apiServer, ['bindPort']);
-    if (isObj(spec.apiServer)) checkPort(err, 'apiServer.bindPort', spec.apiServer.bindPort);
+    checkComponent(err, 'apiServer', spec.apiServer, ['bindPort', 'certSANs']);
+    if (isObj(spec.apiServer)) {
+      checkPort(err, 'apiServer.bindPort', spec.apiServer.bindPort);
+      checkCertSans(err, spec.apiServer.certSANs);
+    }
   }
   if (spec.controllerManager !== undefined) checkComponent(err, 'controllerManager', spec.controllerManager, []);
   if (spec.scheduler !== undefined) checkComponent(err, 'scheduler', spec.scheduler, []);
@@ -172,12 +179,54 @@ function checkSecurity(err: Report, spec: Obj): void {
   }
 }
 
-function isAbsPath(p: unknown): boolean {
-  return typeof p === 'string' && p.startsWith('/') && !p.includes('\0') && !p.split('/').includes('..');
+/** kubeadm's certSANs: DNS-1123 subdomains (a `*.` wildcard allowed, as kubeadm does) or IP addresses, each once. */
+function checkCertSans(err: Report, sans: unknown): void {
+  if (sans === undefined) return;
+  if (!Array.isArray(sans)) {
+    err('apiServer.certSANs', sans, 'is not a list', 'list DNS names or IP addresses, e.g. ["api.example.com", "203.0.113.10"]');
+    return;
+  }
+  const seen = new Map<string, number>();
+  sans.forEach((s, i) => {
+    const p = `apiServer.certSANs[${i}]`;
+    const family = typeof s === 'string' ? ipFamily(s) : 0;
+    if (typeof s !== 'string' || (family === 0 && !isDnsSubdomain(s.startsWith('*.') ? s.slice(2) : s))) {
+      err(p, s, 'is not a DNS name or an IP address', 'write a lower-case DNS name (e.g. "api.example.com", or "*.example.com") or an IPv4/IPv6 address');
+      return;
+    }
+    const key = family === 0 ? s : `${family}:${ipToBigInt(s)}`;
+    if (seen.has(key)) err(p, s, `is the same as apiServer.certSANs[${seen.get(key)}]`, 'list every name or address once');
+    else seen.set(key, i);
+  });
 }
 
-function checkNetworking(err: Report, net: unknown): void {
-  if (net === undefined) return;
+function isAbsPath(p: unknown): boolean {
+  return typeof p === 'string' && p.startsWith('/') && !hasControlChar(p) && !p.split('/').includes('..');
+}
+
+/** Addresses of the nodes, the VIP and the endpoint, named by their field, for overlap checks. */
+function nodeAddresses(spec: Obj): { path: string; address: string }[] {
+  const out: { path: string; address: string }[] = [];
+  for (const list of ['masters', 'workers', 'loadBalancers'] as const) {
+    const hosts = spec[list];
+    if (Array.isArray(hosts)) {
+      hosts.forEach((h, i) => {
+        if (isObj(h) && typeof h.address === 'string' && ipFamily(h.address) !== 0) out.push({ path: `${list}[${i}].address`, address: h.address });
+      });
+    }
+  }
+  if (isObj(spec.loadBalancer) && typeof spec.loadBalancer.vip === 'string' && ipFamily(spec.loadBalancer.vip) !== 0) {
+    out.push({ path: 'loadBalancer.vip', address: spec.loadBalancer.vip });
+  }
+  if (isObj(spec.controlPlaneEndpoint) && typeof spec.controlPlaneEndpoint.host === 'string' && ipFamily(spec.controlPlaneEndpoint.host) !== 0) {
+    out.push({ path: 'controlPlaneEndpoint.host', address: spec.controlPlaneEndpoint.host });
+  }
+  return out;
+}
+
+function checkNetworking(err: Report, netInput: unknown, nodes: readonly { path: string; address: string }[]): void {
+  // An unset networking is the default service subnet, which must not hold a node address either.
+  const net = netInput === undefined ? {} : netInput;
   if (!isObj(net)) {
     err('networking', net, 'is not an object', 'write { serviceSubnet: "10.96.0.0/12", podSubnet: "10.244.0.0/16" }');
     return;
@@ -185,7 +234,7 @@ function checkNetworking(err: Report, net: unknown): void {
   const parsed: { path: string; cidr: NonNullable<ReturnType<typeof parseCidr>> }[] = [];
   for (const field of ['serviceSubnet', 'podSubnet'] as const) {
     // An unset service subnet is the default one, which a pod subnet must not overlap either.
-    const v = field === 'serviceSubnet' && net[field] === undefined && net.podSubnet !== undefined ? DEFAULTS.serviceSubnet : net[field];
+    const v = field === 'serviceSubnet' && net[field] === undefined ? DEFAULTS.serviceSubnet : net[field];
     if (v === undefined) continue;
     const parts = typeof v === 'string' ? v.split(',') : [];
     const cidrs = parts.map((x) => parseCidr(x));
@@ -195,6 +244,25 @@ function checkNetworking(err: Report, net: unknown): void {
       continue;
     }
     cidrs.forEach((cidr) => parsed.push({ path: `networking.${field}`, cidr: cidr! }));
+  }
+  // A node address, the VIP or the endpoint inside the pod or service network: traffic to it would be
+  // routed to pods or services. One line per network, naming every address it holds.
+  for (const field of ['serviceSubnet', 'podSubnet'] as const) {
+    const cidrs = parsed.filter((p) => p.path === `networking.${field}`).map((p) => p.cidr);
+    const inside = nodes.filter((n) => cidrs.some((c) => cidrContains(c, n.address)));
+    // The endpoint host and the VIP are one address when the VIP is the endpoint: name it once.
+    const shown = inside.filter((n, i) => !inside.slice(0, i).some((o) => sameIp(o.address, n.address)));
+    if (shown.length > 0) {
+      const dflt = net[field] === undefined;
+      // Suggest a network of the same family that holds none of the addresses and is not the other network.
+      const others = parsed.filter((p) => p.path !== `networking.${field}`).map((p) => p.cidr);
+      const family = cidrs[0].family;
+      const candidates = (field === 'podSubnet' ? ['10.244.0.0/16', '172.16.0.0/16', '192.168.0.0/16', 'fd00:244::/56', 'fd10:244::/56'] : [DEFAULTS.serviceSubnet, '172.20.0.0/16', '192.168.240.0/20', 'fd00:96::/112', 'fd10:96::/112'])
+        .map((text) => ({ text, cidr: parseCidr(text)! }))
+        .filter(({ cidr }) => cidr.family === family && !nodes.some((n) => cidrContains(cidr, n.address)) && !others.some((o) => cidrsOverlap(o, cidr)));
+      err(`networking.${field}`, net[field] ?? DEFAULTS.serviceSubnet, `${dflt ? 'is the default and ' : ''}contains ${shown.map((n) => `${n.path} (${n.address})`).join(', ')}`,
+        `${dflt ? `set networking.${field} to ` : 'use '}a ${field === 'podSubnet' ? 'pod' : 'service'} network that no node, VIP or endpoint address is in${candidates.length ? `, e.g. "${candidates[0].text}"` : ''}`);
+    }
   }
   for (let i = 0; i < parsed.length; i++) {
     for (let j = i + 1; j < parsed.length; j++) {
@@ -283,7 +351,7 @@ function checkComponent(err: Report, path: string, value: unknown, ownFields: st
       err(`${path}.${key}`, c[key], 'is not a known field', `use one of ${[...known].join(', ')}`);
     }
   }
-  if (c.image !== undefined && (typeof c.image !== 'string' || !/^[^\s]+$/.test(c.image))) {
+  if (c.image !== undefined && (typeof c.image !== 'string' || !/^[^\s]+$/.test(c.image) || hasControlChar(c.image))) {
     err(`${path}.image`, c.image, 'is not an image reference', 'use e.g. "registry.example.com/kube-apiserver:v1.37.1"');
   }
   if (c.extraArgs !== undefined) {
@@ -291,10 +359,14 @@ function checkComponent(err: Report, path: string, value: unknown, ownFields: st
       err(`${path}.extraArgs`, c.extraArgs, 'is not a list', 'write a list of { name, value }, e.g. [{ name: "v", value: "2" }]');
     } else {
       c.extraArgs.forEach((a, i) => {
-        if (!isObj(a) || typeof a.name !== 'string' || !/^[a-z0-9][a-z0-9-]*$/i.test(a.name)) {
+        if (isObj(a) && typeof a.name === 'string' && hasControlChar(a.name)) {
+          err(`${path}.extraArgs[${i}].name`, a.name, 'contains a control character (a newline, tab, ...), which would break the flag out of its line', 'write the flag name on one line, without dashes, e.g. "audit-log-maxage"');
+        } else if (!isObj(a) || typeof a.name !== 'string' || !/^[a-z0-9][a-z0-9-]*$/i.test(a.name)) {
           err(`${path}.extraArgs[${i}]`, a, 'is not { name, value } with a flag name', 'write the flag name without dashes, e.g. { name: "audit-log-maxage", value: "30" }');
         } else if (typeof a.value !== 'string') {
           err(`${path}.extraArgs[${i}].value`, a.value, 'is not a string', `quote the value, e.g. value: "${String(a.value)}"`);
+        } else if (hasControlChar(a.value)) {
+          err(`${path}.extraArgs[${i}].value`, a.value, 'contains a control character (a newline, tab, ...), which would break the flag out of its line in the manifest and kubeadm config', 'write the value on one line; for a list use the flag\'s separator (usually ","), for a file\'s content mount the file with extraVolumes');
         }
       });
     }
