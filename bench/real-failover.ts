@@ -8,6 +8,10 @@
 // Environment:
 //   REAL_FAILOVER_RUNS=3            runs per load balancer
 //   REAL_FAILOVER_LBS=haproxy,nginx load balancers
+//   REAL_FAILOVER_SCENARIOS=apiserver-restart,apiserver-kill,node-loss   in this order, node-loss last
+//   REAL_FAILOVER_GRAY=1            also the gray failure (a master cut off from the other masters only),
+//                                   measured through the VIP and through a worker's local proxy (default
+//                                   workerProxy type), each on a lab of its own; set 0 to skip
 //   REAL_FAILOVER_JSON=<file>       also write every raw result there
 //
 // Needs root and what `bash scripts/test-deps.sh` installs and builds.
@@ -19,7 +23,9 @@ import { formatRealResult, REAL_SCENARIOS, RealFailoverResult, RealScenario, run
 
 const RUNS = Number(process.env.REAL_FAILOVER_RUNS ?? 3);
 const LBS = (process.env.REAL_FAILOVER_LBS ?? 'haproxy,nginx').split(',').map((s) => s.trim()) as ('haproxy' | 'nginx')[];
-const ORDER: RealScenario[] = ['apiserver-restart', 'apiserver-kill', 'node-loss'];
+const ORDER = (process.env.REAL_FAILOVER_SCENARIOS ?? 'apiserver-restart,apiserver-kill,node-loss').split(',').map((x) => x.trim()) as RealScenario[];
+for (const x of ORDER) if (!['apiserver-restart', 'apiserver-kill', 'node-loss'].includes(x)) throw new Error(`REAL_FAILOVER_SCENARIOS: unknown ${x} (node-loss must be last: it breaks the lab)`);
+const GRAY = process.env.REAL_FAILOVER_GRAY !== '0';
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const worst = (xs: number[]) => Math.max(...xs);
@@ -38,13 +44,28 @@ async function main(): Promise<void> {
         console.error(`${lb} run ${run}: control plane ready in ${secs(Date.now() - t0)}`);
         for (const scenario of ORDER) {
           await cp.waitAllReady(90_000);
-          const r = await runRealScenario(cp, scenario, { workDir: work, observeMs: scenario === 'node-loss' ? 30_000 : 15_000 });
+          const r = await runRealScenario(cp, scenario, { workDir: work, observeMs: scenario === 'node-loss' ? 30_000 : 15_000, moveLeases: true });
           console.error(`  ${formatRealResult(r)}`);
           results.push({ ...r, lb, run });
         }
       } finally {
         await cp.destroy();
         rmSync(work, { recursive: true, force: true });
+      }
+      if (!GRAY) continue;
+      for (const via of ['vip', 'worker-proxy'] as const) {
+        const gwork = mkdtempSync(join(tmpdir(), 'hacp-real-bench-'));
+        const g = await startControlPlane({ bootstrap: 'generate', worker: true, spec: { loadBalancer: { type: lb } } });
+        try {
+          await g.waitAllReady(180_000);
+          await g.finishBootstrap();
+          const r = await runRealScenario(g, 'gray', { workDir: gwork, observeMs: 30_000, via });
+          console.error(`  ${formatRealResult(r)}`);
+          results.push({ ...r, lb, run });
+        } finally {
+          await g.destroy();
+          rmSync(gwork, { recursive: true, force: true });
+        }
       }
     }
   }
@@ -53,9 +74,10 @@ async function main(): Promise<void> {
   console.log(`\nReal components (kube-apiserver, etcd, controller manager, scheduler of the default minor), client every 100 ms through the VIP; medians (worst) of ${RUNS} runs\n`);
   console.log('| fault on the VIP holder | LB | write outage | read outage | failed writes / reads | acknowledged writes lost | Lease hand-over |');
   console.log('|---|---|---|---|---|---|---|');
-  for (const scenario of ORDER) {
+  const rows = [...ORDER.map((scenario) => ({ scenario, via: 'vip' as const })), ...(GRAY ? [{ scenario: 'gray' as const, via: 'vip' as const }, { scenario: 'gray' as const, via: 'worker-proxy' as const }] : [])];
+  for (const { scenario, via } of rows) {
     for (const lb of LBS) {
-      const rs = results.filter((r) => r.scenario === scenario && r.lb === lb);
+      const rs = results.filter((r) => r.scenario === scenario && r.lb === lb && r.via === via);
       if (rs.length === 0) continue;
       const w = rs.map((r) => r.outcome.writeOutageMs);
       const rd = rs.map((r) => r.outcome.readOutageMs);
@@ -64,7 +86,7 @@ async function main(): Promise<void> {
       const lost = rs.reduce((n, r) => n + r.lost, 0);
       const acked = rs.reduce((n, r) => n + r.acknowledged, 0);
       const handovers = rs.flatMap((r) => Object.entries(r.leaseHandoverMs).map(([l, ms]) => `${l.replace('kube-', '')} ${ms === undefined ? 'none in time' : secs(ms)}`));
-      console.log(`| ${REAL_SCENARIOS[scenario]} | ${lb} | ${secs(median(w))} (${secs(worst(w))}) | ${secs(median(rd))} (${secs(worst(rd))}) | ${median(fw)} (${worst(fw)}) / ${median(fr)} (${worst(fr)}) | ${lost} of ${acked} | ${handovers.join('; ') || '— (not on the failed node)'} |`);
+      console.log(`| ${REAL_SCENARIOS[scenario]}${via === 'worker-proxy' ? ', through the worker\'s local proxy' : ''} | ${lb} | ${secs(median(w))} (${secs(worst(w))}) | ${secs(median(rd))} (${secs(worst(rd))}) | ${median(fw)} (${worst(fw)}) / ${median(fr)} (${worst(fr)}) | ${lost} of ${acked} | ${handovers.join('; ') || '— (not on the failed node)'} |`);
     }
   }
 }

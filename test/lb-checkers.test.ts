@@ -351,8 +351,13 @@ const CASES: readonly Case[] = [
     expect: { haproxy: 2, nginx: 0, keepalived: 0 },
   },
   {
-    title: 'no LB tier, workers with an nginx proxy (the default type)',
+    title: 'no LB tier, workers with a haproxy proxy (the default type)',
     spec: spec({ workers: v4Workers, workerProxy: {} }),
+    expect: { haproxy: 2, nginx: 0, keepalived: 0 },
+  },
+  {
+    title: 'no LB tier, workers with an nginx proxy',
+    spec: spec({ workers: v4Workers, workerProxy: { type: 'nginx' } }),
     expect: { haproxy: 0, nginx: 2, keepalived: 0 },
   },
   {

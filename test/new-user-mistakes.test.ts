@@ -163,7 +163,7 @@ describe('workers without workerProxy', () => {
   test('warn that they are ignored and name workerProxy', () => {
     const w = warnings(spec({ workers }));
     expect(w).toEqual([expect.objectContaining({ path: 'workers', value: ['worker-1'], problem: 'is listed but workerProxy is not set, so it gets no bundle and nothing uses it' })]);
-    expect(w[0].fix).toMatch(/add workerProxy: \{ type: "nginx" \}/);
+    expect(w[0].fix).toMatch(/add workerProxy: \{ port: 6443 \}/);
     expect(warnings(spec({ workers, workerProxy: {} }))).toEqual([]);
   });
 });

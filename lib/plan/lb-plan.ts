@@ -18,6 +18,8 @@ export const LB_DEFAULTS = {
   interface: 'eth0',
   /** Port of the per-worker proxy on loopback. */
   workerProxyPort: 6443,
+  /** haproxy checks every API server's /readyz as the VIP tier does; open-source nginx sees only failed connects. */
+  workerProxyType: 'haproxy' as 'haproxy' | 'nginx',
 } as const;
 
 /** Default VRRP advert interval: whole seconds are all VRRPv2 allows; VRRPv3 advertises every 100 ms. */
@@ -155,7 +157,7 @@ export function planLoadBalancer(spec: ClusterSpec, bindPort: number): LoadBalan
 export function planWorkerProxy(spec: ClusterSpec, bindPort: number): WorkerProxyPlan | undefined {
   const wp = spec.workerProxy;
   if (!wp || !spec.workers?.length) return undefined;
-  const type = wp.type ?? 'nginx';
+  const type = wp.type ?? LB_DEFAULTS.workerProxyType;
   const port = wp.port ?? LB_DEFAULTS.workerProxyPort;
   return {
     type,

@@ -480,8 +480,11 @@ export interface WorkerSpec {
 /** A per-worker proxy on loopback in front of every API server (as kubespray's nginx-proxy). */
 export interface WorkerProxySpec {
   /**
-   * Proxy implementation.
-   * @default "nginx"
+   * Proxy implementation. haproxy checks every API server's `/readyz` (as the VIP tier does) and stops
+   * sending to one that is not ready; open-source nginx's stream module sees only failed connects, so it
+   * keeps sending to an API server that accepts connections but cannot answer (e.g. its etcd member lost
+   * quorum): measured, a third of a worker's requests then fail.
+   * @default "haproxy"
    */
   readonly type?: 'nginx' | 'haproxy';
   /**

@@ -53,7 +53,7 @@ export function checkLoadBalancing(err: Report, warn: Report, spec: Partial<Clus
   if (spec.workerProxy !== undefined) {
     const wp = spec.workerProxy;
     if (!isObj(wp)) {
-      err('workerProxy', wp, 'is not an object', 'write workerProxy: { type: "nginx", port: 6443 }');
+      err('workerProxy', wp, 'is not an object', 'write workerProxy: { type: "haproxy", port: 6443 }');
     } else {
       known(err, 'workerProxy', wp, ['type', 'port', 'image']);
       if (wp.type !== undefined && wp.type !== 'nginx' && wp.type !== 'haproxy') err('workerProxy.type', wp.type, 'is not a worker proxy type', 'use "nginx" or "haproxy"');
@@ -65,7 +65,7 @@ export function checkLoadBalancing(err: Report, warn: Report, spec: Partial<Clus
       if (user) err('workerProxy.port', port, `is the port of ${user} on the workers, where the proxy listens on loopback`, `use a free port, e.g. ${LB_DEFAULTS.workerProxyPort}`);
     }
   } else if (Array.isArray(spec.workers) && spec.workers.length > 0) {
-    warn('workers', spec.workers.map((w) => (isObj(w) ? w.name : w)), `${spec.workers.length === 1 ? 'is' : 'are'} listed but workerProxy is not set, so ${spec.workers.length === 1 ? 'it gets' : 'they get'} no bundle and nothing uses ${spec.workers.length === 1 ? 'it' : 'them'}`, 'add workerProxy: { type: "nginx" } for a local API proxy on every worker, or remove workers');
+    warn('workers', spec.workers.map((w) => (isObj(w) ? w.name : w)), `${spec.workers.length === 1 ? 'is' : 'are'} listed but workerProxy is not set, so ${spec.workers.length === 1 ? 'it gets' : 'they get'} no bundle and nothing uses ${spec.workers.length === 1 ? 'it' : 'them'}`, 'add workerProxy: { port: 6443 } for a local API proxy on every worker, or remove workers');
   }
 
   const lb = spec.loadBalancer;

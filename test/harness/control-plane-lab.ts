@@ -50,6 +50,8 @@ export interface ControlPlaneLabOptions {
    * @default false
    */
   readonly lbHosts?: boolean;
+  /** A worker (worker-1) with the local API server proxy (workerProxy, its default type) also without lbHosts. @default false */
+  readonly worker?: boolean;
   /** Progress lines. */
   readonly log?: (line: string) => void;
 }
@@ -142,7 +144,7 @@ export async function startControlPlane(opts: ControlPlaneLabOptions = {}): Prom
   const runners = new Map<string, NodeRunner>();
   const notes: string[] = [];
   const lbHosts = opts.lbHosts ? ['lb-1', 'lb-2'] : [];
-  const workers = opts.lbHosts ? ['worker-1'] : [];
+  const workers = opts.lbHosts || opts.worker ? ['worker-1'] : [];
   /** Every node whose bundle is installed and run. */
   const bundleNodes = [...masters, ...lbHosts, ...workers];
   const lab = createLab({ nodes: [...bundleNodes, 'client', ...(opts.externalEtcd ? ['etcd-1'] : [])], ipv6: opts.ipv6 });
@@ -161,11 +163,8 @@ export async function startControlPlane(opts: ControlPlaneLabOptions = {}): Prom
       networking: opts.ipv6 ? { serviceSubnet: 'fd00:10:96::/112', podSubnet: 'fd00:10:244::/56' } : { podSubnet: '10.244.0.0/16' },
       loadBalancer: { type: 'haproxy' },
       keepalived: { interface: 'eth0' },
-      ...(opts.lbHosts ? {
-        loadBalancers: lbHosts.map((name) => ({ name, address: addressOf(name) })),
-        workers: workers.map((name) => ({ name, address: addressOf(name) })),
-        workerProxy: { type: 'nginx' as const, port: 6443 },
-      } : {}),
+      ...(opts.lbHosts ? { loadBalancers: lbHosts.map((name) => ({ name, address: addressOf(name) })) } : {}),
+      ...(workers.length > 0 ? { workers: workers.map((name) => ({ name, address: addressOf(name) })), workerProxy: { port: 6443 } } : {}),
       ...(opts.externalEtcd ? { etcd: { external: { endpoints: [`https://${lab.addressOf('etcd-1')}:2379`], ...EXTERNAL_ETCD_FILES } } } : {}),
       ...opts.spec,
       ...(bootstrap === 'generate' ? { pki: { mode: 'generate', keyAlgorithm: 'ECDSA-P256' } } : {}),

@@ -130,8 +130,10 @@ export interface NodeRunner {
   exec(pod: string, container: string, command: readonly string[], timeoutMs?: number): Promise<ExecResult>;
   /** Sends a signal to a container's main process (the kubelet then restarts it as any exit). */
   killContainer(pod: string, container: string, signal?: NodeJS.Signals): void;
-  /** Stops a pod (fault injection); it stays stopped until its manifest changes. */
+  /** Stops a pod (fault injection); it stays stopped until its manifest changes or startPod. */
   stopPod(name: string): Promise<void>;
+  /** Starts a pod stopped by stopPod again, from the same manifest (as a kubelet that runs it anew). */
+  startPod(name: string): void;
   /** Stops watching and stops every pod (grace per pod, or `graceMs`). */
   stopNode(opts?: { graceMs?: number }): Promise<void>;
 }
@@ -265,6 +267,15 @@ export function startNode(lab: Lab, node: string, opts: NodeOptions): NodeRunner
       if (!entry) throw new Error(`no pod ${name} on ${node}`);
       entry.held = true;
       await entry.pod!.stop('stopPod (fault injection)');
+    },
+    startPod(name) {
+      const entry = [...files.values()].find((f) => f.held && f.pod && (f.pod.pod.metadata.name === name || f.pod.fullName === name));
+      if (!entry) throw new Error(`no pod ${name} stopped by stopPod on ${node}`);
+      const old = entry.pod!;
+      entry.pod = new PodRun(ctx, old.pod, old.file, entry.hash);
+      entry.held = false;
+      ctx.event({ pod: name, type: 'Normal', reason: 'FaultCleared', message: 'startPod: started again from its manifest' });
+      entry.pod.start();
     },
     async stopNode(sopts = {}) {
       watching.abort();

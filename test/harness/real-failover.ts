@@ -9,19 +9,35 @@ import { ApiOutcome, readApiRequests, summarizeApi, writeApiClient } from './api
 import { ControlPlaneLab } from './control-plane-lab';
 
 /** The faults. */
-export type RealScenario = 'node-loss' | 'apiserver-kill' | 'apiserver-restart';
+export type RealScenario = 'node-loss' | 'apiserver-kill' | 'apiserver-restart' | 'gray';
 
 /** What each fault does. */
 export const REAL_SCENARIOS: Record<RealScenario, string> = {
-  'node-loss': 'the master holding the VIP and the etcd leader (moved there first) loses its link',
+  'node-loss': 'the master holding the VIP and the etcd leader (and, in the bench, the controller-manager and scheduler Leases), moved there first, loses its link',
   'apiserver-kill': 'SIGKILL of the API server on the VIP holder (the runner restarts it at once, as the kubelet does)',
   'apiserver-restart': 'graceful restart of the API server on the VIP holder, as the kubelet does on a manifest change (SIGTERM, exit, start)',
+  'gray': 'gray failure: a master that does not hold the VIP is cut off from the other masters (its etcd member loses quorum) but not from the clients and the LB',
 };
+
+/** Drops all traffic between `node` and the other masters, both ways (blackhole routes), leaving every other path. */
+async function isolateFromMasters(cp: ControlPlaneLab, node: string): Promise<void> {
+  const six = cp.addressOf(node).includes(':');
+  const route = async (on: string, to: string) => {
+    const r = await cp.lab.exec(on, 'ip', [...(six ? ['-6'] : []), 'route', 'add', 'blackhole', `${cp.addressOf(to)}/${six ? 128 : 32}`]);
+    if (r.code !== 0) throw new Error(`blackhole ${to} on ${on}: ${r.stderr}`);
+  };
+  for (const m of cp.masters.filter((x) => x !== node)) {
+    await route(node, m);
+    await route(m, node);
+  }
+}
 
 /** One measured fault. */
 export interface RealFailoverResult {
   readonly scenario: RealScenario;
   readonly target: string;
+  /** Where the client sent its requests. */
+  readonly via: 'vip' | 'worker-proxy';
   readonly outcome: ApiOutcome;
   /** Writes acknowledged (201) during the run, and how many of those are missing afterwards. */
   readonly acknowledged: number;
@@ -69,6 +85,26 @@ export async function moveEtcdLeader(cp: ControlPlaneLab, node: string): Promise
   await etcdctl(cp, node, [`--endpoints=${leader.Endpoint}`, 'move-leader', targetId.toString(16)]);
 }
 
+/**
+ * Makes `node` hold the controller-manager and scheduler Leases: the other masters' pods of a component
+ * whose Lease another master holds are stopped until `node` has taken it over (the Lease expires after
+ * its 15 s), then started again.
+ */
+export async function moveLeases(cp: ControlPlaneLab, node: string): Promise<void> {
+  for (const lease of LEASES) {
+    if ((await leaseHolders(cp, cp.clientNode))[lease] === node) continue;
+    const others = cp.masters.filter((m) => m !== node);
+    for (const m of others) await cp.runners.get(m)!.stopPod(lease);
+    const end = Date.now() + 60_000;
+    while ((await leaseHolders(cp, cp.clientNode))[lease] !== node) {
+      if (Date.now() > end) throw new Error(`${node} did not take the ${lease} Lease within 60 s`);
+      await sleep(500);
+    }
+    for (const m of others) cp.runners.get(m)!.startPod(lease);
+    await Promise.all(others.map((m) => cp.runners.get(m)!.waitReady([lease], 60_000)));
+  }
+}
+
 async function leaseHolders(cp: ControlPlaneLab, node: string): Promise<Record<string, string | undefined>> {
   const out: Record<string, string | undefined> = {};
   for (const l of LEASES) {
@@ -79,24 +115,30 @@ async function leaseHolders(cp: ControlPlaneLab, node: string): Promise<Record<s
 }
 
 /** Runs one fault with the client going; the lab is left broken (destroy it afterwards). */
-export async function runRealScenario(cp: ControlPlaneLab, scenario: RealScenario, o: { beforeMs?: number; observeMs?: number; workDir: string }): Promise<RealFailoverResult> {
-  const client = cp.clientNode;
+export async function runRealScenario(cp: ControlPlaneLab, scenario: RealScenario, o: { beforeMs?: number; observeMs?: number; workDir: string; via?: 'vip' | 'worker-proxy'; moveLeases?: boolean }): Promise<RealFailoverResult> {
+  const viaWorker = o.via === 'worker-proxy';
+  const client = viaWorker ? 'worker-1' : cp.clientNode;
   const vipBefore = await vipHolder(cp);
   if (!vipBefore) throw new Error('no master holds the VIP');
-  const target = vipBefore;
-  if (scenario === 'node-loss') await moveEtcdLeader(cp, target);
+  const target = scenario === 'gray' ? cp.masters.filter((m) => m !== vipBefore).pop()! : vipBefore;
+  if (scenario === 'node-loss') {
+    await moveEtcdLeader(cp, target);
+    if (o.moveLeases) await moveLeases(cp, target);
+  }
   const leasesBefore = await leaseHolders(cp, client);
 
   const { script, creds } = writeApiClient(o.workDir, join(cp.rootOf(cp.masters[0]), 'etc/kubernetes/admin.conf'));
-  const prefix = `fo-${scenario}-`;
+  const prefix = `fo-${scenario}-${viaWorker ? 'w' : 'v'}-`;
   const logFile = join(o.workDir, `client-${scenario}.log`);
-  const proc = cp.lab.spawn(client, process.execPath, [script, cp.endpoint, creds, prefix, '100', '2000'], { logFile });
+  const proc = cp.lab.spawn(client, process.execPath, [script, viaWorker ? '127.0.0.1:6443' : cp.endpoint, creds, prefix, '100', '2000'], { logFile });
   await sleep(o.beforeMs ?? 3000);
   const faultAt = Date.now();
   const runner = cp.runners.get(target)!;
   if (scenario === 'node-loss') {
     const r = await cp.lab.exec(target, 'ip', ['link', 'set', 'eth0', 'down']);
     if (r.code !== 0) throw new Error(`link down on ${target}: ${r.stderr}`);
+  } else if (scenario === 'gray') {
+    await isolateFromMasters(cp, target);
   } else {
     runner.killContainer('kube-apiserver', 'kube-apiserver', scenario === 'apiserver-kill' ? 'SIGKILL' : 'SIGTERM');
   }
@@ -115,12 +157,13 @@ export async function runRealScenario(cp: ControlPlaneLab, scenario: RealScenari
   await proc.stop(2000);
   const reqs = readApiRequests(logFile);
   const acked = new Set(reqs.filter((r) => r.op === 'w' && r.ok).map((r) => `${prefix}${r.seq}`));
-  const list = await cp.kubectl(['get', 'configmaps', '-o', 'jsonpath={.items[*].metadata.name}'], { node: client, timeoutMs: 30_000 });
+  const list = await cp.kubectl(['get', 'configmaps', '-o', 'jsonpath={.items[*].metadata.name}'], { node: cp.clientNode, timeoutMs: 30_000 });
   if (list.code !== 0) throw new Error(`listing the ConfigMaps after ${scenario}: ${list.stderr}`);
   const present = new Set(list.stdout.split(/\s+/));
   return {
     scenario,
     target,
+    via: viaWorker ? 'worker-proxy' : 'vip',
     outcome: summarizeApi(reqs, faultAt),
     acknowledged: acked.size,
     lost: [...acked].filter((n) => !present.has(n)).length,
@@ -135,7 +178,7 @@ export async function runRealScenario(cp: ControlPlaneLab, scenario: RealScenari
 export function formatRealResult(r: RealFailoverResult): string {
   const o = r.outcome;
   const leases = Object.entries(r.leaseHandoverMs).map(([l, ms]) => `${l} lease ${ms === undefined ? 'not handed over in time' : `${(ms / 1000).toFixed(1)} s`}`);
-  return `${r.scenario} on ${r.target}: write outage ${o.writeOutageMs} ms, read outage ${o.readOutageMs} ms, `
+  return `${r.scenario}${r.via === 'worker-proxy' ? ' (through the worker proxy)' : ''} on ${r.target}: write outage ${o.writeOutageMs} ms, read outage ${o.readOutageMs} ms, `
     + `failed ${o.failedWrites}/${o.writes} writes and ${o.failedReads}/${o.reads} reads ${JSON.stringify(o.errors)}, `
     + `${r.lost} of ${r.acknowledged} acknowledged writes lost, VIP ${r.vipBefore} -> ${r.vipAfter ?? 'none'}${leases.length ? `, ${leases.join(', ')}` : ''}`;
 }
