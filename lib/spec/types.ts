@@ -483,7 +483,7 @@ export interface WorkerProxySpec {
    * Proxy implementation. haproxy checks every API server's `/readyz` (as the VIP tier does) and stops
    * sending to one that is not ready; open-source nginx's stream module sees only failed connects, so it
    * keeps sending to an API server that accepts connections but cannot answer (e.g. its etcd member lost
-   * quorum): measured, a third of a worker's requests then fail.
+   * quorum): measured, a third of a worker's requests then failed through nginx, 3 % through haproxy.
    * @default "haproxy"
    */
   readonly type?: 'nginx' | 'haproxy';
