@@ -1,4 +1,4 @@
-import { argsToCommand } from '../plan/args';
+import { argsToCommand, lastArgValue } from '../plan/args';
 import { ClusterPlan } from '../plan/plan';
 import { effectiveExtraArgs, SecuredComponent } from '../plan/security';
 import { Arg, ComponentSpec } from '../spec/types';
@@ -36,7 +36,7 @@ export function kubeconfigArgs(path: string): Record<string, string> {
  * their probes follow a user's --bind-address unless it is the unspecified address.
  */
 export function localBindAddress(extraArgs: readonly { name: string; value: string }[] | undefined): string {
-  const user = [...(extraArgs ?? [])].reverse().find((a) => a.name === 'bind-address')?.value;
+  const user = lastArgValue(extraArgs, 'bind-address');
   return user && user !== '0.0.0.0' && user !== '::' ? user : '127.0.0.1';
 }
 

@@ -1,5 +1,5 @@
 import { Construct } from 'constructs';
-import { args } from '../plan/args';
+import { args, lastArgValue } from '../plan/args';
 import { hostPort } from '../plan/net';
 import { ClusterPlan, LocalEtcdPlan, MasterPlan } from '../plan/plan';
 import { effectiveExtraArgs } from '../plan/security';
@@ -25,7 +25,7 @@ export const ETCD_METRICS_PORT = 2381;
  */
 export function etcdProbeEndpoint(extraArgs: readonly Arg[], loopback: string): { host: string; port: number; scheme: 'HTTP' | 'HTTPS' } {
   const fallback = { host: loopback, port: ETCD_METRICS_PORT, scheme: 'HTTP' as const };
-  const value = [...extraArgs].reverse().find((a) => a.name === 'listen-metrics-urls')?.value;
+  const value = lastArgValue(extraArgs, 'listen-metrics-urls');
   if (value === undefined) return fallback;
   let url: URL;
   try {

@@ -23,3 +23,8 @@ export function args(record: Record<string, string | undefined>): Arg[] {
     .filter((e): e is [string, string] => e[1] !== undefined)
     .map(([name, value]) => ({ name, value }));
 }
+
+/** The value of the last flag `name` among `list` (kubeadm's GetArgValue from the end), or undefined. */
+export function lastArgValue(list: readonly Arg[] | undefined, name: string): string | undefined {
+  return [...(list ?? [])].reverse().find((a) => a.name === name)?.value;
+}

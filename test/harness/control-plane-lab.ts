@@ -94,28 +94,30 @@ const README = join(REPO_ROOT, 'README.md');
 /** The README section whose commands bootstrap a kubeadm-mode cluster (run here word for word). */
 export const README_BOOTSTRAP_SECTION = '### kubeadm mode (default)';
 
-/** The shell commands of that section: `kubeadm …` lines, and where they run ("first" or "others"). */
-export function readmeBootstrapCommands(readme: string): { first: string[][]; others: string[][]; shared: string[]; afterApi: string[][] } {
+/**
+ * The shell commands of that section: the `kubeadm …` lines every master runs (on the others after the
+ * shared files named in the comments are copied: "then the same two commands"), and those run once the
+ * API answers.
+ */
+export function readmeBootstrapCommands(readme: string): { perMaster: string[][]; shared: string[]; afterApi: string[][] } {
   const section = readme.split(`\n${README_BOOTSTRAP_SECTION}\n`)[1]?.split('\n### ')[0];
   if (!section) throw new Error(`README.md has no "${README_BOOTSTRAP_SECTION}" section`);
   const block = /```sh\n([\s\S]*?)```/.exec(section)?.[1];
   if (!block) throw new Error(`the "${README_BOOTSTRAP_SECTION}" section has no sh block`);
-  const first: string[][] = [];
+  const perMaster: string[][] = [];
   const afterApi: string[][] = [];
   let shared: string[] = [];
-  let phase: 'first' | 'others' | 'after' = 'first';
+  let after = false;
   for (const raw of block.split('\n')) {
     const line = raw.trim();
-    if (/^# every other master/.test(line)) phase = 'others';
-    else if (/^# once the API/.test(line)) phase = 'after';
+    if (/^# once the API/.test(line)) after = true;
     const files = /^#\s+(\/etc\/kubernetes\/pki\/\S+(?:\s+\/etc\/kubernetes\/pki\/\S+)*)\s*$/.exec(line);
     if (files) shared = files[1].split(/\s+/).flatMap(expandBraces);
     if (!line.startsWith('kubeadm ')) continue;
     const argv = line.split(/\s+/).slice(1);
-    if (phase === 'after') afterApi.push(argv);
-    else if (phase === 'first') first.push(argv);
+    (after ? afterApi : perMaster).push(argv);
   }
-  return { first, others: first, shared, afterApi };
+  return { perMaster, shared, afterApi };
 }
 
 /** "/a/{b,c}.{crt,key}" → the four paths. */
@@ -125,7 +127,7 @@ function expandBraces(s: string): string[] {
   return m[1].split(',').flatMap((alt) => expandBraces(s.slice(0, m.index) + alt + s.slice(m.index + m[0].length)));
 }
 
-/** Removes keepalived's track_process (see the file comment); throws when the config has none. */
+/** Removes keepalived's track_process (see the file comment); a config without one is returned as it is. */
 export function withoutTrackProcess(conf: string): string {
   const block = /^vrrp_track_process (\S+) \{\n(?: {2}.*\n)*?\}\n\n?/m.exec(conf);
   if (!block) return conf;
@@ -293,7 +295,7 @@ function editInstalled(root: string, rel: string, edit: (s: string) => string, n
  */
 function kubeadmBootstrap(spec: ClusterSpec, masters: readonly string[], root: (m: string) => string, lab: Lab, readme: string): void {
   const steps = readmeBootstrapCommands(readme);
-  if (steps.first.length === 0 || steps.shared.length === 0) throw new Error('the README bootstrap section names no kubeadm command or no shared file');
+  if (steps.perMaster.length === 0 || steps.shared.length === 0) throw new Error('the README bootstrap section names no kubeadm command or no shared file');
   const version = `v${planVersion(spec)}`;
   for (const [i, m] of masters.entries()) {
     if (i > 0) {
@@ -304,7 +306,7 @@ function kubeadmBootstrap(spec: ClusterSpec, masters: readonly string[], root: (
         copyFileSync(join(root(masters[0]), f), join(root(m), f));
       }
     }
-    const run = runKubeadm(version, steps.first, {}, { root: root(m), netns: lab.nsOf(m) });
+    const run = runKubeadm(version, steps.perMaster, {}, { root: root(m), netns: lab.nsOf(m) });
     if (run.code !== 0) throw new Error(`README bootstrap on ${m}: kubeadm exited ${run.code}\n${run.stderr}\n${run.stdout}`);
     if (i > 0) unlinkSync(join(root(m), 'etc/kubernetes/super-admin.conf'));
   }
