@@ -9,9 +9,11 @@
 //   REAL_FAILOVER_RUNS=3            runs per load balancer
 //   REAL_FAILOVER_LBS=haproxy,nginx load balancers
 //   REAL_FAILOVER_SCENARIOS=apiserver-restart,apiserver-kill,node-loss   in this order, node-loss last
-//   REAL_FAILOVER_GRAY=1            also the gray failure (a master cut off from the other masters only),
-//                                   measured through the VIP and through a worker's local proxy (default
-//                                   workerProxy type), each on a lab of its own; set 0 to skip
+//                                   (empty: none of these, e.g. only the gray failure)
+//   REAL_FAILOVER_GRAY=1            also the gray failure (a master's etcd member cut off from the other
+//                                   members; its API server still accepts connections), measured through
+//                                   the VIP and through a worker's local proxy of the same type as the LB,
+//                                   each on a lab of its own; set 0 to skip
 //   REAL_FAILOVER_JSON=<file>       also write every raw result there
 //
 // Needs root and what `bash scripts/test-deps.sh` installs and builds.
@@ -23,7 +25,7 @@ import { formatRealResult, REAL_SCENARIOS, RealFailoverResult, RealScenario, run
 
 const RUNS = Number(process.env.REAL_FAILOVER_RUNS ?? 3);
 const LBS = (process.env.REAL_FAILOVER_LBS ?? 'haproxy,nginx').split(',').map((s) => s.trim()) as ('haproxy' | 'nginx')[];
-const ORDER = (process.env.REAL_FAILOVER_SCENARIOS ?? 'apiserver-restart,apiserver-kill,node-loss').split(',').map((x) => x.trim()) as RealScenario[];
+const ORDER = (process.env.REAL_FAILOVER_SCENARIOS ?? 'apiserver-restart,apiserver-kill,node-loss').split(',').map((x) => x.trim()).filter(Boolean) as RealScenario[];
 for (const x of ORDER) if (!['apiserver-restart', 'apiserver-kill', 'node-loss'].includes(x)) throw new Error(`REAL_FAILOVER_SCENARIOS: unknown ${x} (node-loss must be last: it breaks the lab)`);
 const GRAY = process.env.REAL_FAILOVER_GRAY !== '0';
 
@@ -31,31 +33,37 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 const worst = (xs: number[]) => Math.max(...xs);
 const secs = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 
+/** One lab on which the faults of ORDER follow one another. */
+async function faultsInARow(lb: 'haproxy' | 'nginx', run: number, results: (RealFailoverResult & { lb: string; run: number })[]): Promise<void> {
+  const work = mkdtempSync(join(tmpdir(), 'hacp-real-bench-'));
+  const cp = await startControlPlane({ bootstrap: 'generate', spec: { loadBalancer: { type: lb } } });
+  try {
+    const t0 = Date.now();
+    await cp.waitAllReady(180_000);
+    await cp.finishBootstrap();
+    console.error(`${lb} run ${run}: control plane ready in ${secs(Date.now() - t0)}`);
+    for (const scenario of ORDER) {
+      await cp.waitAllReady(90_000);
+      const r = await runRealScenario(cp, scenario, { workDir: work, observeMs: scenario === 'node-loss' ? 30_000 : 15_000, moveLeases: true });
+      console.error(`  ${formatRealResult(r)}`);
+      results.push({ ...r, lb, run });
+    }
+  } finally {
+    await cp.destroy();
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
 async function main(): Promise<void> {
   const results: (RealFailoverResult & { lb: string; run: number })[] = [];
   for (const lb of LBS) {
     for (let run = 1; run <= RUNS; run++) {
-      const work = mkdtempSync(join(tmpdir(), 'hacp-real-bench-'));
-      const cp = await startControlPlane({ bootstrap: 'generate', spec: { loadBalancer: { type: lb } } });
-      try {
-        const t0 = Date.now();
-        await cp.waitAllReady(180_000);
-        await cp.finishBootstrap();
-        console.error(`${lb} run ${run}: control plane ready in ${secs(Date.now() - t0)}`);
-        for (const scenario of ORDER) {
-          await cp.waitAllReady(90_000);
-          const r = await runRealScenario(cp, scenario, { workDir: work, observeMs: scenario === 'node-loss' ? 30_000 : 15_000, moveLeases: true });
-          console.error(`  ${formatRealResult(r)}`);
-          results.push({ ...r, lb, run });
-        }
-      } finally {
-        await cp.destroy();
-        rmSync(work, { recursive: true, force: true });
-      }
+      if (ORDER.length > 0) await faultsInARow(lb, run, results);
       if (!GRAY) continue;
       for (const via of ['vip', 'worker-proxy'] as const) {
         const gwork = mkdtempSync(join(tmpdir(), 'hacp-real-bench-'));
-        const g = await startControlPlane({ bootstrap: 'generate', worker: true, spec: { loadBalancer: { type: lb } } });
+        // Through the worker, the worker's proxy is of the same type as the row's LB.
+        const g = await startControlPlane({ bootstrap: 'generate', worker: true, spec: { loadBalancer: { type: lb }, workerProxy: { port: 6443, type: lb } } });
         try {
           await g.waitAllReady(180_000);
           await g.finishBootstrap();

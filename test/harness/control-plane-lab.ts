@@ -46,7 +46,7 @@ export interface ControlPlaneLabOptions {
   readonly ipv6?: boolean;
   /**
    * Dedicated load-balancer hosts (lb-1, lb-2) run keepalived and the proxy instead of the masters, and
-   * one worker (worker-1) runs the local API server proxy on localhost:6443 (workerProxy nginx).
+   * one worker (worker-1) runs the local API server proxy on localhost:6443 (workerProxy, its default type).
    * @default false
    */
   readonly lbHosts?: boolean;

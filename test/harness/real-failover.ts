@@ -4,7 +4,9 @@
  * client on a node of its own that writes (creates a ConfigMap) and reads through the VIP every 100 ms,
  * while one fault hits a master. Afterwards every ConfigMap whose create was acknowledged must exist.
  */
+import { writeFileSync } from 'fs';
 import { join } from 'path';
+import { hostPort } from '../../lib/plan/net';
 import { ApiOutcome, readApiRequests, summarizeApi, writeApiClient } from './api-client';
 import { ControlPlaneLab } from './control-plane-lab';
 
@@ -16,20 +18,40 @@ export const REAL_SCENARIOS: Record<RealScenario, string> = {
   'node-loss': 'the master holding the VIP and the etcd leader (and, in the bench, the controller-manager and scheduler Leases), moved there first, loses its link',
   'apiserver-kill': 'SIGKILL of the API server on the VIP holder (the runner restarts it at once, as the kubelet does)',
   'apiserver-restart': 'graceful restart of the API server on the VIP holder, as the kubelet does on a manifest change (SIGTERM, exit, start)',
-  'gray': 'gray failure: a master that does not hold the VIP is cut off from the other masters (its etcd member loses quorum) but not from the clients and the LB',
+  'gray': 'gray failure: the etcd member of a master that does not hold the VIP is cut off from the other members (it loses quorum) while its API server still accepts connections from the clients and the LBs',
 };
 
-/** Drops all traffic between `node` and the other masters, both ways (blackhole routes), leaving every other path. */
-async function isolateFromMasters(cp: ControlPlaneLab, node: string): Promise<void> {
+/** etcd's client and peer ports: the only traffic a gray failure cuts. */
+const ETCD_PORTS = '{ 2379, 2380 }';
+
+/**
+ * Cuts `node`'s etcd member off from the other masters' members, both ways, with an nftables table in
+ * the node's namespace that drops TCP to and from the other masters' addresses on etcd's client and peer
+ * ports. Everything else still flows: the API server on `node` accepts connections from the load
+ * balancers and the clients, and its etcd member, still running, has lost quorum. A load balancer
+ * therefore sees the API server's /readyz fail (its etcd check), not a refused connection.
+ */
+async function cutEtcdFromMasters(cp: ControlPlaneLab, node: string, workDir: string): Promise<void> {
   const six = cp.addressOf(node).includes(':');
-  const route = async (on: string, to: string) => {
-    const r = await cp.lab.exec(on, 'ip', [...(six ? ['-6'] : []), 'route', 'add', 'blackhole', `${cp.addressOf(to)}/${six ? 128 : 32}`]);
-    if (r.code !== 0) throw new Error(`blackhole ${to} on ${on}: ${r.stderr}`);
-  };
-  for (const m of cp.masters.filter((x) => x !== node)) {
-    await route(node, m);
-    await route(m, node);
-  }
+  const family = six ? 'ip6' : 'ip';
+  const peers = `{ ${cp.masters.filter((x) => x !== node).map((m) => cp.addressOf(m)).join(', ')} }`;
+  const ruleset = [
+    'table inet hacp-gray {',
+    '  chain in { type filter hook input priority 0; policy accept;',
+    `    ${family} saddr ${peers} tcp dport ${ETCD_PORTS} drop`,
+    `    ${family} saddr ${peers} tcp sport ${ETCD_PORTS} drop`,
+    '  }',
+    '  chain out { type filter hook output priority 0; policy accept;',
+    `    ${family} daddr ${peers} tcp dport ${ETCD_PORTS} drop`,
+    `    ${family} daddr ${peers} tcp sport ${ETCD_PORTS} drop`,
+    '  }',
+    '}',
+    '',
+  ].join('\n');
+  const file = join(workDir, `gray-${node}.nft`);
+  writeFileSync(file, ruleset);
+  const r = await cp.lab.exec(node, 'nft', ['-f', file]);
+  if (r.code !== 0) throw new Error(`nftables on ${node}: ${r.stderr}`);
 }
 
 /** One measured fault. */
@@ -138,7 +160,7 @@ export async function runRealScenario(cp: ControlPlaneLab, scenario: RealScenari
     const r = await cp.lab.exec(target, 'ip', ['link', 'set', 'eth0', 'down']);
     if (r.code !== 0) throw new Error(`link down on ${target}: ${r.stderr}`);
   } else if (scenario === 'gray') {
-    await isolateFromMasters(cp, target);
+    await cutEtcdFromMasters(cp, target, o.workDir);
   } else {
     runner.killContainer('kube-apiserver', 'kube-apiserver', scenario === 'apiserver-kill' ? 'SIGKILL' : 'SIGTERM');
   }
@@ -157,7 +179,10 @@ export async function runRealScenario(cp: ControlPlaneLab, scenario: RealScenari
   await proc.stop(2000);
   const reqs = readApiRequests(logFile);
   const acked = new Set(reqs.filter((r) => r.op === 'w' && r.ok).map((r) => `${prefix}${r.seq}`));
-  const list = await cp.kubectl(['get', 'configmaps', '-o', 'jsonpath={.items[*].metadata.name}'], { node: cp.clientNode, timeoutMs: 30_000 });
+  // Asked of a healthy master's API server directly: through the VIP, a load balancer that cannot see
+  // the gray master's readiness (nginx) may send the list there, where it hangs.
+  const healthy = cp.masters.find((m) => m !== target)!;
+  const list = await cp.kubectl([`--server=https://${hostPort(cp.addressOf(healthy), 6443)}`, 'get', 'configmaps', '-o', 'jsonpath={.items[*].metadata.name}'], { node: cp.clientNode, timeoutMs: 30_000 });
   if (list.code !== 0) throw new Error(`listing the ConfigMaps after ${scenario}: ${list.stderr}`);
   const present = new Set(list.stdout.split(/\s+/));
   return {
