@@ -44,7 +44,8 @@ export function renderHaproxy(cfg: ProxyConfig): string {
     '  timeout server-fin 30s',
     `  timeout check ${Math.max(c.intervalMs, 1000)}ms`,
     '',
-    'frontend kube-apiserver',
+    // Not named like the backend: haproxy 3.2 warns about a frontend and a backend of one name, 3.3 refuses it.
+    'frontend clients',
     ...binds,
     '  default_backend kube-apiserver',
     '',
