@@ -5,7 +5,8 @@
  *   config (and which reports that exact version there);
  * - images/keepalived/Containerfile, shipped in the npm package, builds the default keepalived image:
  *   its version argument is the tag's, it installs every program the generated check script runs, and
- *   its CMD is the static pod's command.
+ *   its CMD is the static pod's command;
+ * - the README's Images table says the same.
  * Pure file reads: needs no root and no network.
  */
 import { readFileSync } from 'fs';
@@ -62,6 +63,18 @@ describe('default images and the tested daemons', () => {
     expect(LB_IMAGES.nginx).toMatch(/^docker\.io\/library\/nginx:\d+\.\d+\.\d+-alpine$/);
     expect(LB_IMAGES.keepalived).toMatch(/^localhost\/keepalived:\d+\.\d+\.\d+$/);
   });
+});
+
+test('the README\'s Images table names the default images and the versions the configs are checked with', () => {
+  const readme = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8');
+  const section = readme.slice(readme.indexOf('\n### Images\n'), readme.indexOf('\n## ', readme.indexOf('\n### Images\n')));
+  const rows = section.split('\n').filter((l) => /^\| (haproxy|nginx|keepalived) /.test(l));
+  expect(rows.map((r) => r.split(' ')[1])).toEqual(['haproxy', 'nginx', 'keepalived']);
+  const pinned = pinnedDaemonVersions();
+  for (const [i, d] of LB_DAEMONS.entries()) {
+    expect(rows[i]).toContain(`\`${LB_IMAGES[d]}\``);
+    expect(rows[i]).toContain(`${d} ${pinned[d]} `);
+  }
 });
 
 describe('images/keepalived/Containerfile', () => {
