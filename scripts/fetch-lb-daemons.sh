@@ -24,10 +24,11 @@ out="${HACP_DEB_DIR:-$root/.cache/debs}"
 keyring=/usr/share/keyrings/debian-archive-keyring.gpg
 suite=unstable
 arch=amd64
-# What the daemons need besides the pinned binaries' own packages; what `--update` starts from.
+# The packages whose dependency closure `--update` pins.
 roots="haproxy nginx libnginx-mod-stream keepalived"
-# Dependencies that hold no library the daemons load (scripts, data, config, tools): not unpacked.
-skip="adduser lsb-base debconf debconf-2.0 iproute2 nginx-common init-system-helpers perl-base perl-modules-5.42 pci.ids libsnmp-base libsensors-config gcc-16-base libc-gconv-modules-extra openssl-provider-legacy"
+# Dependencies that hold no library the daemons load (scripts, data, config, tools), as an extended
+# regular expression over package names: not pinned.
+skip='^(adduser|lsb-base|debconf(-2\.0)?|iproute2|nginx-common|init-system-helpers|perl-base|perl-modules-[0-9.]+|pci\.ids|libsnmp-base|libsensors-config|gcc-[0-9]+-base|libc-gconv-modules-extra|openssl-provider-legacy)$'
 
 die() { echo "fetch-lb-daemons: $*" >&2; exit 1; }
 update=false
@@ -38,7 +39,7 @@ case "${1:-}" in
 esac
 host_arch=$(dpkg --print-architecture 2>/dev/null || uname -m)
 [ "$host_arch" = "$arch" ] || [ "$host_arch" = x86_64 ] || die "the pinned packages are $arch; this host is $host_arch"
-for t in curl gpgv dpkg-deb xz sha256sum awk flock; do command -v "$t" >/dev/null 2>&1 || die "needs $t (Debian: apt-get install curl gpgv dpkg xz-utils coreutils gawk util-linux)"; done
+for t in curl gpgv dpkg-deb xz sha256sum awk flock; do command -v "$t" >/dev/null 2>&1 || die "needs $t (Debian: apt-get install curl gpgv dpkg xz-utils coreutils mawk util-linux)"; done
 
 # The pinned list: "package version filename sha256" lines (# comments).
 pinned() { grep -v '^[[:space:]]*\(#\|$\)' "$list"; }
@@ -100,18 +101,18 @@ awk 'BEGIN { RS = ""; FS = "\n" }
 
 if $update; then
   # The Depends/Pre-Depends closure of $roots (first alternative; a virtual package by its first
-  # provider), minus $skip.
-  awk -v ROOTS="$roots" -v SKIP="$skip" '
+  # provider), minus what $skip matches.
+  ROOTS="$roots" SKIP="$skip" awk '
   { ver[$1] = $2; file[$1] = $3; sha[$1] = $4; split($5, dp, "|"); deps[$1] = dp[1]
     k = split(dp[2], pp, ","); for (j = 1; j <= k; j++) { q = pp[j]; sub(/\(.*/, "", q); if (q != "" && !(q in prov)) prov[q] = $1 } }
   END {
-    m = split(SKIP, s, " "); for (i = 1; i <= m; i++) skip[s[i]] = 1
-    n = split(ROOTS, r, " "); for (i = 1; i <= n; i++) queue[++qt] = r[i]
+    SKIP = ENVIRON["SKIP"]  # not -v, which would take the backslashes as escapes
+    n = split(ENVIRON["ROOTS"], r, " "); for (i = 1; i <= n; i++) queue[++qt] = r[i]
     while (qh < qt) {
       x = queue[++qh]
-      if (x in skip) continue
+      if (x ~ SKIP) continue
       if (!(x in ver)) { if (x in prov) x = prov[x]; else { print "fetch-lb-daemons: no package or provider " x > "/dev/stderr"; bad = 1; continue } }
-      if (x in seen || x in skip) continue
+      if (x in seen || x ~ SKIP) continue
       seen[x] = 1; out[++no] = x
       k = split(deps[x], dd, ",")
       for (j = 1; j <= k; j++) { a = dd[j]; sub(/\|.*/, "", a); sub(/\(.*/, "", a); sub(/:any$/, "", a); if (a != "") queue[++qt] = a }
