@@ -3,10 +3,10 @@
  * `haproxy -c`, `nginx -t` (with the stream module) and `keepalived -t` — on two lines of daemons
  * (test/harness/lb-daemons.ts): the host's Debian 12 packages (haproxy 2.6, nginx 1.22 with
  * libnginx-mod-stream, keepalived 2.2.7) and Debian unstable's, pinned in scripts/lb-daemons.txt on the
- * same major.minor as the default images (haproxy 3.2, nginx 1.30, keepalived 2.3), over a matrix of specs (3 and 5 masters, haproxy / nginx / lvs-dr,
- * masters or dedicated LB hosts, unicast / multicast, VRRPv2 with and without a password, VRRPv3,
- * IPv4 and IPv6, worker local proxies, a custom interface name). Negative controls show that each
- * checker, run exactly this way, does reject a broken config.
+ * same major.minor as the default images (haproxy 3.2, nginx 1.30, keepalived 2.3), over a matrix of
+ * specs (3 and 5 masters, haproxy / nginx / lvs-dr, masters or dedicated LB hosts, unicast / multicast,
+ * VRRPv2 with and without a password, VRRPv3, IPv4 and IPv6, worker local proxies, a custom interface
+ * name). Negative controls show that each checker, run exactly this way, does reject a broken config.
  *
  * Needs root, iproute2, util-linux (unshare), the three daemons and the unpacked unstable line — `npm
  * test` installs and unpacks them first (scripts/test-deps.sh, scripts/fetch-lb-daemons.sh). A missing
