@@ -48,10 +48,10 @@ beforeAll(() => {
 
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-test('the tarball holds the build with types, schema, bin, docs and license — no sources, tests or output', () => {
+test('the tarball holds the build with types, schema, bin, the keepalived Containerfile, docs and license — no sources, tests or output', () => {
   const list = run('tar', ['-tzf', tarball], work).split('\n').filter(Boolean).map((p) => p.replace(/^package\//, ''));
   for (const f of ['build/lib/index.js', 'build/lib/index.d.ts', 'build/lib/cli.js', 'build/schema/cluster-spec.schema.json', 'schema/cluster-spec.schema.json',
-    'bin/ha-control-plane.js', 'README.md', 'CHANGELOG.md', 'LICENSE', 'package.json']) {
+    'bin/ha-control-plane.js', 'images/keepalived/Containerfile', 'README.md', 'CHANGELOG.md', 'LICENSE', 'package.json']) {
     expect(list).toContain(f);
   }
   const unexpected = list.filter((f) => /^(test|dist|bench|scripts|node_modules|\.cache)\//.test(f)

@@ -105,7 +105,7 @@ describe('fail-over of the VIP with real keepalived and haproxy', () => {
     // Requests through the VIP succeed again (recovered: the client's last 2 s without a failure), the
     // new holder's haproxy carried the client's connections, and a fresh request reaches a stand-in.
     const clientAddr = c.lab.addressOf(c.client).replace(/\./g, '\\.');
-    expect(readFileSync(c.processOf(expectedLbNodes[1], 'lb').logFile, 'utf8')).toMatch(new RegExp(`^(::ffff:)?${clientAddr}:\\d+ .* kube-apiserver kube-apiserver/m[123] `, 'm'));
+    expect(readFileSync(c.processOf(expectedLbNodes[1], 'lb').logFile, 'utf8')).toMatch(new RegExp(`^(::ffff:)?${clientAddr}:\\d+ .* clients kube-apiserver/m[123] `, 'm'));
     const res = await c.lab.exec(c.client, BINARIES.curl, ['-sSk', '--max-time', '2', `https://${c.vip}:${c.port}/readyz`], { timeoutMs: 5000 });
     expect({ code: res.code, stderr: res.stderr }).toEqual({ code: 0, stderr: '' });
     expect(res.stdout).toMatch(/^ok m[123]$/m);

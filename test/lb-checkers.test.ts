@@ -1,13 +1,16 @@
 /**
- * Every generated haproxy.cfg, nginx.conf and keepalived.conf passes the daemon's own checker:
- * `haproxy -c` (Debian's haproxy 2.6), `nginx -t` (nginx 1.22 with libnginx-mod-stream) and
- * `keepalived -t` (keepalived 2.2.7), over a matrix of specs (3 and 5 masters, haproxy / nginx / lvs-dr,
- * masters or dedicated LB hosts, unicast / multicast, VRRPv2 with and without a password, VRRPv3,
- * IPv4 and IPv6, worker local proxies, a custom interface name). Negative controls show that each
- * checker, run exactly this way, does reject a broken config.
+ * Every generated haproxy.cfg, nginx.conf and keepalived.conf passes the daemon's own checker —
+ * `haproxy -c`, `nginx -t` (with the stream module) and `keepalived -t` — on two lines of daemons
+ * (test/harness/lb-daemons.ts): the host's Debian 12 packages (haproxy 2.6, nginx 1.22 with
+ * libnginx-mod-stream, keepalived 2.2.7) and Debian unstable's, pinned in scripts/lb-daemons.txt on the
+ * same major.minor as the default images (haproxy 3.2, nginx 1.30, keepalived 2.3), over a matrix of
+ * specs (3 and 5 masters, haproxy / nginx / lvs-dr, masters or dedicated LB hosts, unicast / multicast,
+ * VRRPv2 with and without a password, VRRPv3, IPv4 and IPv6, worker local proxies, a custom interface
+ * name). Negative controls show that each checker, run exactly this way, does reject a broken config.
  *
- * Needs root, iproute2, util-linux (unshare) and the three daemons — `npm test` installs them first
- * (scripts/test-deps.sh). A missing binary fails the test; nothing is skipped.
+ * Needs root, iproute2, util-linux (unshare), the three daemons and the unpacked unstable line — `npm
+ * test` installs and unpacks them first (scripts/test-deps.sh, scripts/fetch-lb-daemons.sh). A missing
+ * binary fails the test; nothing is skipped. Each line's daemons report the versions the line names.
  *
  * How each checker is run:
  * - haproxy and nginx run inside one private network namespace holding only `lo` (up, so 127.0.0.1
@@ -15,15 +18,17 @@
  *   whose `modules` links to Debian's module directory, because Debian's
  *   /etc/nginx/modules-enabled/50-mod-stream.conf (which our `include` loads) says
  *   `load_module modules/ngx_stream_module.so;`, a path relative to the prefix.
+ * - On the unstable line every daemon runs in a further private mount namespace in which the unpacked
+ *   packages' /usr and /etc lie over the host's (read-only overlayfs): its own loader, libraries,
+ *   module directory and /etc/nginx/modules-enabled, as in its image. That line needs overlayfs.
  * - keepalived runs in a fresh network namespace per check whose only NIC (a veth) has the
  *   configured interface name and the node's address, and in a private mount namespace in which the
  *   node's own bundle appears at /etc/keepalived, so `enable_script_security` checks the generated
  *   check script (path, owner root, mode) exactly where the config names it. The bundle is laid over
  *   the host's /etc with a read-only overlayfs (lowerdir=<bundle>/etc:/etc) mounted only inside that
  *   mount namespace: nothing on the host changes, /etc/passwd (script_user root) stays visible, and
- *   it works whether or not the host has an /etc/keepalived. Should overlayfs be unavailable, the
- *   bundle's etc/keepalived is bind-mounted over /etc/keepalived instead (created empty for the run
- *   if missing, and then removed again by exact path).
+ *   it works whether or not the host has an /etc/keepalived (overlayfs is needed: without it the
+ *   run fails, saying so). On the unstable line the bundle's etc lies above the unpacked packages' etc.
  *   `keepalived -t` exits 0 for a missing config file and for soft problems (an ignored keyword), so
  *   the file's presence is asserted and its output must have no warning or error line.
  *
@@ -32,17 +37,15 @@
  */
 import { spawnSync } from 'child_process';
 import { randomBytes } from 'crypto';
-import { chmodSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, realpathSync, rmdirSync, rmSync, symlinkSync, writeFileSync } from 'fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { dirname, join } from 'path';
 import { ClusterSpec, MasterSpec } from '../lib';
+import { assertUnstableLineReady, DAEMON_PATH, LB_DAEMONS, LB_LINES, LbLine, lineCommand, mountScript, pinnedDaemonVersions, reportedVersion, UNSTABLE_LINE, upstreamVersion } from './harness/lb-daemons';
 import { haSpec, render, spec } from './util';
 
 const IP = ['/usr/sbin/ip', '/sbin/ip'].find((p) => existsSync(p)) ?? 'ip';
 const UNSHARE = ['/usr/bin/unshare', '/bin/unshare'].find((p) => existsSync(p)) ?? 'unshare';
-const HAPROXY = '/usr/sbin/haproxy';
-const NGINX = '/usr/sbin/nginx';
-const KEEPALIVED = '/usr/sbin/keepalived';
 const NGINX_MODULES = ['/usr/share/nginx/modules', '/usr/lib/nginx/modules'].find((p) => existsSync(p));
 const CMD_TIMEOUT_MS = 10_000;
 
@@ -93,10 +96,9 @@ const RUN_ID = `hacp-chk-${process.pid}-${randomBytes(3).toString('hex')}`;
 const liveNamespaces = new Set<string>();
 let nsCounter = 0;
 let tmp = '';
-let nginxPrefix = '';
+/** nginx's prefix per line: its `modules` links to that line's module directory. */
+const nginxPrefix: Record<string, string> = {};
 let proxyNs = '';
-let keepalivedMount: 'overlay' | 'bind' = 'overlay';
-let createdEtcKeepalived = false;
 
 function addNamespace(): string {
   const ns = `${RUN_ID}-${++nsCounter}`;
@@ -154,14 +156,15 @@ function verdict(o: Outcome, bad: RegExp): Check {
   return { ...o, problems };
 }
 
-function checkHaproxy(file: string): Check {
+function checkHaproxy(line: LbLine, file: string): Check {
   if (!existsSync(file)) return { code: null, signal: null, output: '', problems: [`${file} does not exist`] };
-  return verdict(run(IP, ['netns', 'exec', proxyNs, HAPROXY, '-c', '-f', file]), HAPROXY_BAD_LINE);
+  return verdict(run(IP, ['netns', 'exec', proxyNs, ...lineCommand(line, [DAEMON_PATH.haproxy, '-c', '-f', file])]), HAPROXY_BAD_LINE);
 }
 
-function checkNginx(file: string): Check {
+function checkNginx(line: LbLine, file: string): Check {
   if (!existsSync(file)) return { code: null, signal: null, output: '', problems: [`${file} does not exist`] };
-  return verdict(run(IP, ['netns', 'exec', proxyNs, NGINX, '-t', '-p', `${nginxPrefix}/`, '-c', file, '-e', join(nginxPrefix, 'err.log')]), NGINX_BAD_LINE);
+  const prefix = nginxPrefix[line.name];
+  return verdict(run(IP, ['netns', 'exec', proxyNs, ...lineCommand(line, [DAEMON_PATH.nginx, '-t', '-p', `${prefix}/`, '-c', file, '-e', join(prefix, 'err.log')])]), NGINX_BAD_LINE);
 }
 
 interface KeepalivedTarget {
@@ -173,7 +176,7 @@ interface KeepalivedTarget {
   readonly address?: string;
 }
 
-function checkKeepalived(t: KeepalivedTarget): Check {
+function checkKeepalived(line: LbLine, t: KeepalivedTarget): Check {
   const conf = join(t.bundle, 'etc/keepalived/keepalived.conf');
   // keepalived -t exits 0 when the file is missing.
   if (!existsSync(conf)) return { code: null, signal: null, output: '', problems: [`${conf} does not exist`] };
@@ -185,11 +188,10 @@ function checkKeepalived(t: KeepalivedTarget): Check {
     if (t.address) must(IP, ['-n', ns, 'addr', 'add', t.address, 'dev', t.iface, ...(t.address.includes(':') ? ['nodad'] : [])]);
     must(IP, ['-n', ns, 'link', 'set', peer, 'up']);
     must(IP, ['-n', ns, 'link', 'set', t.iface, 'up']);
-    const mount = keepalivedMount === 'overlay'
-      ? 'mount -t overlay hacp-chk -o "ro,lowerdir=$1/etc:/etc" /etc'
-      : 'mount --bind "$1/etc/keepalived" /etc/keepalived';
-    const script = `${mount} && exec "$2" -t -f /etc/keepalived/keepalived.conf`;
-    return verdict(run(IP, ['netns', 'exec', ns, UNSHARE, '--mount', '--propagation', 'private', 'sh', '-c', script, 'sh', t.bundle, KEEPALIVED]), KEEPALIVED_BAD_LINE);
+    const script = `${mountScript(line, ['$BUNDLE/etc'])} && exec "$@"`;
+    const env = [`BUNDLE=${t.bundle}`, ...(line.root ? [`LINE_ROOT=${line.root}`] : [])];
+    return verdict(run(IP, ['netns', 'exec', ns, UNSHARE, '--mount', '--propagation', 'private', 'env', ...env, 'sh', '-c', script, 'sh',
+      DAEMON_PATH.keepalived, '-t', '-f', '/etc/keepalived/keepalived.conf']), KEEPALIVED_BAD_LINE);
   } finally {
     deleteNamespace(ns);
   }
@@ -198,16 +200,20 @@ function checkKeepalived(t: KeepalivedTarget): Check {
 // ---------------------------------------------------------------------------------------------------
 
 beforeAll(() => {
-  for (const bin of [IP, UNSHARE, HAPROXY, NGINX, KEEPALIVED]) {
+  for (const bin of [IP, UNSHARE, ...LB_DAEMONS.map((d) => DAEMON_PATH[d])]) {
     if (!existsSync(bin)) throw new Error(`${bin} is missing: run \`bash scripts/test-deps.sh\` (npm test's pretest does)`);
   }
   if (!NGINX_MODULES || !existsSync(join(NGINX_MODULES, 'ngx_stream_module.so'))) {
     throw new Error('nginx\'s stream module is missing: install libnginx-mod-stream (scripts/test-deps.sh does)');
   }
+  assertUnstableLineReady();
   tmp = mkdtempSync(join(tmpdir(), 'hacp-lb-checkers-'));
-  nginxPrefix = join(tmp, 'nginx-prefix');
-  mkdirSync(nginxPrefix);
-  symlinkSync(realpathSync(NGINX_MODULES), join(nginxPrefix, 'modules'));
+  for (const line of LB_LINES) {
+    nginxPrefix[line.name] = join(tmp, `nginx-prefix-${line.name}`);
+    mkdirSync(nginxPrefix[line.name]);
+    // The unstable line's module directory exists only inside its namespace, at the compiled-in path.
+    symlinkSync(line.root ? '/usr/lib/nginx/modules' : realpathSync(NGINX_MODULES), join(nginxPrefix[line.name], 'modules'));
+  }
 
   proxyNs = addNamespace();
   must(IP, ['-n', proxyNs, 'link', 'set', 'lo', 'up']);
@@ -219,11 +225,7 @@ beforeAll(() => {
   const r = run(UNSHARE, ['--mount', '--propagation', 'private', 'sh', '-c',
     'mount -t overlay hacp-chk -o "ro,lowerdir=$1/etc:/etc" /etc && test -f /etc/hacp-overlay-probe/ok && test -f /etc/passwd', 'sh', probe]);
   if (r.code !== 0) {
-    keepalivedMount = 'bind';
-    if (!existsSync('/etc/keepalived')) {
-      mkdirSync('/etc/keepalived', { mode: 0o755 });
-      createdEtcKeepalived = true;
-    }
+    throw new Error(`overlayfs in a private mount namespace does not work here; the keepalived checks and the Debian unstable line need it: ${r.output}`);
   }
 });
 
@@ -231,9 +233,6 @@ afterAll(() => {
   const problems: string[] = [];
   for (const ns of [...liveNamespaces]) {
     try { deleteNamespace(ns); } catch (e) { problems.push((e as Error).message); }
-  }
-  if (createdEtcKeepalived) {
-    try { rmdirSync('/etc/keepalived'); } catch (e) { problems.push(`rmdir /etc/keepalived: ${(e as Error).message}`); }
   }
   if (tmp) rmSync(tmp, { recursive: true, force: true });
   if (problems.length > 0) throw new Error(`cleanup: ${problems.join('; ')}`);
@@ -390,129 +389,144 @@ function nodeAddress(s: ClusterSpec, node: string): string | undefined {
   return `${host.address}/${s.keepalived?.vipPrefixLength ?? (v6 ? 64 : 24)}`;
 }
 
-describe.each(CASES.map((c, i) => [c.title, c, i] as const))('%s', (_title, c, index) => {
-  test('every LB config in every bundle passes the real checker', () => {
-    const bundles = render(c.spec);
-    const counts: Record<Kind, number> = { haproxy: 0, nginx: 0, keepalived: 0 };
-    const rejected: { node: string; file: string; problems: string[]; output: string }[] = [];
-    const unknown: string[] = [];
-    for (const [node, files] of bundles) {
-      const dir = join(tmp, `case-${index}`, node);
-      stageBundle(dir, files);
-      for (const rel of [...files.keys()].sort()) {
-        const kind = kindOf(rel);
-        if (kind === null) continue;
-        if (kind === 'unknown') {
-          unknown.push(`${node}/${rel}`);
-          continue;
-        }
-        counts[kind]++;
-        const r = kind === 'haproxy' ? checkHaproxy(join(dir, rel))
-          : kind === 'nginx' ? checkNginx(join(dir, rel))
-            : checkKeepalived({ bundle: dir, iface: c.spec.keepalived?.interface ?? 'eth0', address: nodeAddress(c.spec, node) });
-        if (r.problems.length > 0) rejected.push({ node, file: rel, problems: r.problems, output: r.output });
-      }
+describe.each(LB_LINES.map((l) => [l.name, l] as const))('%s', (_name, line) => {
+  test('runs the daemons the line names', () => {
+    const reported = Object.fromEntries(LB_DAEMONS.map((d) => [d, reportedVersion(line, d)]));
+    if (line === UNSTABLE_LINE) {
+      expect(reported).toEqual(pinnedDaemonVersions());
+    } else {
+      // The host's packages, as dpkg has them installed.
+      const pkg = (p: string) => upstreamVersion(spawnSync('dpkg-query', ['-W', '-f', '${Version}', p], { encoding: 'utf8' }).stdout);
+      expect(reported).toEqual({ haproxy: pkg('haproxy'), nginx: pkg('nginx'), keepalived: pkg('keepalived') });
+      // ... and not the unstable line's: the two lines really are two.
+      for (const d of LB_DAEMONS) expect(reported[d]).not.toBe(pinnedDaemonVersions()[d]);
     }
-    expect(unknown).toEqual([]);
-    expect(rejected).toEqual([]);
-    expect(counts).toEqual(c.expect);
-  });
-});
-
-// ---------------------------------------------------------------------------------------------------
-// Negative controls: each checker, run exactly as above, rejects a broken config.
-
-describe('negative controls', () => {
-  const master = 'master-1';
-  /** A staged copy of one node's bundle with one file replaced. */
-  function variant(name: string, s: ClusterSpec, node: string, rel: string, edit: (content: string) => string): string {
-    const files = new Map(render(s).get(node)!);
-    const f = files.get(rel);
-    if (!f) throw new Error(`no ${rel} on ${node}`);
-    const edited = edit(f.content);
-    if (edited === f.content) throw new Error(`the edit of ${rel} for ${name} changed nothing`);
-    files.set(rel, { ...f, content: edited });
-    const dir = join(tmp, 'negative', name);
-    stageBundle(dir, files);
-    return dir;
-  }
-  const ka = (dir: string, iface = 'eth0') => checkKeepalived({ bundle: dir, iface, address: '192.168.10.11/24' });
-
-  test('haproxy -c rejects a misspelt keyword', () => {
-    const dir = variant('haproxy-typo', haSpec(), master, 'etc/haproxy/haproxy.cfg', (t) => t.replace('  balance roundrobin', '  balanse roundrobin'));
-    const r = checkHaproxy(join(dir, 'etc/haproxy/haproxy.cfg'));
-    expect(r.code).not.toBe(0);
-    expect(r.output).toMatch(/unknown keyword 'balanse'/);
   });
 
-  test('nginx -t rejects an unknown directive', () => {
-    const dir = variant('nginx-directive', haSpec({ loadBalancer: { type: 'nginx' } }), master, 'etc/nginx/nginx.conf', (t) => t.replace('    proxy_pass kube_apiserver;', '    proxy_pass kube_apiserver;\n    proxy_pass_typo on;'));
-    const r = checkNginx(join(dir, 'etc/nginx/nginx.conf'));
-    expect(r.code).not.toBe(0);
-    expect(r.output).toMatch(/unknown directive "proxy_pass_typo"/);
+  describe.each(CASES.map((c, i) => [c.title, c, i] as const))('%s', (_title, c, index) => {
+    test('every LB config in every bundle passes the real checker', () => {
+      const bundles = render(c.spec);
+      const counts: Record<Kind, number> = { haproxy: 0, nginx: 0, keepalived: 0 };
+      const rejected: { node: string; file: string; problems: string[]; output: string }[] = [];
+      const unknown: string[] = [];
+      for (const [node, files] of bundles) {
+        const dir = join(tmp, line.name, `case-${index}`, node);
+        stageBundle(dir, files);
+        for (const rel of [...files.keys()].sort()) {
+          const kind = kindOf(rel);
+          if (kind === null) continue;
+          if (kind === 'unknown') {
+            unknown.push(`${node}/${rel}`);
+            continue;
+          }
+          counts[kind]++;
+          const r = kind === 'haproxy' ? checkHaproxy(line, join(dir, rel))
+            : kind === 'nginx' ? checkNginx(line, join(dir, rel))
+              : checkKeepalived(line, { bundle: dir, iface: c.spec.keepalived?.interface ?? 'eth0', address: nodeAddress(c.spec, node) });
+          if (r.problems.length > 0) rejected.push({ node, file: rel, problems: r.problems, output: r.output });
+        }
+      }
+      expect(unknown).toEqual([]);
+      expect(rejected).toEqual([]);
+      expect(counts).toEqual(c.expect);
+    });
   });
 
-  test('nginx -t rejects the config with its `stream {` line removed', () => {
-    const dir = variant('nginx-stream', haSpec({ loadBalancer: { type: 'nginx' } }), master, 'etc/nginx/nginx.conf', (t) => t.replace('stream {\n', ''));
-    const r = checkNginx(join(dir, 'etc/nginx/nginx.conf'));
-    expect(r.code).not.toBe(0);
-    expect(r.output).toMatch(/\[emerg\]/);
-  });
+  // ---------------------------------------------------------------------------------------------------
+  // Negative controls: each checker, run exactly as above, rejects a broken config.
 
-  test('nginx -t rejects `stream` when the module include is gone (the module really is loaded from Debian\'s dir)', () => {
-    const dir = variant('nginx-module', haSpec({ loadBalancer: { type: 'nginx' } }), master, 'etc/nginx/nginx.conf', (t) => t.replace('include /etc/nginx/modules-enabled/*.conf;\n', ''));
-    const r = checkNginx(join(dir, 'etc/nginx/nginx.conf'));
-    expect(r.code).not.toBe(0);
-    expect(r.output).toMatch(/unknown directive "stream"/);
-  });
+  describe('negative controls', () => {
+    const master = 'master-1';
+    /** A staged copy of one node's bundle with one file replaced. */
+    function variant(name: string, s: ClusterSpec, node: string, rel: string, edit: (content: string) => string): string {
+      const files = new Map(render(s).get(node)!);
+      const f = files.get(rel);
+      if (!f) throw new Error(`no ${rel} on ${node}`);
+      const edited = edit(f.content);
+      if (edited === f.content) throw new Error(`the edit of ${rel} for ${name} changed nothing`);
+      files.set(rel, { ...f, content: edited });
+      const dir = join(tmp, line.name, 'negative', name);
+      stageBundle(dir, files);
+      return dir;
+    }
+    const ka = (dir: string, iface = 'eth0') => checkKeepalived(line, { bundle: dir, iface, address: '192.168.10.11/24' });
 
-  test('keepalived -t reports an unknown keyword', () => {
-    const dir = variant('ka-typo', haSpec(), master, 'etc/keepalived/keepalived.conf', (t) => t.replace('  vrrp_garp_master_refresh 60', '  vrrp_garp_master_refreshx 60'));
-    const r = ka(dir);
-    expect(r.problems.length).toBeGreaterThan(0);
-    expect(r.output).toMatch(/Unknown keyword 'vrrp_garp_master_refreshx'/);
-  });
+    test('haproxy -c rejects a misspelt keyword', () => {
+      const dir = variant('haproxy-typo', haSpec(), master, 'etc/haproxy/haproxy.cfg', (t) => t.replace('  balance roundrobin', '  balanse roundrobin'));
+      const r = checkHaproxy(line, join(dir, 'etc/haproxy/haproxy.cfg'));
+      expect(r.code).not.toBe(0);
+      expect(r.output).toMatch(/unknown keyword 'balanse'/);
+    });
 
-  test('keepalived -t reports authentication with VRRPv3', () => {
-    const dir = variant('ka-v3-auth', haSpec(), master, 'etc/keepalived/keepalived.conf', (t) => t.replace('  virtual_ipaddress {', '  authentication {\n    auth_type PASS\n    auth_pass abc\n  }\n  virtual_ipaddress {'));
-    const r = ka(dir);
-    expect(r.problems.length).toBeGreaterThan(0);
-    expect(r.output).toMatch(/VRRP version 3 does not support authentication/);
-  });
+    test('nginx -t rejects an unknown directive', () => {
+      const dir = variant('nginx-directive', haSpec({ loadBalancer: { type: 'nginx' } }), master, 'etc/nginx/nginx.conf', (t) => t.replace('    proxy_pass kube_apiserver;', '    proxy_pass kube_apiserver;\n    proxy_pass_typo on;'));
+      const r = checkNginx(line, join(dir, 'etc/nginx/nginx.conf'));
+      expect(r.code).not.toBe(0);
+      expect(r.output).toMatch(/unknown directive "proxy_pass_typo"/);
+    });
 
-  test('keepalived -t reports an interface the namespace does not have', () => {
-    const dir = join(tmp, 'negative', 'ka-iface');
-    stageBundle(dir, render(haSpec({ keepalived: { interface: 'ens192' } })).get(master)!);
-    const r = ka(dir, 'eth0');
-    expect(r.problems.length).toBeGreaterThan(0);
-    expect(r.output).toMatch(/interface ens192 for vrrp_instance VI_51 doesn't exist/);
-    // ... and accepts the same config where ens192 exists.
-    expect(ka(dir, 'ens192').problems).toEqual([]);
-  });
+    test('nginx -t rejects the config with its `stream {` line removed', () => {
+      const dir = variant('nginx-stream', haSpec({ loadBalancer: { type: 'nginx' } }), master, 'etc/nginx/nginx.conf', (t) => t.replace('stream {\n', ''));
+      const r = checkNginx(line, join(dir, 'etc/nginx/nginx.conf'));
+      expect(r.code).not.toBe(0);
+      expect(r.output).toMatch(/\[emerg\]/);
+    });
 
-  test('keepalived -t sees the bundle\'s own check script at /etc/keepalived (missing or insecure is reported)', () => {
-    const files = new Map(render(haSpec()).get(master)!);
-    const script = files.get('etc/keepalived/check_apiserver.sh')!;
-    files.delete('etc/keepalived/check_apiserver.sh');
-    const missing = join(tmp, 'negative', 'ka-no-script');
-    stageBundle(missing, files);
-    const r1 = ka(missing);
-    expect(r1.problems.length).toBeGreaterThan(0);
-    expect(r1.output).toMatch(/Disabling track script chk_load_balancer since not found/);
+    test('nginx -t rejects `stream` when the module include is gone (the module really is loaded from Debian\'s dir)', () => {
+      const dir = variant('nginx-module', haSpec({ loadBalancer: { type: 'nginx' } }), master, 'etc/nginx/nginx.conf', (t) => t.replace('include /etc/nginx/modules-enabled/*.conf;\n', ''));
+      const r = checkNginx(line, join(dir, 'etc/nginx/nginx.conf'));
+      expect(r.code).not.toBe(0);
+      expect(r.output).toMatch(/unknown directive "stream"/);
+    });
 
-    files.set('etc/keepalived/check_apiserver.sh', { ...script, mode: 0o777 });
-    const insecure = join(tmp, 'negative', 'ka-insecure-script');
-    stageBundle(insecure, files);
-    const r2 = ka(insecure);
-    expect(r2.problems.length).toBeGreaterThan(0);
-    expect(r2.output).toMatch(/Disabling track script chk_load_balancer due to insecure/);
-  });
+    test('keepalived -t reports an unknown keyword', () => {
+      const dir = variant('ka-typo', haSpec(), master, 'etc/keepalived/keepalived.conf', (t) => t.replace('  vrrp_garp_master_refresh 60', '  vrrp_garp_master_refreshx 60'));
+      const r = ka(dir);
+      expect(r.problems.length).toBeGreaterThan(0);
+      expect(r.output).toMatch(/Unknown keyword 'vrrp_garp_master_refreshx'/);
+    });
 
-  test('a missing keepalived.conf is reported (keepalived -t itself exits 0 for it)', () => {
-    const dir = join(tmp, 'negative', 'ka-no-conf');
-    mkdirSync(dir, { recursive: true });
-    const raw = run(KEEPALIVED, ['-t', '-f', join(dir, 'etc/keepalived/keepalived.conf')]);
-    expect(raw.code).toBe(0);
-    expect(ka(dir).problems).toEqual([`${join(dir, 'etc/keepalived/keepalived.conf')} does not exist`]);
+    test('keepalived -t reports authentication with VRRPv3', () => {
+      const dir = variant('ka-v3-auth', haSpec(), master, 'etc/keepalived/keepalived.conf', (t) => t.replace('  virtual_ipaddress {', '  authentication {\n    auth_type PASS\n    auth_pass abc\n  }\n  virtual_ipaddress {'));
+      const r = ka(dir);
+      expect(r.problems.length).toBeGreaterThan(0);
+      expect(r.output).toMatch(/VRRP version 3 does not support authentication/);
+    });
+
+    test('keepalived -t reports an interface the namespace does not have', () => {
+      const dir = join(tmp, line.name, 'negative', 'ka-iface');
+      stageBundle(dir, render(haSpec({ keepalived: { interface: 'ens192' } })).get(master)!);
+      const r = ka(dir, 'eth0');
+      expect(r.problems.length).toBeGreaterThan(0);
+      expect(r.output).toMatch(/interface ens192 for vrrp_instance VI_51 doesn't exist/);
+      // ... and accepts the same config where ens192 exists.
+      expect(ka(dir, 'ens192').problems).toEqual([]);
+    });
+
+    test('keepalived -t sees the bundle\'s own check script at /etc/keepalived (missing or insecure is reported)', () => {
+      const files = new Map(render(haSpec()).get(master)!);
+      const script = files.get('etc/keepalived/check_apiserver.sh')!;
+      files.delete('etc/keepalived/check_apiserver.sh');
+      const missing = join(tmp, line.name, 'negative', 'ka-no-script');
+      stageBundle(missing, files);
+      const r1 = ka(missing);
+      expect(r1.problems.length).toBeGreaterThan(0);
+      expect(r1.output).toMatch(/Disabling track script chk_load_balancer since not found/);
+
+      files.set('etc/keepalived/check_apiserver.sh', { ...script, mode: 0o777 });
+      const insecure = join(tmp, line.name, 'negative', 'ka-insecure-script');
+      stageBundle(insecure, files);
+      const r2 = ka(insecure);
+      expect(r2.problems.length).toBeGreaterThan(0);
+      expect(r2.output).toMatch(/Disabling track script chk_load_balancer due to insecure/);
+    });
+
+    test('a missing keepalived.conf is reported (keepalived -t itself exits 0 for it)', () => {
+      const dir = join(tmp, line.name, 'negative', 'ka-no-conf');
+      mkdirSync(dir, { recursive: true });
+      const raw = run(IP, ['netns', 'exec', proxyNs, ...lineCommand(line, [DAEMON_PATH.keepalived, '-t', '-f', join(dir, 'etc/keepalived/keepalived.conf')])]);
+      expect(raw.code).toBe(0);
+      expect(ka(dir).problems).toEqual([`${join(dir, 'etc/keepalived/keepalived.conf')} does not exist`]);
+    });
   });
 });

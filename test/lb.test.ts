@@ -63,7 +63,7 @@ describe('keepalived + haproxy on the masters (the default example)', () => {
     expect(c.volumeMounts.every((m: any) => m.readOnly === true)).toBe(true);
     expect(p.metadata.annotations['ha-control-plane.io/config-checksum']).toMatch(/^sha256:[0-9a-f]{64}$/);
     expect(c.command).toEqual(['keepalived', '--dont-fork', '--log-console', '--log-detail', '--use-file', '/etc/keepalived/keepalived.conf']);
-    expect(c.image).toBe('docker.io/osixia/keepalived:2.0.20');
+    expect(c.image).toBe('localhost/keepalived:2.3.3');
   });
 
   test('haproxy.cfg: TCP on every address of the endpoint port, HTTPS /readyz checks, redispatch, long timeouts', () => {

@@ -1,11 +1,18 @@
 import { ClusterSpec } from '../spec/types';
 import { ipFamily, loopbackFor, urlHost } from './net';
 
-/** Default images of the load-balancing tier (pinned; every one is overridable in the spec). */
+/**
+ * Default images of the load-balancing tier (pinned; every one is overridable in the spec). haproxy
+ * and nginx are the official images of maintained branches (haproxy 3.2 LTS, nginx 1.30 stable); the
+ * generated configs are checked by those branches' daemons (test/lb-checkers.test.ts, the Debian
+ * unstable line of scripts/lb-daemons.txt; test/lb-images.test.ts keeps the major.minor equal). There
+ * is no official keepalived image: the default is the one images/keepalived/Containerfile builds from
+ * Debian 13's keepalived, which a user builds and mirrors (or sets keepalived.image to their own).
+ */
 export const LB_IMAGES = {
-  haproxy: 'docker.io/library/haproxy:3.0.5-alpine',
-  nginx: 'docker.io/library/nginx:1.28.0-alpine',
-  keepalived: 'docker.io/osixia/keepalived:2.0.20',
+  haproxy: 'docker.io/library/haproxy:3.2.26-alpine',
+  nginx: 'docker.io/library/nginx:1.30.6-alpine',
+  keepalived: 'localhost/keepalived:2.3.3',
   /** For the master loopback VIP pod: busybox's `ip` and `sysctl`. */
   busybox: 'docker.io/library/busybox:1.36.1',
 } as const;

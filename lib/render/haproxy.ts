@@ -44,7 +44,8 @@ export function renderHaproxy(cfg: ProxyConfig): string {
     '  timeout server-fin 30s',
     `  timeout check ${Math.max(c.intervalMs, 1000)}ms`,
     '',
-    'frontend kube-apiserver',
+    // Not named like the backend: haproxy 3.2 warns that a frontend and a backend of one name will not be supported from 3.3 on.
+    'frontend clients',
     ...binds,
     '  default_backend kube-apiserver',
     '',

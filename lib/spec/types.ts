@@ -395,7 +395,11 @@ export interface LoadBalancerSpec {
    * The VIP is always in the API server certificate's SANs.
    */
   readonly vip?: string;
-  /** Image of the proxy (haproxy or nginx); the default is pinned in lib/plan/lb-plan.ts. */
+  /**
+   * Image of the proxy. When omitted, the official image pinned in lib/plan/lb-plan.ts (LB_IMAGES):
+   * "docker.io/library/haproxy:3.2.26-alpine" for haproxy, "docker.io/library/nginx:1.30.6-alpine"
+   * for nginx — the branches whose daemons the tests check the generated configs with.
+   */
   readonly image?: string;
   /**
    * API server path the active health checks request (haproxy, LVS); anonymous access to it is allowed by
@@ -465,7 +469,13 @@ export interface KeepalivedSpec {
   readonly vipPrefixLength?: number;
   /** VRRPv2 only: simple password (at most 8 characters). VRRPv3 forbids authentication. */
   readonly authPass?: string;
-  /** keepalived image (any image with keepalived ≥ 2.0 and curl on its PATH); default pinned in lib/plan/lb-plan.ts. */
+  /**
+   * keepalived image: any image with keepalived 2.2 or later, /bin/sh and curl (the check script) on
+   * its PATH. There is no official keepalived image; the default is the image that
+   * images/keepalived/Containerfile (shipped in this package) builds from Debian 13's keepalived:
+   * build it under this name on every LB node, or push it to your registry and name it here.
+   * @default "localhost/keepalived:2.3.3"
+   */
   readonly image?: string;
 }
 

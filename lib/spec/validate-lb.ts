@@ -58,7 +58,7 @@ export function checkLoadBalancing(err: Report, warn: Report, spec: Partial<Clus
       known(err, 'workerProxy', wp, ['type', 'port', 'image']);
       if (wp.type !== undefined && wp.type !== 'nginx' && wp.type !== 'haproxy') err('workerProxy.type', wp.type, 'is not a worker proxy type', 'use "nginx" or "haproxy"');
       checkPort(err, 'workerProxy.port', wp.port);
-      if (wp.image !== undefined && (typeof wp.image !== 'string' || /\s/.test(wp.image) || hasControlChar(wp.image))) err('workerProxy.image', wp.image, 'is not an image reference', 'use e.g. "registry.example.com/nginx:1.28.0-alpine"');
+      if (wp.image !== undefined && (typeof wp.image !== 'string' || /\s/.test(wp.image) || hasControlChar(wp.image))) err('workerProxy.image', wp.image, 'is not an image reference', 'use e.g. "registry.example.com/nginx:1.30.6-alpine"');
       if (!Array.isArray(spec.workers) || spec.workers.length === 0) warn('workerProxy', wp, 'is set but there are no workers, so no worker bundle is written', 'list the workers under workers: [{ name, address }]');
       const port = portOf(wp.port, LB_DEFAULTS.workerProxyPort);
       const user = port !== undefined && portsInUse('worker', undefined, false).get(port);
@@ -217,8 +217,8 @@ export function checkLoadBalancing(err: Report, warn: Report, spec: Partial<Clus
       }
     }
   }
-  if (ka.image !== undefined && (typeof ka.image !== 'string' || /\s/.test(ka.image) || hasControlChar(ka.image))) err('keepalived.image', ka.image, 'is not an image reference', 'use e.g. "registry.example.com/keepalived:2.2.8"');
-  if (lb.image !== undefined && (typeof lb.image !== 'string' || /\s/.test(lb.image) || hasControlChar(lb.image))) err('loadBalancer.image', lb.image, 'is not an image reference', 'use e.g. "registry.example.com/haproxy:3.0.5-alpine"');
+  if (ka.image !== undefined && (typeof ka.image !== 'string' || /\s/.test(ka.image) || hasControlChar(ka.image))) err('keepalived.image', ka.image, 'is not an image reference', 'use e.g. "registry.example.com/keepalived:2.3.3"');
+  if (lb.image !== undefined && (typeof lb.image !== 'string' || /\s/.test(lb.image) || hasControlChar(lb.image))) err('loadBalancer.image', lb.image, 'is not an image reference', 'use e.g. "registry.example.com/haproxy:3.2.26-alpine"');
 }
 
 function checkHosts(err: Report, path: string, hosts: unknown, masterNames: Map<string, number>, masterAddresses: Map<string, number>): void {

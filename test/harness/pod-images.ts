@@ -101,17 +101,17 @@ export const IMAGES: readonly ImageEntry[] = [
   },
   {
     pattern: /^(?:.+\/)?keepalived:[^/]+$/,
-    example: 'docker.io/osixia/keepalived:2.0.20',
+    example: 'localhost/keepalived:2.3.3',
     make: (image) => debianDaemon(image, '/usr/sbin/keepalived'),
   },
   {
     pattern: /^(?:.+\/)?haproxy:[^/]+$/,
-    example: 'docker.io/library/haproxy:3.0.5-alpine',
+    example: 'docker.io/library/haproxy:3.2.26-alpine',
     make: (image) => debianDaemon(image, '/usr/sbin/haproxy', { dirs: ['/var/lib/haproxy', '/run/haproxy'], entrypoint: ['haproxy', '-f', '/usr/local/etc/haproxy/haproxy.cfg'] }),
   },
   {
     pattern: /^(?:.+\/)?nginx:[^/]+$/,
-    example: 'docker.io/library/nginx:1.28.0-alpine',
+    example: 'docker.io/library/nginx:1.30.6-alpine',
     // The official image has the stream module built in; Debian's nginx loads it from a module file
     // (/usr/lib/nginx/modules, under /usr), which the image's modules-enabled names.
     make: (image) => debianDaemon(image, '/usr/sbin/nginx', {
