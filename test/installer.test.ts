@@ -123,7 +123,7 @@ describe.each(['dash', 'bash'])('install with %s', (shell) => {
     expectInstalled(root, OLD);
     for (const d of ['etc', 'etc/kubernetes', 'etc/haproxy', 'etc/keepalived']) expect(modeOf(path.join(root, d))).toBe(0o755);
     expect(first.stdout).toContain(`created ${root}/etc/kubernetes/manifests/etcd.yaml (0600)`);
-    expect(first.stdout).toMatch(/done: 5 directories created, 10 files created, 0 replaced, 0 modes changed, 0 unchanged\n$/);
+    expect(first.stdout).toMatch(/done: 5 directories created, 10 files created, 0 replaced, 0 modes changed, 0 removed, 0 unchanged\n$/);
     // Host files first: every host file line comes before the first manifest line.
     const lines = first.stdout.split('\n').filter((l) => l.startsWith('created /'));
     const firstManifest = lines.findIndex((l) => l.includes(`/${MANIFESTS}/`));
@@ -166,6 +166,119 @@ describe.each(['dash', 'bash'])('install with %s', (shell) => {
     const again = install(bundle, ['--root', root, '--node-name', NODE], { shell });
     expect(again.stdout).toContain('no changes');
     expect(fs.readdirSync(path.join(root, 'var/lib/ha-control-plane/backup'))).toEqual(backups);
+  });
+});
+
+describe('a pod that leaves the bundle (the record of what the last bundle installed)', () => {
+  const HAPROXY = haSpec();
+  const NGINX = haSpec({ loadBalancer: { type: 'nginx' } });
+  const STATE = 'var/lib/ha-control-plane';
+  const files = (s: ClusterSpec) => render(s).get(NODE)!;
+  const onlyIn = (a: ClusterSpec, b: ClusterSpec) => [...files(a).keys()].filter((k) => !files(b).has(k));
+  const lines = (text: string) => text.split('\n');
+  const lineOf = (text: string, prefix: string) => lines(text).findIndex((l) => l.startsWith(prefix));
+
+  test('the switch changes files of both kinds', () => {
+    expect(onlyIn(HAPROXY, NGINX)).toEqual(expect.arrayContaining([`${MANIFESTS}/haproxy.yaml`, 'etc/haproxy/haproxy.cfg']));
+    expect(onlyIn(NGINX, HAPROXY)).toEqual(expect.arrayContaining([`${MANIFESTS}/nginx.yaml`]));
+  });
+
+  test.each([['haproxy', 'nginx'], ['nginx', 'haproxy']])('%s -> %s: the files the last bundle installed and this one lacks move to the backup, the leaving manifest before the new one; files no bundle installed stay, warned', (from, to) => {
+    const [a, b] = from === 'haproxy' ? [HAPROXY, NGINX] : [NGINX, HAPROXY];
+    const root = newRoot();
+    expect(install(extracted(a), ['--root', root, '--node-name', NODE]).code).toBe(0);
+    const record = fs.readFileSync(path.join(root, STATE, 'installed/example.files'), 'utf8');
+    for (const rel of files(a).keys()) expect(record).toContain(` ${rel}\n`);
+    // Not installed by a bundle: left alone. Edited since it was installed: still moved, the edit kept in the backup.
+    fs.writeFileSync(path.join(root, MANIFESTS, 'custom.yaml'), 'my pod');
+    fs.writeFileSync(path.join(root, 'etc/kubernetes/admin.conf'), 'secret');
+    const leaving = onlyIn(a, b);
+    const edited = leaving.find((k) => !k.startsWith(`${MANIFESTS}/`))!;
+    fs.appendFileSync(path.join(root, edited), '# edited by hand\n');
+    const leavingContent = new Map(leaving.map((k) => [k, fs.readFileSync(path.join(root, k), 'utf8')]));
+
+    const r = install(extracted(b), ['--root', root, '--node-name', NODE]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe(`install.sh: warning: ${root}/${MANIFESTS}/custom.yaml is not in this bundle; the kubelet runs it too (left alone: move it out of the directory if it is obsolete)\n`);
+    const backups = fs.readdirSync(path.join(root, STATE, 'backup'));
+    expect(backups).toHaveLength(1);
+    const backup = path.join(root, STATE, 'backup', backups[0]);
+    for (const rel of leaving) {
+      expect({ rel, exists: fs.existsSync(path.join(root, rel)) }).toEqual({ rel, exists: false });
+      expect({ rel, backup: fs.readFileSync(path.join(backup, rel), 'utf8') }).toEqual({ rel, backup: leavingContent.get(rel) });
+      expect(r.stdout).toContain(`removed ${root}/${rel} (not in this bundle, installed by the last one of cluster example; the old one is in ${backup}/${rel})\n`);
+    }
+    expect(fs.readFileSync(path.join(backup, edited), 'utf8')).toMatch(/# edited by hand\n$/);
+    for (const [rel, f] of files(b)) expect({ rel, content: fs.readFileSync(path.join(root, rel), 'utf8') }).toEqual({ rel, content: f.content });
+    expect(fs.readdirSync(path.join(root, MANIFESTS)).sort()).toEqual([...files(b).keys()].filter((k) => k.startsWith(`${MANIFESTS}/`)).map((k) => path.basename(k)).concat('custom.yaml').sort());
+    expect(fs.readFileSync(path.join(root, MANIFESTS, 'custom.yaml'), 'utf8')).toBe('my pod');
+    expect(fs.readFileSync(path.join(root, 'etc/kubernetes/admin.conf'), 'utf8')).toBe('secret');
+
+    // The order: host files, the leaving manifest, the new manifests, the leaving host files, the record.
+    const out = r.stdout;
+    const leavingManifest = lineOf(out, `removed ${root}/${MANIFESTS}/${from}.yaml `);
+    const newManifest = lineOf(out, `created ${root}/${MANIFESTS}/${to}.yaml `);
+    const leavingHost = lineOf(out, `removed ${root}/${edited} `);
+    const changes = lines(out).map((l, i) => ({ l, i })).filter(({ l }) => /^(created|replaced|removed) \//.test(l));
+    const hostChanges = changes.filter(({ l }) => !l.includes(`/${MANIFESTS}/`) && !l.startsWith('removed '));
+    expect(leavingManifest).toBeGreaterThan(-1);
+    expect(hostChanges.every(({ i }) => i < leavingManifest)).toBe(true);
+    expect(leavingManifest).toBeLessThan(newManifest);
+    expect(changes.filter(({ l }) => l.includes(`/${MANIFESTS}/`)).every(({ i }) => i < leavingHost)).toBe(true);
+    expect(lineOf(out, 'recorded the installed files in ')).toBeGreaterThan(leavingHost);
+    expect(out).toMatch(new RegExp(`, ${leaving.length} removed, \\d+ unchanged; backups in `));
+    const newRecord = fs.readFileSync(path.join(root, STATE, 'installed/example.files'), 'utf8');
+    for (const rel of leaving) expect(newRecord).not.toContain(` ${rel}\n`);
+    for (const rel of files(b).keys()) expect(newRecord).toContain(` ${rel}\n`);
+
+    // A rerun changes nothing (the record is current) and still leaves custom.yaml alone.
+    const before = snapshot(root);
+    const again = install(extracted(b), ['--root', root, '--node-name', NODE]);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toContain('no changes');
+    expect(snapshot(root)).toEqual(before);
+  });
+
+  test('--dry-run names the files that would move to the backup and writes nothing', () => {
+    const root = newRoot();
+    expect(install(extracted(HAPROXY), ['--root', root, '--node-name', NODE]).code).toBe(0);
+    const before = snapshot(root);
+    const r = install(extracted(NGINX), ['--root', root, '--node-name', NODE, '--dry-run']);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe('');
+    for (const rel of onlyIn(HAPROXY, NGINX)) {
+      expect(r.stdout).toContain(`would remove ${root}/${rel} (installed by the last bundle of cluster example, not in this one; it would be moved to the backup)\n`);
+    }
+    expect(r.stdout).toMatch(new RegExp(`, ${onlyIn(HAPROXY, NGINX).length} removed, \\d+ unchanged; nothing was written\\n$`));
+    expect(snapshot(root)).toEqual(before);
+  });
+
+  test('another cluster\'s record is not touched, nor its files; an install without a record (an older installer) moves nothing', () => {
+    const root = newRoot();
+    expect(install(extracted(HAPROXY), ['--root', root, '--node-name', NODE]).code).toBe(0);
+    const recordPath = path.join(root, STATE, 'installed/example.files');
+    const record = snapshot(path.join(root, STATE, 'installed'));
+    const other = haSpec({ name: 'other', loadBalancer: { type: 'nginx' } });
+    const r = install(extracted(other), ['--root', root, '--node-name', NODE]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain(`${root}/${MANIFESTS}/haproxy.yaml is not in this bundle; the kubelet runs it too (left alone`);
+    expect(r.stdout).not.toMatch(/^removed /m);
+    expect(fs.existsSync(path.join(root, MANIFESTS, 'haproxy.yaml'))).toBe(true);
+    expect(fs.existsSync(path.join(root, 'etc/haproxy/haproxy.cfg'))).toBe(true);
+    const after = snapshot(path.join(root, STATE, 'installed'));
+    expect(after['example.files']).toBe(record['example.files']); // same inode, mtime, content
+    expect(Object.keys(after).sort()).toEqual(['example.files', 'other.files']);
+
+    // No record of this cluster (installed before the installer kept one): nothing is moved, the extra
+    // manifest is warned about as before; the install writes the record for the next one.
+    const legacy = newRoot();
+    expect(install(extracted(HAPROXY), ['--root', legacy, '--node-name', NODE]).code).toBe(0);
+    fs.rmSync(path.join(legacy, STATE, 'installed'), { recursive: true });
+    const noRecord = install(extracted(NGINX), ['--root', legacy, '--node-name', NODE]);
+    expect(noRecord.code).toBe(0);
+    expect(noRecord.stderr).toContain(`${legacy}/${MANIFESTS}/haproxy.yaml is not in this bundle`);
+    expect(fs.existsSync(path.join(legacy, MANIFESTS, 'haproxy.yaml'))).toBe(true);
+    expect(fs.existsSync(recordPath.replace(root, legacy))).toBe(true);
   });
 });
 
@@ -226,7 +339,7 @@ describe('install', () => {
     expect(r.stdout).toMatch(/^\+.*inter 400ms/m);
     expect(r.stdout).toMatch(/^-\s+image: registry\.k8s\.io\/kube-apiserver:v1\.37\.\d+$/m);
     expect(r.stdout).toMatch(/^\+\s+image: registry\.k8s\.io\/kube-apiserver:v1\.36\.\d+$/m);
-    expect(r.stdout).toMatch(/would change: 0 directories created, 0 files created, \d+ replaced, 0 modes changed, \d+ unchanged; nothing was written\n$/);
+    expect(r.stdout).toMatch(/would change: 0 directories created, 0 files created, \d+ replaced, 0 modes changed, 0 removed, \d+ unchanged; nothing was written\n$/);
 
     // Into an empty root: whole files as additions, directories listed; still nothing written (no var/lib either).
     const empty = newRoot();
@@ -240,7 +353,7 @@ describe('install', () => {
   test('--dry-run without diff installed says so instead of failing', () => {
     const bin = path.join(tmp, 'bin');
     fs.mkdirSync(bin);
-    for (const t of ['sha256sum', 'basename', 'cat', 'chmod', 'cp', 'cut', 'date', 'dirname', 'id', 'ln', 'mkdir', 'mktemp', 'mv', 'rm', 'sleep', 'stat', 'sync', 'tr', 'uname', 'hostname']) {
+    for (const t of ['sha256sum', 'basename', 'cat', 'chmod', 'cp', 'cut', 'date', 'dirname', 'id', 'ln', 'mkdir', 'mktemp', 'mv', 'rm', 'rmdir', 'sleep', 'stat', 'sync', 'tr', 'uname', 'wc', 'hostname']) {
       const p = execFileSync('sh', ['-c', `command -v ${t}`], { encoding: 'utf8' }).trim();
       fs.symlinkSync(p, path.join(bin, t));
     }
@@ -486,8 +599,13 @@ describe('an install killed in the middle', () => {
       expectConsistent(root, oldFiles, newFiles);
       const temps = fs.readdirSync(path.join(root, MANIFESTS)).filter((f) => f.startsWith('.'));
       const hostTemps = ['etc/haproxy', 'etc/keepalived', 'etc/kubernetes'].flatMap((d) => fs.readdirSync(path.join(root, d)).filter((f) => f.startsWith('.')));
-      // Paused inside the n-th write: exactly one temporary file exists (not yet renamed).
-      expect(temps.length + hostTemps.length).toBe(hook === 'HA_INSTALL_TEST_PAUSE_IN' ? 1 : 0);
+      // Everything is staged before the first change: paused after the n-th staged file, n temporary
+      // files exist and every file is still old; paused after the n-th change, the other changes - n
+      // files are still staged, not yet renamed.
+      expect(temps.length + hostTemps.length).toBe(hook === 'HA_INSTALL_TEST_PAUSE_IN' ? n : changes - n);
+      if (hook === 'HA_INSTALL_TEST_PAUSE_IN') {
+        for (const [rel, f] of oldFiles) expect({ rel, content: fs.readFileSync(path.join(root, rel), 'utf8') }).toEqual({ rel, content: f.content });
+      }
       expect(fs.existsSync(path.join(root, 'var/lib/ha-control-plane/install.lock'))).toBe(true); // SIGKILL: no trap ran
 
       const rerun = install(bundle, ['--root', root, '--node-name', NODE]);
@@ -495,9 +613,13 @@ describe('an install killed in the middle', () => {
       expect(rerun.code).toBe(0);
       expectInstalled(root, NEW);
       if (temps.length + hostTemps.length) expect(rerun.stdout).toMatch(/^removed .+\.hacp-[A-Za-z0-9]{6} \(left by an interrupted run\)$/m);
-      for (const d of ['etc/haproxy', 'etc/keepalived', 'etc/kubernetes', MANIFESTS]) {
-        expect(fs.readdirSync(path.join(root, d)).filter((f) => f.startsWith('.'))).toEqual([]);
+      for (const d of ['etc/haproxy', 'etc/keepalived', 'etc/kubernetes', MANIFESTS, 'var/lib/ha-control-plane/backup', 'var/lib/ha-control-plane/installed']) {
+        expect({ d, dotFiles: fs.readdirSync(path.join(root, d)).filter((f) => f.startsWith('.')) }).toEqual({ d, dotFiles: [] });
       }
+      // A backup staged by a run killed before its first change is removed; one made by a run that
+      // changed something stays beside the rerun's (none when only the record was left to rename).
+      expect(fs.readdirSync(path.join(root, 'var/lib/ha-control-plane/backup'))).toHaveLength(hook === 'HA_INSTALL_TEST_PAUSE_IN' || n === changes ? 1 : 2);
+      if (hook === 'HA_INSTALL_TEST_PAUSE_IN') expect(rerun.stdout).toMatch(/^removed .+\/backup\/\.\d{8}T\d{6}Z\.hacp-[A-Za-z0-9]{6} \(a backup staged by an interrupted run that changed nothing\)$/m);
     });
 
   test.each([1, 4, 5, 10])('SIGKILL after %i renames of a fresh install: only whole files; a rerun completes', async (n) => {
@@ -514,16 +636,15 @@ describe('an install killed in the middle', () => {
     expectInstalled(root, OLD);
   });
 
-  test('SIGTERM inside a write: the trap removes the temporary file and the lock, exit 143', async () => {
+  test('SIGTERM while staging: the trap removes the staged files, the lock and the new directories, exit 143', async () => {
     const root = newRoot();
     const bundle = extracted(OLD);
     const child = await startPaused(bundle, root, { HA_INSTALL_TEST_PAUSE_IN: '6' });
     const tempsBefore = fs.readdirSync(path.join(root, MANIFESTS)).filter((f) => f.startsWith('.'));
-    expect(tempsBefore).toHaveLength(1);
-    expect(tempsBefore[0]).toMatch(TEMP_NAME);
+    expect(tempsBefore).toHaveLength(2); // 4 host files, then 2 manifests staged
+    for (const t of tempsBefore) expect(t).toMatch(TEMP_NAME);
     const r = await signalGroup(child, 'SIGTERM');
     expect(r.code).toBe(143);
-    expect(fs.readdirSync(path.join(root, MANIFESTS)).filter((f) => f.startsWith('.'))).toEqual([]);
-    expect(fs.existsSync(path.join(root, 'var/lib/ha-control-plane/install.lock'))).toBe(false);
+    expect(fs.readdirSync(root)).toEqual([]); // nothing had changed: the node is as it was
   });
 });
