@@ -224,6 +224,8 @@ describe('a pod that leaves the bundle (the record of what the last bundle insta
     expect(leavingManifest).toBeGreaterThan(-1);
     expect(hostChanges.every(({ i }) => i < leavingManifest)).toBe(true);
     expect(leavingManifest).toBeLessThan(newManifest);
+    // Replaced manifests before it: a failure among them leaves the old LB pod running.
+    expect(changes.filter(({ l }) => l.startsWith('replaced ') && l.includes(`/${MANIFESTS}/`)).every(({ i }) => i < leavingManifest)).toBe(true);
     expect(changes.filter(({ l }) => l.includes(`/${MANIFESTS}/`)).every(({ i }) => i < leavingHost)).toBe(true);
     expect(lineOf(out, 'recorded the installed files in ')).toBeGreaterThan(leavingHost);
     expect(out).toMatch(new RegExp(`, ${leaving.length} removed, \\d+ unchanged; backups in `));
@@ -493,8 +495,8 @@ describe('install', () => {
     expectInstalled(root, OLD);
   });
 
-  test('the installer is shellcheck-clean POSIX sh', () => {
-    const r = spawnSync('shellcheck', ['-s', 'sh', INSTALLER], { encoding: 'utf8', timeout: RUN_TIMEOUT_MS });
+  test('the installer (and the fill-level harness) is shellcheck-clean POSIX sh', () => {
+    const r = spawnSync('shellcheck', ['-s', 'sh', INSTALLER, path.resolve(__dirname, 'harness/fill-levels.sh')], { encoding: 'utf8', timeout: RUN_TIMEOUT_MS });
     expect(r.error).toBeUndefined();
     expect(r.stdout).toBe('');
     expect(r.status).toBe(0);
@@ -646,5 +648,198 @@ describe('an install killed in the middle', () => {
     const r = await signalGroup(child, 'SIGTERM');
     expect(r.code).toBe(143);
     expect(fs.readdirSync(root)).toEqual([]); // nothing had changed: the node is as it was
+  });
+});
+
+describe('a full disk: all or nothing (root on a tiny tmpfs, at every fill level)', () => {
+  const FILL_LEVELS = path.resolve(__dirname, 'harness/fill-levels.sh');
+  const PORT = haSpec({ controlPlaneEndpoint: { host: '192.168.10.100', port: 9443 } });
+  const SWITCH = haSpec({ kubernetesVersion: '1.36', loadBalancer: { type: 'nginx' } });
+  const MAX_FREE_PAGES = 200;
+  const STATE = 'var/lib/ha-control-plane';
+
+  interface Entry { type: string; mode: string; sum?: string }
+  interface Level { free: number; wanted: number; code: number; stderr: string; tree: Map<string, Entry> }
+
+  /** Runs test/harness/fill-levels.sh in a private mount namespace; one Level per fill level. */
+  function fillLevels(from: ClusterSpec | undefined, to: ClusterSpec): { levels: Level[]; before: Map<string, Entry> } {
+    const mnt = path.join(tmp, 'mnt');
+    fs.mkdirSync(mnt);
+    // The state before: the old bundle installed into a plain directory by the same installer.
+    const plain = newRoot();
+    if (from) expect(install(extracted(from), ['--root', plain, '--node-name', NODE]).code).toBe(0);
+    const r = spawnSync('timeout', ['-s', 'KILL', '55', 'unshare', '--mount', '--propagation', 'private', 'sh', FILL_LEVELS,
+      mnt, '1024', from ? extracted(from) : '-', extracted(to), NODE, String(MAX_FREE_PAGES)], { encoding: 'utf8', timeout: 60_000, killSignal: 'SIGKILL' });
+    if (r.error) throw r.error;
+    expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: '' });
+    const levels: Level[] = [];
+    let cur: Level | undefined;
+    const root = `${mnt}/root/`;
+    for (const line of r.stdout.split('\n')) {
+      const [tag, ...rest] = line.split(' ');
+      if (tag === '@level') {
+        const m = /^@level (\d+) free=(\d+) code=(\d+)$/.exec(line)!;
+        cur = { wanted: Number(m[1]), free: Number(m[2]), code: Number(m[3]), stderr: '', tree: new Map() };
+      } else if (tag === '@err') {
+        cur!.stderr += `${line.slice(5)}\n`;
+      } else if (tag === '@node') {
+        cur!.tree.set(rest.slice(2).join(' '), { type: rest[0], mode: rest[1] });
+      } else if (tag === '@sum') {
+        const m = /^@sum ([0-9a-f]{64}) {2}(.+)$/.exec(line)!;
+        cur!.tree.get(m[2].slice(root.length))!.sum = m[1];
+      } else if (tag === '@end') {
+        levels.push(cur!);
+      } else if (line !== '') {
+        throw new Error(`fill-levels.sh: unexpected output: ${line}`);
+      }
+    }
+    // The same listing of the plain directory's old state, for comparison.
+    const before = new Map<string, Entry>();
+    const walk = (d: string) => {
+      for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+        const p = path.join(d, e.name);
+        const rel = path.relative(plain, p);
+        const mode = (fs.lstatSync(p).mode & 0o7777).toString(8);
+        if (e.isDirectory()) {
+          before.set(rel, { type: 'd', mode });
+          walk(p);
+        } else {
+          before.set(rel, { type: 'f', mode, sum: execFileSync('sha256sum', [p], { encoding: 'utf8' }).slice(0, 64) });
+        }
+      }
+    };
+    walk(plain);
+    return { levels, before };
+  }
+
+  test('the port upgrade changes the proxy config and the keepalived check beside the manifests (the split the issue saw)', () => {
+    const a = render(OLD).get(NODE)!;
+    const b = render(PORT).get(NODE)!;
+    const changed = [...b.keys()].filter((k) => a.get(k)?.content !== b.get(k)!.content);
+    expect(changed).toEqual(expect.arrayContaining(['etc/haproxy/haproxy.cfg', 'etc/keepalived/check_apiserver.sh', `${MANIFESTS}/haproxy.yaml`, `${MANIFESTS}/keepalived.yaml`]));
+    expect(changed.some((k) => k.startsWith('etc/keepalived/') && b.get(k)!.content.includes('9443'))).toBe(true);
+    expect(b.get('etc/haproxy/haproxy.cfg')!.content).toContain(':9443');
+  });
+
+  const sha = (text: string) => require('node:crypto').createHash('sha256').update(text).digest('hex');
+
+  test.each([
+    ['an upgrade that moves the LB port (8443 -> 9443: haproxy.cfg, the keepalived check, the manifests)', OLD, PORT],
+    ['an upgrade with haproxy -> nginx (files created, replaced and moved to the backup)', OLD, SWITCH],
+    ['a fresh install into an empty root (directories created)', undefined, OLD],
+  ])('%s: exit 5 with the node byte-identical and no temporary file, or exit 0 with the whole new state', (_name, from, to) => {
+    const started = Date.now();
+    const { levels, before } = fillLevels(from, to);
+    const last = levels[levels.length - 1];
+    expect(last.code).toBe(0); // it succeeds once there is room
+    const failed = levels.slice(0, -1);
+    expect(failed.length).toBeGreaterThan(3); // there was a range of fill levels to fail at
+    levels.forEach((l, i) => expect({ wanted: i, free: l.free }).toEqual({ wanted: i, free: l.wanted })); // exactly N pages free
+    for (const l of failed) {
+      expect({ level: l.wanted, code: l.code }).toEqual({ level: l.wanted, code: 5 });
+      expect(l.stderr).toMatch(/^install\.sh: error: .+; nothing changed: .*the node is as it was \(fix: .*free space/m);
+      expect({ level: l.wanted, tree: Object.fromEntries(l.tree) }).toEqual({ level: l.wanted, tree: Object.fromEntries(before) });
+      expect([...l.tree.keys()].filter((k) => /\.hacp-/.test(k) || k.endsWith('install.lock'))).toEqual([]);
+    }
+    // Success: every file of the new bundle with its content and mode, nothing left of the old bundle
+    // in the manifests directory, no temporary file, the old files in the backup, the record.
+    const want = render(to).get(NODE)!;
+    for (const [rel, f] of want) {
+      expect({ rel, ...last.tree.get(rel) }).toEqual({ rel, type: 'f', mode: f.mode.toString(8), sum: sha(f.content) });
+    }
+    const manifests = [...last.tree.keys()].filter((k) => path.dirname(k) === MANIFESTS).sort();
+    expect(manifests).toEqual([...want.keys()].filter((k) => k.startsWith(`${MANIFESTS}/`)).sort());
+    expect([...last.tree.keys()].filter((k) => /\.hacp-/.test(k) || k.endsWith('install.lock'))).toEqual([]);
+    expect(last.tree.get(`${STATE}/installed/example.files`)?.type).toBe('f');
+    const old = from ? render(from).get(NODE)! : new Map<string, { content: string; mode: number }>();
+    const gone = [...old.keys()].filter((k) => old.get(k)!.content !== want.get(k)?.content);
+    for (const rel of gone) {
+      const backups = [...last.tree].filter(([k, e]) => k.startsWith(`${STATE}/backup/`) && k.endsWith(`/${rel}`) && e.sum === sha(old.get(rel)!.content));
+      expect({ rel, backups: backups.length }).toEqual({ rel, backups: 1 });
+      if (!want.has(rel)) expect(last.tree.has(rel)).toBe(false);
+    }
+    // eslint-disable-next-line no-console
+    console.log(`${_name}: exit 5, node unchanged, at 0-${failed.length - 1} free pages; installed at ${last.wanted} (${levels.length} installs, ${Date.now() - started} ms)`);
+    expect(Date.now() - started).toBeLessThan(60_000);
+  }, 90_000);
+});
+
+describe('a change that fails (the target is a mount point: rename and unlink fail with EBUSY)', () => {
+  const SWITCH = haSpec({ kubernetesVersion: '1.36', loadBalancer: { type: 'nginx' } });
+  const STATE = 'var/lib/ha-control-plane';
+
+  /** Installs with `target` (relative to root) bind-mounted over itself from a copy, in a private mount namespace. */
+  function installBlocked(bundle: string, root: string, target: string): Result {
+    const copy = path.join(tmp, `blocked-${++seq}`);
+    fs.copyFileSync(path.join(root, target), copy);
+    const r = spawnSync('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', 'mount --bind "$1" "$2" && exec timeout -s KILL 20 sh "$3/install.sh" --root "$4" --node-name "$5"',
+      'sh', copy, path.join(root, target), bundle, root, NODE], { encoding: 'utf8', timeout: RUN_TIMEOUT_MS, killSignal: 'SIGKILL' });
+    if (r.error) throw r.error;
+    return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+  }
+  const dotFiles = (root: string) => [`${MANIFESTS}`, 'etc/haproxy', 'etc/nginx', 'etc/keepalived', 'etc/kubernetes', `${STATE}/backup`, `${STATE}/installed`]
+    .filter((d) => fs.existsSync(path.join(root, d))).flatMap((d) => fs.readdirSync(path.join(root, d)).filter((f) => f.startsWith('.')).map((f) => `${d}/${f}`));
+
+  test('the first change fails: exit 5, nothing changed (the backup made for it is removed too)', () => {
+    const root = newRoot();
+    expect(install(extracted(OLD), ['--root', root, '--node-name', NODE]).code).toBe(0);
+    const bundle = extracted(SWITCH);
+    const dry = install(bundle, ['--root', root, '--node-name', NODE, '--dry-run']);
+    const first = /^would (?:replace|remove) (\S+)/m.exec(dry.stdout)![1];
+    expect(first.startsWith(`${root}/etc/`)).toBe(true);
+    expect(first).not.toContain(`/${MANIFESTS}/`); // host files first
+    const before = snapshot(root);
+    const r = installBlocked(bundle, root, path.relative(root, first));
+    expect(r.code).toBe(5);
+    expect(r.stderr).toMatch(new RegExp(`install\\.sh: error: cannot rename \\S+ to ${first}; nothing changed: the staged files were removed and the node is as it was \\(fix: the cause above, and rerun\\)\\n$`));
+    expect(r.stdout).not.toMatch(/^(created|replaced|removed) /m);
+    expect(snapshot(root)).toEqual(before); // same inodes and mtimes: no backup, no temporary file, no lock
+  });
+
+  test.each([
+    ['the leaving manifest cannot be removed', `${MANIFESTS}/haproxy.yaml`],
+    ['a manifest cannot be replaced', `${MANIFESTS}/kube-apiserver.yaml`],
+  ])('%s: exit 6, the message lists what is in place and what is not; no temporary file; a rerun completes', (_name, blocked) => {
+    const root = newRoot();
+    expect(install(extracted(OLD), ['--root', root, '--node-name', NODE]).code).toBe(0);
+    const oldFiles = render(OLD).get(NODE)!;
+    const newFiles = render(SWITCH).get(NODE)!;
+    const record = fs.readFileSync(path.join(root, STATE, 'installed/example.files'), 'utf8');
+    const bundle = extracted(SWITCH);
+    const r = installBlocked(bundle, root, blocked);
+    expect(r.code).toBe(6);
+    const m = /^install\.sh: error: cannot (?:rename \S+ to|remove) (\S+); the install stopped midway: the (\d+) changes listed above are in place, these are not: (.+); the files replaced or removed so far are in (\S+) \(fix: the cause above, then rerun the installer, which completes the rest; or, to go back, copy the files from \S+ over\)$/m.exec(r.stderr);
+    expect(m).not.toBeNull();
+    const [, failed, done, notDone, backup] = m!;
+    expect(failed).toBe(`${root}/${blocked}`);
+    const inPlace = r.stdout.split('\n').filter((l) => /^(created|replaced|removed) \//.test(l)).map((l) => l.split(' ')[1]);
+    expect(inPlace).toHaveLength(Number(done));
+    expect(inPlace.length).toBeGreaterThan(0);
+    const missing = notDone.trim().split(' ');
+    expect(missing[0]).toBe(failed);
+    // What the message says is in place is new (or gone); what it says is not is old; nothing else.
+    for (const p of inPlace) {
+      const rel = path.relative(root, p);
+      if (newFiles.has(rel)) expect({ rel, content: fs.readFileSync(p, 'utf8') }).toEqual({ rel, content: newFiles.get(rel)!.content });
+      else expect({ rel, exists: fs.existsSync(p) }).toEqual({ rel, exists: false });
+    }
+    for (const p of missing) {
+      const rel = path.relative(root, p);
+      if (rel === `${STATE}/installed/example.files`) continue;
+      if (oldFiles.has(rel)) expect({ rel, content: fs.readFileSync(p, 'utf8') }).toEqual({ rel, content: oldFiles.get(rel)!.content });
+      else expect({ rel, exists: fs.existsSync(p) }).toEqual({ rel, exists: false });
+    }
+    expect(missing[missing.length - 1]).toBe(`${root}/${STATE}/installed/example.files`); // the record last,
+    expect(fs.readFileSync(path.join(root, STATE, 'installed/example.files'), 'utf8')).toBe(record); // not updated
+    expect(fs.existsSync(backup)).toBe(true);
+    expect(dotFiles(root)).toEqual([]);
+    expect(fs.existsSync(path.join(root, STATE, 'install.lock'))).toBe(false);
+
+    const rerun = install(bundle, ['--root', root, '--node-name', NODE]);
+    expect(rerun.stderr).toBe('');
+    expect(rerun.code).toBe(0);
+    expectInstalled(root, SWITCH);
+    for (const rel of [`${MANIFESTS}/haproxy.yaml`, 'etc/haproxy/haproxy.cfg']) expect({ rel, exists: fs.existsSync(path.join(root, rel)) }).toEqual({ rel, exists: false });
+    expect(dotFiles(root)).toEqual([]);
   });
 });

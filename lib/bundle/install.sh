@@ -13,9 +13,10 @@
 #     directory (the kubelet ignores dot files); a failed write removes everything staged and changes
 #     nothing (exit 5); only then are the changes made, each a rename, chmod or unlink that needs no
 #     space;
-#   - the changes in this order: host files (a pod's config exists before the pod), the manifests that
-#     leave (a pod that leaves is gone before the one replacing it comes: they never bind the same port
-#     together), the manifests, the host files that leave (their pods are gone by then);
+#   - the changes in this order: host files (a pod's config exists before the pod), the manifests
+#     replaced, the manifests that leave, the new manifests (a pod that leaves is gone before the one
+#     replacing it comes: they never bind the same port together), the host files that leave (their
+#     pods are gone by then), the record;
 #   - a replaced file is kept in /var/lib/ha-control-plane/backup/<UTC time>/<path>, outside the
 #     manifests directory;
 #   - the files a bundle installed are recorded in /var/lib/ha-control-plane/installed/<cluster>.files;
@@ -424,7 +425,10 @@ plan_file() { # mode sum path
   dst=$ROOT/$3
   if [ ! -e "$dst" ] && [ ! -L "$dst" ]; then
     CREATED=$((CREATED + 1))
-    PLAN="${PLAN}create $1 $3$NL"
+    case $3 in
+      "$MANIFESTS"/*) NEW_MANIFESTS="${NEW_MANIFESTS}create $1 $3$NL" ;;
+      *) PLAN="${PLAN}create $1 $3$NL" ;;
+    esac
     if [ "$DRY_RUN" = 1 ]; then
       say "would create $dst ($1)"
       show_diff /dev/null "files/$3" "$dst"
@@ -542,11 +546,12 @@ while read -r kind mode _sum path; do
 done <FILES
 
 # The order of the changes: host files first (a pod's config exists before the pod); then the manifests
-# that leave, before the new ones (a pod that leaves is gone from the directory before the one that
-# replaces it is there, e.g. haproxy.yaml before nginx.yaml: the two never bind the same port together);
-# then the manifests; then the host files that leave (their pods are gone by then).
+# replaced (or their modes); then the manifests that leave, just before the new ones (a pod that leaves
+# is gone from the directory before the one that replaces it is there, e.g. haproxy.yaml before
+# nginx.yaml: the two never bind the same port together, and a failure before that point leaves the old
+# pod in place); then the new manifests; then the host files that leave (their pods are gone by then).
+NEW_MANIFESTS=
 for pass in host manifests; do
-  if [ "$pass" = manifests ]; then plan_leaving manifests; fi
   while read -r kind mode sum path; do
     [ "$kind" = f ] || continue
     case $path in
@@ -556,6 +561,8 @@ for pass in host manifests; do
     plan_file "$mode" "$sum" "$path"
   done <FILES
 done
+plan_leaving manifests
+PLAN=$PLAN$NEW_MANIFESTS
 plan_leaving host
 
 # The record of what this bundle installs (rewritten only when it differs).
