@@ -250,12 +250,14 @@ flush() {
 
 # A failure before the first change: the EXIT trap removes everything staged, so nothing changed.
 stage_fail() { # what failed
-  die 5 "$1; nothing changed: the files staged so far were removed and the node is as it was (fix: $(space_hint)free space, or whatever the message above names, and rerun)"
+  die 5 "$1; nothing changed: the files staged so far were removed and the node is as it was (fix: free space$(space_hint), or fix what the message above names, and rerun)"
 }
 
-# The installer's writes, for the message of a failed write.
+# What the install needs free, once planned: a 4 KiB block for the lock and one for the record, and
+# the blocks of the new files and of the backups of the files it replaces or removes.
 space_hint() {
-  bytes=0
+  if [ -z "$PLAN" ]; then return; fi
+  blocks=2
   old_ifs=$IFS
   IFS=$NL
   set -f
@@ -263,15 +265,15 @@ space_hint() {
     op=${line%% *} rest=${line#* }
     p=${rest#* }
     case $op in
-      create | replace) n=$(wc -c <"files/$p") && bytes=$((bytes + n)) ;;
+      create | replace) n=$(wc -c <"files/$p") && blocks=$((blocks + (n + 4095) / 4096)) ;;
     esac
     case $op in
-      replace | remove) n=$(wc -c 2>/dev/null <"$ROOT/$p") && bytes=$((bytes + n)) ;;
+      replace | remove) n=$(wc -c 2>/dev/null <"$ROOT/$p") && blocks=$((blocks + (n + 4095) / 4096)) ;;
     esac
   done
   set +f
   IFS=$old_ifs
-  printf 'the install writes %s KiB, its new files and the backups of those it replaces or removes; ' "$(((bytes + 1023) / 1024))"
+  printf ': the install needs about %s KiB (in 4 KiB blocks: the new files, the backups of those it replaces or removes, the lock and the record)' "$((blocks * 4))"
 }
 
 # Creates the missing directories of a relative path under a base: the last one with mode $3, the
