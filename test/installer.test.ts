@@ -655,21 +655,21 @@ describe('a full disk: all or nothing (root on a tiny tmpfs, at every fill level
   const FILL_LEVELS = path.resolve(__dirname, 'harness/fill-levels.sh');
   const PORT = haSpec({ controlPlaneEndpoint: { host: '192.168.10.100', port: 9443 } });
   const SWITCH = haSpec({ kubernetesVersion: '1.36', loadBalancer: { type: 'nginx' } });
-  const MAX_FREE_PAGES = 200;
+  const MAX_FREE = 200;
   const STATE = 'var/lib/ha-control-plane';
 
   interface Entry { type: string; mode: string; sum?: string }
   interface Level { free: number; wanted: number; code: number; stderr: string; tree: Map<string, Entry> }
 
   /** Runs test/harness/fill-levels.sh in a private mount namespace; one Level per fill level. */
-  function fillLevels(from: ClusterSpec | undefined, to: ClusterSpec): { levels: Level[]; before: Map<string, Entry> } {
+  function fillLevels(from: ClusterSpec | undefined, to: ClusterSpec, kind: 'pages' | 'inodes'): { levels: Level[]; before: Map<string, Entry> } {
     const mnt = path.join(tmp, 'mnt');
     fs.mkdirSync(mnt);
     // The state before: the old bundle installed into a plain directory by the same installer.
     const plain = newRoot();
     if (from) expect(install(extracted(from), ['--root', plain, '--node-name', NODE]).code).toBe(0);
     const r = spawnSync('timeout', ['-s', 'KILL', '55', 'unshare', '--mount', '--propagation', 'private', 'sh', FILL_LEVELS,
-      mnt, '1024', from ? extracted(from) : '-', extracted(to), NODE, String(MAX_FREE_PAGES)], { encoding: 'utf8', timeout: 60_000, killSignal: 'SIGKILL' });
+      mnt, '1024', from ? extracted(from) : '-', extracted(to), NODE, String(MAX_FREE), kind], { encoding: 'utf8', timeout: 60_000, killSignal: 'SIGKILL' });
     if (r.error) throw r.error;
     expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: '' });
     const levels: Level[] = [];
@@ -724,12 +724,13 @@ describe('a full disk: all or nothing (root on a tiny tmpfs, at every fill level
   const sha = (text: string) => require('node:crypto').createHash('sha256').update(text).digest('hex');
 
   test.each([
-    ['an upgrade that moves the LB port (8443 -> 9443: haproxy.cfg, the keepalived check, the manifests)', OLD, PORT],
-    ['an upgrade with haproxy -> nginx (files created, replaced and moved to the backup)', OLD, SWITCH],
-    ['a fresh install into an empty root (directories created)', undefined, OLD],
-  ])('%s: exit 5 with the node byte-identical and no temporary file, or exit 0 with the whole new state', (_name, from, to) => {
+    ['pages free from 0 up, an upgrade that moves the LB port (8443 -> 9443: haproxy.cfg, the keepalived check, the manifests)', OLD, PORT, 'pages'],
+    ['pages free from 0 up, an upgrade with haproxy -> nginx (files created, replaced and moved to the backup)', OLD, SWITCH, 'pages'],
+    ['pages free from 0 up, a fresh install into an empty root (directories created)', undefined, OLD, 'pages'],
+    ['inodes free from 0 up (out of inodes, not space), an upgrade with haproxy -> nginx', OLD, SWITCH, 'inodes'],
+  ] as const)('%s: exit 5 with the node byte-identical and no temporary file, or exit 0 with the whole new state', (_name, from, to, kind) => {
     const started = Date.now();
-    const { levels, before } = fillLevels(from, to);
+    const { levels, before } = fillLevels(from, to, kind);
     const last = levels[levels.length - 1];
     expect(last.code).toBe(0); // it succeeds once there is room
     const failed = levels.slice(0, -1);
@@ -740,7 +741,7 @@ describe('a full disk: all or nothing (root on a tiny tmpfs, at every fill level
       expect(l.stderr).toMatch(/^install\.sh: error: .+; nothing changed: .*the node is as it was \(fix: free space/m);
       // Once the lock is written, the message says how much room the install needs: on tmpfs (4 KiB
       // pages) exactly the room it succeeded with.
-      if (l.wanted > 0) expect({ level: l.wanted, needs: /the install needs about (\d+) KiB/.exec(l.stderr)?.[1] }).toEqual({ level: l.wanted, needs: String(4 * last.wanted) });
+      if (kind === 'pages' && l.wanted > 0) expect({ level: l.wanted, needs: /the install needs about (\d+) KiB/.exec(l.stderr)?.[1] }).toEqual({ level: l.wanted, needs: String(4 * last.wanted) });
       expect({ level: l.wanted, tree: Object.fromEntries(l.tree) }).toEqual({ level: l.wanted, tree: Object.fromEntries(before) });
       expect([...l.tree.keys()].filter((k) => /\.hacp-/.test(k) || k.endsWith('install.lock'))).toEqual([]);
     }
@@ -762,7 +763,7 @@ describe('a full disk: all or nothing (root on a tiny tmpfs, at every fill level
       if (!want.has(rel)) expect(last.tree.has(rel)).toBe(false);
     }
     // eslint-disable-next-line no-console
-    console.log(`${_name}: exit 5, node unchanged, at 0-${failed.length - 1} free pages; installed at ${last.wanted} (${levels.length} installs, ${Date.now() - started} ms)`);
+    console.log(`${_name}: exit 5, node unchanged, at 0-${failed.length - 1} free ${kind}; installed at ${last.wanted} (${levels.length} installs, ${Date.now() - started} ms)`);
     expect(Date.now() - started).toBeLessThan(60_000);
   }, 90_000);
 });

@@ -307,7 +307,11 @@ lock() {
     stage_fail "cannot write the lock $tmp"
   fi
   tries=0
-  while ! ln -- "$tmp" "$LOCK" 2>/dev/null; do
+  while ! err=$(ln -- "$tmp" "$LOCK" 2>&1); do
+    if [ ! -e "$LOCK" ] && [ ! -L "$LOCK" ]; then # not taken: the link itself failed (e.g. no inode left)
+      rm -f -- "$tmp"
+      stage_fail "cannot create the lock $LOCK (${err##*: })"
+    fi
     pid=$(cat -- "$LOCK" 2>/dev/null || true)
     if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
       rm -f -- "$tmp"
