@@ -241,6 +241,28 @@ describe('a pod that leaves the bundle (the record of what the last bundle insta
     expect(snapshot(root)).toEqual(before);
   });
 
+  test('a master leaving LVS-DR: its VIP pod and its sysctl file move to the backup; the settings staying in the kernel are said', () => {
+    const lbHosts = [{ name: 'lb-1', address: '192.168.10.21' }, { name: 'lb-2', address: '192.168.10.22' }];
+    const endpoint = { host: '192.168.10.100', port: 6443 };
+    const dr = haSpec({ controlPlaneEndpoint: endpoint, loadBalancers: lbHosts, loadBalancer: { type: 'lvs-dr' } });
+    const proxied = haSpec({ controlPlaneEndpoint: endpoint, loadBalancers: lbHosts, loadBalancer: { type: 'haproxy' } });
+    const sysctl = 'etc/sysctl.d/90-ha-control-plane-lvs-dr.conf';
+    expect(onlyIn(dr, proxied).sort()).toEqual([`${MANIFESTS}/lvs-dr-vip.yaml`, sysctl]);
+    const root = newRoot();
+    const first = install(extracted(dr), ['--root', root, '--node-name', NODE]);
+    expect(first.code).toBe(0);
+    expect(first.stdout).toContain('next: sysctl settings changed; run: sysctl --system\n');
+    const r = install(extracted(proxied), ['--root', root, '--node-name', NODE]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expectInstalled(root, proxied);
+    expect(fs.existsSync(path.join(root, sysctl))).toBe(false);
+    const backup = path.join(root, STATE, 'backup', fs.readdirSync(path.join(root, STATE, 'backup'))[0]);
+    expect(fs.readFileSync(path.join(backup, sysctl), 'utf8')).toBe(files(dr).get(sysctl)!.content);
+    expect(r.stdout).not.toContain('sysctl --system\n');
+    expect(r.stdout).toContain(`next: the settings of the removed sysctl files (${root}/${sysctl}) stay in effect until a reboot (sysctl --system does not undo them): set them back with sysctl -w if they must go now; the files are in ${backup}\n`);
+  });
+
   test('--dry-run names the files that would move to the backup and writes nothing', () => {
     const root = newRoot();
     expect(install(extracted(HAPROXY), ['--root', root, '--node-name', NODE]).code).toBe(0);

@@ -204,6 +204,7 @@ UNCHANGED=0
 DIRS=0
 SYSTEMD_CHANGED=0
 SYSCTL_CHANGED=0
+SYSCTL_REMOVED= # sysctl files removed: their settings stay in the running kernel
 
 # shellcheck disable=SC2317 # run by the EXIT trap
 cleanup() {
@@ -667,7 +668,11 @@ if [ "$DRY_RUN" = 0 ]; then
         say "removed $dst (not in this bundle, installed by the last one of cluster $CLUSTER; the old one is in $BACKUP/$p)"
         ;;
     esac
-    if [ "$op" != record ]; then note_change "$p"; fi
+    case $op:$p in
+      record:*) ;;
+      remove:etc/sysctl.d/*) SYSCTL_REMOVED="$SYSCTL_REMOVED $dst" ;; # sysctl --system would not undo it
+      *) note_change "$p" ;;
+    esac
     CHANGED=$((CHANGED + 1))
     test_pause "$CHANGED" "${HA_INSTALL_TEST_PAUSE_AFTER:-}" "change(s)"
   done
@@ -699,5 +704,6 @@ else
   say "done: $COUNTS${BACKUP:+; backups in $BACKUP}"
   if [ "$SYSTEMD_CHANGED" = 1 ]; then say "next: systemd units changed; run: systemctl daemon-reload && systemctl restart kubelet"; fi
   if [ "$SYSCTL_CHANGED" = 1 ]; then say "next: sysctl settings changed; run: sysctl --system"; fi
+  if [ -n "$SYSCTL_REMOVED" ]; then say "next: the settings of the removed sysctl files (${SYSCTL_REMOVED# }) stay in effect until a reboot (sysctl --system does not undo them): set them back with sysctl -w if they must go now; the files are in $BACKUP"; fi
 fi
 exit 0
