@@ -8,13 +8,23 @@
 #
 # What it guarantees:
 #   - nothing is written unless every checksum matches and the bundle is for this node;
-#   - host files are installed before manifests (a pod's config exists before the pod);
-#   - every file is written as a dot-prefixed temporary file in its own directory, given its mode and
-#     flushed, then renamed over the target, so the kubelet never sees a partial or extra manifest
-#     (it ignores dot files); temporary files of an interrupted run are removed by the next one;
-#   - a replaced file is first copied to /var/lib/ha-control-plane/backup/<UTC time>/<path>, outside
-#     the manifests directory;
-#   - a second run changes nothing and makes no backup; files that are not in the bundle are left alone.
+#   - all or nothing when a write fails (e.g. the disk is full): every new file and every backup is
+#     first staged (written and flushed with fsync) as a dot-prefixed temporary file in its own
+#     directory (the kubelet ignores dot files); a failed write removes everything staged and changes
+#     nothing (exit 5); only then are the changes made, each a rename, chmod or unlink that needs no
+#     space;
+#   - the changes in this order: host files (a pod's config exists before the pod), the manifests
+#     replaced, the manifests that leave, the new manifests (a pod that leaves is gone before the one
+#     replacing it comes: they never bind the same port together), the host files that leave (their
+#     pods are gone by then), the record;
+#   - a replaced file is kept in /var/lib/ha-control-plane/backup/<UTC time>/<path>, outside the
+#     manifests directory;
+#   - the files a bundle installed are recorded in /var/lib/ha-control-plane/installed/<cluster>.files;
+#     those the last bundle of the same cluster installed and this one lacks (e.g. haproxy.yaml after
+#     switching to nginx) are moved to the backup; files no bundle of this cluster installed are left
+#     alone (a manifest among them is warned about);
+#   - temporary files of an interrupted run are removed by the next one; a second run changes nothing
+#     and makes no backup.
 #
 # Exit codes:
 #   0  installed, or nothing to change (also the end of a --dry-run)
@@ -23,7 +33,11 @@
 #   3  wrong node: the bundle is for another node
 #   4  cannot run here: not root (without --root), a missing tool, another install running, a target
 #      that is a directory
-#   5  a write failed midway: what was written is complete, the rest untouched; fix the cause and rerun
+#   5  nothing changed: a write failed before the first change (e.g. no space left); what was staged is
+#      removed and the node is as it was; fix the cause and rerun
+#   6  stopped midway: a change (rename, chmod, removal) failed after others were made; the message
+#      lists what is in place and what is not; fix the cause and rerun to complete, or restore from the
+#      backup directory it names
 set -eu
 umask 077
 
@@ -45,8 +59,9 @@ usage() {
   cat <<'EOF'
 usage: sh install.sh [--root DIR] [--dry-run] [--node-name NAME]
 
-Installs this node's bundle: verifies SHA256SUMS, checks the node name, writes host files first and
-static pod manifests last, each atomically, backing up replaced files to
+Installs this node's bundle: verifies SHA256SUMS, checks the node name, stages (writes and flushes)
+every new file and backup, then renames them in place: host files first, static pod manifests last.
+Replaced files, and files the last bundle of this cluster installed that this one lacks, are moved to
 /var/lib/ha-control-plane/backup/<time>/.
 
   --root DIR        install under DIR instead of / (no root needed)
@@ -55,7 +70,7 @@ static pod manifests last, each atomically, backing up replaced files to
   --help, -h        print this help
 
 exit codes: 0 done or nothing to do, 1 damaged bundle, 2 usage, 3 wrong node, 4 cannot run here,
-5 write failed midway (rerun after fixing the cause)
+5 a write failed, nothing changed (fix the cause, rerun), 6 stopped midway (fix the cause, rerun)
 EOF
 }
 
@@ -95,7 +110,7 @@ if [ "$ROOT_GIVEN" = 1 ]; then
   [ "$ROOT" != / ] || ROOT=
 fi
 
-for tool in sha256sum cat chmod cp date dirname id ln mkdir mktemp mv rm sleep stat sync tr uname; do
+for tool in sha256sum cat chmod cp date dirname id ln mkdir mktemp mv rm rmdir sleep stat sync tr uname wc; do
   command -v "$tool" >/dev/null 2>&1 || die 4 "\"$tool\" is not installed (fix: install coreutils)"
 done
 HAVE_DIFF=0
@@ -129,7 +144,15 @@ for f in NODE CLUSTER VERSION FILES install.sh; do
 done
 EXPECTED=$(cat NODE)
 CLUSTER=$(cat CLUSTER)
+case $CLUSTER in '' | .* | *[!A-Za-z0-9._-]*) die 1 "CLUSTER: bad cluster name \"$CLUSTER\" (fix: make the bundle again with ha-control-plane bundle)" ;; esac
 MADE_BY=$(cat VERSION)
+
+# Whether a path (from FILES or a record) is relative and stays below the root.
+safe_path() {
+  case $1 in '' | /* | -*) return 1 ;; esac
+  case /$1/ in */../* | */./* | *//*) return 1 ;; esac
+  return 0
+}
 
 # Checks every line of FILES before anything is written: kinds, modes, checksums and paths.
 while read -r kind mode sum path; do
@@ -139,8 +162,7 @@ while read -r kind mode sum path; do
     *) die 1 "FILES: unknown entry \"$kind $mode $sum $path\" (fix: make the bundle again with ha-control-plane bundle)" ;;
   esac
   case $mode in 0[0-7][0-7][0-7]) ;; *) die 1 "FILES: bad mode \"$mode\" for $path" ;; esac
-  case $path in '' | /* | -*) die 1 "FILES: unsafe path \"$path\" (must be relative)" ;; esac
-  case /$path/ in */../* | */./* | *//*) die 1 "FILES: unsafe path \"$path\"" ;; esac
+  safe_path "$path" || die 1 "FILES: unsafe path \"$path\" (must be relative, without . or .. parts)"
   if [ "$kind" = f ]; then
     listed "files/$path" "$sum" || die 1 "files/$path does not match its checksum in FILES, or SHA256SUMS does not cover it (fix: copy the tarball again)"
     case $path in "$MANIFESTS"/.*) die 1 "FILES: $path is a dot file in the manifests directory" ;; esac
@@ -162,23 +184,46 @@ fi
 # --- helpers --------------------------------------------------------------------------------------
 STATE=$ROOT/var/lib/ha-control-plane
 LOCK=$STATE/install.lock
+RECORD=$STATE/installed/$CLUSTER.files
 LOCKED=0
-TMPF=
+STAGED=       # temporary files written and not yet renamed, one a line
+NEW_DIRS=     # directories this run created, in the order it created them
+BACKUP_STAGE= # the backup directory while it is staged (a dot directory, renamed to BACKUP first)
 BACKUP=
-RENAMES=0
+STAMP=
+STARTED=0     # 1 once the first change is made: from then on a failure is exit 6, not 5
+PLAN=         # what to change, in order, one "op arg path" a line (op: create, replace, chmod, remove)
+COMMIT=       # PLAN with the staged temporary files, plus the record last
 WRITES=0
+CHANGED=0
 CREATED=0
 REPLACED=0
 REMODED=0
+REMOVED=0
 UNCHANGED=0
 DIRS=0
 SYSTEMD_CHANGED=0
 SYSCTL_CHANGED=0
+SYSCTL_REMOVED= # sysctl files removed: their settings stay in the running kernel
 
 # shellcheck disable=SC2317 # run by the EXIT trap
 cleanup() {
-  if [ -n "$TMPF" ]; then rm -f -- "$TMPF"; fi
-  if [ "$LOCKED" = 1 ]; then rm -f -- "$LOCK"; fi
+  old_ifs=$IFS
+  IFS=$NL
+  set -f
+  for t in $STAGED; do rm -f -- "$t" || true; done
+  STAGED=
+  if [ "$STARTED" = 0 ]; then
+    # Nothing was changed: remove what this run made, so the node is as it was.
+    if [ -n "$BACKUP_STAGE" ]; then rm -rf -- "$BACKUP_STAGE" || true; fi
+    if [ "$LOCKED" = 1 ]; then rm -f -- "$LOCK" || true; LOCKED=0; fi
+    rev=
+    for d in $NEW_DIRS; do rev=$d$NL$rev; done
+    for d in $rev; do rmdir -- "$d" 2>/dev/null || true; done
+  fi
+  set +f
+  IFS=$old_ifs
+  if [ "$LOCKED" = 1 ]; then rm -f -- "$LOCK" || true; fi
 }
 trap cleanup EXIT
 trap 'exit 130' INT
@@ -191,10 +236,51 @@ mode_of() {
   printf '0%03o' "$((0$m & 07777))"
 }
 
-# Creates the missing directories of a relative path under ROOT: the last one with mode $2, the
-# others with $3 (default 0755).
-make_dirs() {
-  rel=$1 cur=$ROOT last_mode=$2 up_mode=${3:-0755}
+# sha256 of an existing file
+sum_of() {
+  s=$(sha256sum <"$1")
+  printf '%s' "${s%% *}"
+}
+
+# Flushes a written file to disk (fsync; its write errors show here on file systems that allocate late).
+SYNC_FILES=0
+if sync -- "$BUNDLE/FILES" 2>/dev/null; then SYNC_FILES=1; fi
+flush() {
+  if [ "$SYNC_FILES" = 1 ]; then sync -- "$1"; else sync; fi
+}
+
+# A failure before the first change: the EXIT trap removes everything staged, so nothing changed.
+stage_fail() { # what failed
+  die 5 "$1; nothing changed: the files staged so far were removed and the node is as it was (fix: free space$(space_hint), or fix what the message above names, and rerun)"
+}
+
+# What the install needs free, once planned: a 4 KiB block for the lock and one for the record, and
+# the blocks of the new files and of the backups of the files it replaces or removes.
+space_hint() {
+  if [ -z "$PLAN" ]; then return; fi
+  blocks=2
+  old_ifs=$IFS
+  IFS=$NL
+  set -f
+  for line in $PLAN; do
+    op=${line%% *} rest=${line#* }
+    p=${rest#* }
+    case $op in
+      create | replace) n=$(wc -c <"files/$p") && blocks=$((blocks + (n + 4095) / 4096)) ;;
+    esac
+    case $op in
+      replace | remove) n=$(wc -c 2>/dev/null <"$ROOT/$p") && blocks=$((blocks + (n + 4095) / 4096)) ;;
+    esac
+  done
+  set +f
+  IFS=$old_ifs
+  printf ': the install needs about %s KiB (in 4 KiB blocks: the new files, the backups of those it replaces or removes, the lock and the record)' "$((blocks * 4))"
+}
+
+# Creates the missing directories of a relative path under a base: the last one with mode $3, the
+# others with $4 (default 0755). Each one made is remembered, to be removed if nothing is installed.
+make_dirs() { # base rel last_mode [up_mode]
+  cur=$1 rel=$2 last_mode=$3 up_mode=${4:-0755}
   old_ifs=$IFS
   IFS=/
   set -f
@@ -207,18 +293,26 @@ make_dirs() {
     shift
     if [ ! -d "$cur" ]; then
       if [ $# -gt 0 ]; then m=$up_mode; else m=$last_mode; fi
-      mkdir -m "$m" -- "$cur" || die 5 "cannot create $cur"
+      mkdir -m "$m" -- "$cur" || stage_fail "cannot create the directory $cur"
+      NEW_DIRS=$NEW_DIRS$cur$NL
     fi
   done
 }
 
 # Takes the install lock (a hard link, so creating it is atomic); a lock whose process is gone is stale.
 lock() {
-  make_dirs var/lib/ha-control-plane 0700
-  tmp=$(mktemp "$STATE/.install.lock.XXXXXX") || die 5 "cannot write in $STATE"
-  printf '%s\n' "$$" >"$tmp"
+  make_dirs "$ROOT" var/lib/ha-control-plane 0700
+  tmp=$(mktemp "$STATE/.install.lock.XXXXXX") || stage_fail "cannot create a file in $STATE"
+  if ! printf '%s\n' "$$" >"$tmp"; then
+    rm -f -- "$tmp"
+    stage_fail "cannot write the lock $tmp"
+  fi
   tries=0
-  while ! ln -- "$tmp" "$LOCK" 2>/dev/null; do
+  while ! err=$(ln -- "$tmp" "$LOCK" 2>&1); do
+    if [ ! -e "$LOCK" ] && [ ! -L "$LOCK" ]; then # not taken: the link itself failed (e.g. no inode left)
+      rm -f -- "$tmp"
+      stage_fail "cannot create the lock $LOCK (${err##*: })"
+    fi
     pid=$(cat -- "$LOCK" 2>/dev/null || true)
     if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
       rm -f -- "$tmp"
@@ -236,40 +330,43 @@ lock() {
   done
 }
 
-# Removes the temporary files an interrupted run left in the bundle's directories.
-remove_stale_temps() {
+# Reads the files the last install of this cluster put on this node (its record), one path a line.
+RECORDED=
+read_record() {
+  if [ ! -f "$RECORD" ]; then return; fi
   while read -r kind _mode _sum path; do
-    if [ "$kind" != d ] || [ ! -d "$ROOT/$path" ]; then continue; fi
-    for t in "$ROOT/$path"/.*.hacp-??????; do
+    [ "$kind" = f ] || continue
+    if safe_path "$path"; then RECORDED=$RECORDED$path$NL; else warn "$RECORD: unsafe path \"$path\" ignored"; fi
+  done <"$RECORD"
+}
+BUNDLE_FILES=$(while read -r kind _m _s path; do if [ "$kind" = f ]; then printf '%s\n' "$path"; fi; done <FILES)
+in_bundle() { case "$NL$BUNDLE_FILES$NL" in *"$NL$1$NL"*) return 0 ;; *) return 1 ;; esac; }
+
+# Removes what an interrupted run left: temporary files in the bundle's (and the last bundle's)
+# directories, a staged backup directory, a staged record.
+remove_stale_temps() {
+  dirs=$(
+    while read -r kind _mode _sum path; do if [ "$kind" = d ]; then printf '%s\n' "$path"; fi; done <FILES
+    printf '%s' "$RECORDED" | while IFS= read -r p; do case $p in */*) printf '%s\n' "${p%/*}" ;; esac; done
+    printf '%s\n' var/lib/ha-control-plane/installed
+  )
+  old_ifs=$IFS
+  IFS=$NL
+  for d in $dirs; do
+    IFS=$old_ifs
+    [ -d "$ROOT/$d" ] || continue
+    for t in "$ROOT/$d"/.*.hacp-??????; do
       if [ -f "$t" ] && [ ! -L "$t" ]; then rm -f -- "$t" && say "removed $t (left by an interrupted run)"; fi
     done
-  done <FILES
+  done
+  IFS=$old_ifs
+  for t in "$STATE"/backup/.*.hacp-??????; do
+    if [ -d "$t" ] && [ ! -L "$t" ]; then rm -rf -- "$t" && say "removed $t (a backup staged by an interrupted run that changed nothing)"; fi
+  done
 }
 
-# Copies a file about to be replaced to the backup directory (made on first use: a run that replaces
-# nothing leaves no backup).
-backup() {
-  if [ -z "$BACKUP" ]; then
-    make_dirs var/lib/ha-control-plane/backup 0700
-    stamp=$(date -u +%Y%m%dT%H%M%SZ)
-    BACKUP=$STATE/backup/$stamp
-    n=1
-    while ! mkdir -m 0700 -- "$BACKUP" 2>/dev/null; do
-      n=$((n + 1))
-      [ "$n" -le 100 ] || die 5 "cannot create a backup directory in $STATE/backup"
-      BACKUP=$STATE/backup/$stamp-$n
-    done
-  fi
-  dir=${1%/*}
-  rel_backup=${BACKUP#"$ROOT"/}
-  make_dirs "$rel_backup/$dir" 0700 0700
-  if ! cp -pP -- "$ROOT/$1" "$BACKUP/$1.partial" || ! mv -f -- "$BACKUP/$1.partial" "$BACKUP/$1"; then
-    die 5 "cannot back up $ROOT/$1 to $BACKUP (it was not replaced; fix: free space in $STATE and rerun)"
-  fi
-}
-
-# For the tests of interrupted installs (HA_INSTALL_TEST_PAUSE_AFTER=N: after the N-th rename;
-# HA_INSTALL_TEST_PAUSE_IN=N: inside the N-th write, its temporary file written, not yet renamed):
+# For the tests of interrupted installs (HA_INSTALL_TEST_PAUSE_IN=N: after the N-th file is staged,
+# written and flushed, before any change; HA_INSTALL_TEST_PAUSE_AFTER=N: after the N-th change):
 # says so on stderr, then waits up to 60 s in 1 s steps, so a signal's trap runs within a second.
 test_pause() { # $1: the counter, $2: the variable's value, $3: what happened
   if [ -n "$2" ] && [ "$1" = "$2" ]; then
@@ -283,22 +380,33 @@ test_pause() { # $1: the counter, $2: the variable's value, $3: what happened
   fi
 }
 
-# Writes files/$3 to ROOT/$3: a dot-prefixed temporary file in the target's directory, mode set and
-# flushed, then renamed over the target.
-write_file() { # mode sum path
+# Stages a new file: files/$3 written to a dot-prefixed temporary file in the target's directory (the
+# kubelet ignores dot files), mode set, flushed. Sets SUFFIX, the temporary file's random part.
+stage_file() { # mode sum path
   dst=$ROOT/$3
   dir=${dst%/*}
   base=${dst##*/}
-  TMPF=$(mktemp "$dir/.$base.hacp-XXXXXX") || die 5 "cannot create a temporary file in $dir"
-  cat -- "files/$3" >"$TMPF" || die 5 "cannot write $TMPF"
-  chmod "$1" "$TMPF" || die 5 "cannot chmod $TMPF"
-  sync -- "$TMPF" 2>/dev/null || sync
+  t=$(mktemp "$dir/.$base.hacp-XXXXXX") || stage_fail "cannot create a temporary file in $dir"
+  STAGED=$STAGED$t$NL
+  cat -- "files/$3" >"$t" || stage_fail "cannot write $t"
+  chmod "$1" -- "$t" || stage_fail "cannot chmod $t"
+  flush "$t" || stage_fail "cannot flush $t to disk"
+  SUFFIX=${t##*.hacp-}
   WRITES=$((WRITES + 1))
-  test_pause "$WRITES" "${HA_INSTALL_TEST_PAUSE_IN:-}" "temporary file(s) written"
-  mv -f -- "$TMPF" "$dst" || die 5 "cannot rename $TMPF to $dst"
-  TMPF=
-  RENAMES=$((RENAMES + 1))
-  test_pause "$RENAMES" "${HA_INSTALL_TEST_PAUSE_AFTER:-}" "rename(s)"
+  test_pause "$WRITES" "${HA_INSTALL_TEST_PAUSE_IN:-}" "file(s) staged"
+}
+
+# Stages the backup of a file about to be replaced or removed: a copy in the staged backup directory
+# (made on first use: a run that replaces nothing leaves no backup), flushed.
+stage_backup() { # path
+  if [ -z "$BACKUP_STAGE" ]; then
+    make_dirs "$ROOT" var/lib/ha-control-plane/backup 0700
+    STAMP=$(date -u +%Y%m%dT%H%M%SZ)
+    BACKUP_STAGE=$(mktemp -d "$STATE/backup/.$STAMP.hacp-XXXXXX") || stage_fail "cannot create a backup directory in $STATE/backup"
+  fi
+  case $1 in */*) make_dirs "$BACKUP_STAGE" "${1%/*}" 0700 0700 ;; esac
+  cp -pP -- "$ROOT/$1" "$BACKUP_STAGE/$1" || stage_fail "cannot back up $ROOT/$1 to $BACKUP_STAGE"
+  if [ ! -L "$BACKUP_STAGE/$1" ]; then flush "$BACKUP_STAGE/$1" || stage_fail "cannot flush the backup of $ROOT/$1 to disk"; fi
 }
 
 # Remembers what a changed file needs after the install (the installer restarts nothing itself).
@@ -319,18 +427,18 @@ show_diff() { # old new label
   fi
 }
 
-# Installs (or, in a dry run, describes) one file entry.
-one_file() { # mode sum path
+# Plans (or, in a dry run, describes) one file of the bundle.
+plan_file() { # mode sum path
   dst=$ROOT/$3
   if [ ! -e "$dst" ] && [ ! -L "$dst" ]; then
     CREATED=$((CREATED + 1))
+    case $3 in
+      "$MANIFESTS"/*) NEW_MANIFESTS="${NEW_MANIFESTS}create $1 $3$NL" ;;
+      *) PLAN="${PLAN}create $1 $3$NL" ;;
+    esac
     if [ "$DRY_RUN" = 1 ]; then
       say "would create $dst ($1)"
       show_diff /dev/null "files/$3" "$dst"
-    else
-      write_file "$@"
-      note_change "$3"
-      say "created $dst ($1)"
     fi
     return
   fi
@@ -340,37 +448,75 @@ one_file() { # mode sum path
     cur_mode=$(mode_of "$dst")
   fi
   cur_sum=
-  if [ "$cur_mode" != none ]; then
-    cur_sum=$(sha256sum <"$dst")
-    cur_sum=${cur_sum%% *}
-  fi
+  if [ "$cur_mode" != none ]; then cur_sum=$(sum_of "$dst"); fi
   if [ "$cur_sum" = "$2" ]; then
     if [ "$cur_mode" = "$1" ]; then
       UNCHANGED=$((UNCHANGED + 1))
       return
     fi
     REMODED=$((REMODED + 1))
-    if [ "$DRY_RUN" = 1 ]; then
-      say "would change the mode of $dst: $cur_mode -> $1"
-    else
-      chmod "$1" -- "$dst" || die 5 "cannot chmod $dst"
-      say "mode of $dst: $cur_mode -> $1"
-    fi
+    PLAN="${PLAN}chmod $cur_mode:$1 $3$NL"
+    if [ "$DRY_RUN" = 1 ]; then say "would change the mode of $dst: $cur_mode -> $1"; fi
     return
   fi
   REPLACED=$((REPLACED + 1))
+  PLAN="${PLAN}replace $1 $3$NL"
   if [ "$DRY_RUN" = 1 ]; then
     if [ "$cur_mode" = "$1" ]; then say "would replace $dst"; else say "would replace $dst (mode $cur_mode -> $1)"; fi
     show_diff "$dst" "files/$3" "$dst"
-  else
-    backup "$3"
-    write_file "$@"
-    note_change "$3"
-    say "replaced $dst ($1; the old one is in $BACKUP/$3)"
   fi
 }
 
-# --- 3. install -----------------------------------------------------------------------------------
+# Plans the removal of the files the last install of this cluster put here that this bundle no longer
+# has ($1: manifests or host): they are moved to the backup.
+plan_leaving() { # manifests|host
+  old_ifs=$IFS
+  IFS=$NL
+  set -f
+  for p in $RECORDED; do
+    IFS=$old_ifs
+    case $p in
+      "$MANIFESTS"/*) [ "$1" = manifests ] || continue ;;
+      *) [ "$1" = host ] || continue ;;
+    esac
+    if in_bundle "$p"; then continue; fi
+    dst=$ROOT/$p
+    if [ ! -e "$dst" ] && [ ! -L "$dst" ]; then continue; fi
+    if [ -d "$dst" ] && [ ! -L "$dst" ]; then
+      warn "$dst was installed by the last bundle of cluster $CLUSTER as a file and is a directory now (left alone)"
+      continue
+    fi
+    REMOVED=$((REMOVED + 1))
+    PLAN="${PLAN}remove - $p$NL"
+    if [ "$DRY_RUN" = 1 ]; then say "would remove $dst (installed by the last bundle of cluster $CLUSTER, not in this one; it would be moved to the backup)"; fi
+  done
+  set +f
+  IFS=$old_ifs
+}
+
+# A failure of a change: before the first one nothing changed (exit 5), after it the node is half
+# way (exit 6: what is in place, what is not, how to recover).
+commit_fail() { # what failed, index of the failed step
+  if [ "$CHANGED" = 0 ]; then
+    if [ -n "$BACKUP" ]; then rm -rf -- "$BACKUP" || true; fi
+    STARTED=0
+    die 5 "$1; nothing changed: the staged files were removed and the node is as it was (fix: the cause above, and rerun)"
+  fi
+  left=
+  i=0
+  old_ifs=$IFS
+  IFS=$NL
+  set -f
+  for line in $COMMIT; do
+    i=$((i + 1))
+    if [ "$i" -ge "$2" ]; then left="$left $ROOT/${line#* * }"; fi
+  done
+  set +f
+  IFS=$old_ifs
+  die 6 "$1; the install stopped midway: the $CHANGED changes listed above are in place, these are not:$left; the files replaced or removed so far are in $BACKUP (fix: the cause above, then rerun the installer, which completes the rest; or, to go back, copy the files from $BACKUP over)"
+}
+
+# --- 3. plan --------------------------------------------------------------------------------------
 # What would block the install is found before anything is written: a file where the bundle has a
 # directory, or a directory where it has a file.
 while read -r kind _mode _sum path; do
@@ -387,10 +533,12 @@ if [ "$DRY_RUN" = 1 ]; then
 else
   say "installing the bundle of $EXPECTED (cluster $CLUSTER, made by $MADE_BY) into $TARGET"
   lock
-  remove_stale_temps
 fi
+read_record
+if [ "$DRY_RUN" = 0 ]; then remove_stale_temps; fi
 
 # Directories, parents first; existing ones are left as they are.
+NEEDED_DIRS=
 while read -r kind mode _sum path; do
   [ "$kind" = d ] || continue
   dst=$ROOT/$path
@@ -400,15 +548,16 @@ while read -r kind mode _sum path; do
     continue
   fi
   DIRS=$((DIRS + 1))
-  if [ "$DRY_RUN" = 1 ]; then
-    say "would create directory $dst ($mode)"
-  else
-    mkdir -m "$mode" -- "$dst" || die 5 "cannot create $dst"
-    say "created directory $dst ($mode)"
-  fi
+  NEEDED_DIRS="$NEEDED_DIRS$mode $path$NL"
+  if [ "$DRY_RUN" = 1 ]; then say "would create directory $dst ($mode)"; fi
 done <FILES
 
-# Host files first, then the manifests.
+# The order of the changes: host files first (a pod's config exists before the pod); then the manifests
+# replaced (or their modes); then the manifests that leave, just before the new ones (a pod that leaves
+# is gone from the directory before the one that replaces it is there, e.g. haproxy.yaml before
+# nginx.yaml: the two never bind the same port together, and a failure before that point leaves the old
+# pod in place); then the new manifests; then the host files that leave (their pods are gone by then).
+NEW_MANIFESTS=
 for pass in host manifests; do
   while read -r kind mode sum path; do
     [ "$kind" = f ] || continue
@@ -416,32 +565,145 @@ for pass in host manifests; do
       "$MANIFESTS"/*) [ "$pass" = manifests ] || continue ;;
       *) [ "$pass" = host ] || continue ;;
     esac
-    one_file "$mode" "$sum" "$path"
+    plan_file "$mode" "$sum" "$path"
   done <FILES
 done
+plan_leaving manifests
+PLAN=$PLAN$NEW_MANIFESTS
+plan_leaving host
 
-# Manifests the kubelet runs that this bundle does not own: left alone, but said.
-BUNDLE_MANIFESTS=$(while read -r kind _m _s path; do [ "$kind" = f ] && printf '%s\n' "$path"; done <FILES)
+# The record of what this bundle installs (rewritten only when it differs).
+RECORD_TEXT="# files installed by install.sh for node $EXPECTED of cluster $CLUSTER: kind mode sha256 path"
+while read -r kind mode sum path; do
+  if [ "$kind" = f ]; then RECORD_TEXT=$RECORD_TEXT$NL"f $mode $sum $path"; fi
+done <FILES
+RECORD_CHANGED=1
+if [ -f "$RECORD" ] && [ "$(cat -- "$RECORD")" = "$RECORD_TEXT" ]; then RECORD_CHANGED=0; fi
+
+# --- 4. stage: write and flush every new file and every backup; nothing is changed yet ------------
+if [ "$DRY_RUN" = 0 ]; then
+  old_ifs=$IFS
+  IFS=$NL
+  set -f
+  for line in $NEEDED_DIRS; do
+    IFS=$old_ifs
+    mkdir -m "${line%% *}" -- "$ROOT/${line#* }" || stage_fail "cannot create the directory $ROOT/${line#* }"
+    NEW_DIRS=$NEW_DIRS$ROOT/${line#* }$NL
+  done
+  IFS=$NL
+  for line in $PLAN; do
+    IFS=$old_ifs
+    op=${line%% *} rest=${line#* }
+    arg=${rest%% *} p=${rest#* }
+    case $op in
+      create)
+        stage_file "$arg" - "$p"
+        COMMIT="${COMMIT}create $arg:$SUFFIX $p$NL"
+        ;;
+      replace)
+        stage_backup "$p"
+        stage_file "$arg" - "$p"
+        COMMIT="${COMMIT}replace $arg:$SUFFIX $p$NL"
+        ;;
+      remove)
+        stage_backup "$p"
+        COMMIT="${COMMIT}remove - $p$NL"
+        ;;
+      chmod) COMMIT=$COMMIT$line$NL ;;
+    esac
+  done
+  set +f
+  IFS=$old_ifs
+  if [ "$RECORD_CHANGED" = 1 ]; then
+    make_dirs "$ROOT" var/lib/ha-control-plane/installed 0700
+    t=$(mktemp "$STATE/installed/.$CLUSTER.files.hacp-XXXXXX") || stage_fail "cannot create a temporary file in $STATE/installed"
+    STAGED=$STAGED$t$NL
+    printf '%s\n' "$RECORD_TEXT" >"$t" || stage_fail "cannot write $t"
+    chmod 0600 -- "$t" || stage_fail "cannot chmod $t"
+    flush "$t" || stage_fail "cannot flush $t to disk"
+    COMMIT="${COMMIT}record 0600:${t##*.hacp-} ${RECORD#"$ROOT"/}$NL"
+  fi
+
+  # --- 5. change: the backup in place first, then rename, chmod or remove in the planned order ----
+  if [ -n "$BACKUP_STAGE" ]; then
+    BACKUP=$STATE/backup/$STAMP
+    n=1
+    while [ -e "$BACKUP" ] || [ -L "$BACKUP" ]; do
+      n=$((n + 1))
+      [ "$n" -le 100 ] || stage_fail "cannot name a backup directory in $STATE/backup"
+      BACKUP=$STATE/backup/$STAMP-$n
+    done
+    STARTED=1
+    mv -f -- "$BACKUP_STAGE" "$BACKUP" || { BACKUP=; commit_fail "cannot rename $BACKUP_STAGE" 1; }
+    BACKUP_STAGE=
+  fi
+  STARTED=1
+  step=0
+  old_ifs=$IFS
+  IFS=$NL
+  set -f
+  for line in $COMMIT; do
+    IFS=$old_ifs
+    step=$((step + 1))
+    op=${line%% *} rest=${line#* }
+    arg=${rest%% *} p=${rest#* }
+    dst=$ROOT/$p
+    case $op in
+      create | replace | record)
+        mode=${arg%%:*}
+        tmp=${dst%/*}/.${dst##*/}.hacp-${arg#*:}
+        mv -f -- "$tmp" "$dst" || commit_fail "cannot rename $tmp to $dst" "$step"
+        case $op in
+          create) say "created $dst ($mode)" ;;
+          replace) say "replaced $dst ($mode; the old one is in $BACKUP/$p)" ;;
+          record) say "recorded the installed files in $dst" ;;
+        esac
+        ;;
+      chmod)
+        chmod "${arg#*:}" -- "$dst" || commit_fail "cannot chmod $dst" "$step"
+        say "mode of $dst: ${arg%%:*} -> ${arg#*:}"
+        ;;
+      remove)
+        rm -f -- "$dst" || commit_fail "cannot remove $dst" "$step"
+        say "removed $dst (not in this bundle, installed by the last one of cluster $CLUSTER; the old one is in $BACKUP/$p)"
+        ;;
+    esac
+    case $op:$p in
+      record:*) ;;
+      remove:etc/sysctl.d/*) SYSCTL_REMOVED="$SYSCTL_REMOVED $dst" ;; # sysctl --system would not undo it
+      *) note_change "$p" ;;
+    esac
+    CHANGED=$((CHANGED + 1))
+    test_pause "$CHANGED" "${HA_INSTALL_TEST_PAUSE_AFTER:-}" "change(s)"
+  done
+  set +f
+  IFS=$old_ifs
+  STAGED=
+fi
+
+# Manifests the kubelet runs that this bundle does not own (and that are not being removed): left
+# alone, but said.
 for m in "$ROOT/$MANIFESTS"/*; do
   [ -e "$m" ] || [ -L "$m" ] || continue
-  case "$NL$BUNDLE_MANIFESTS$NL" in
-    *"$NL$MANIFESTS/${m##*/}$NL"*) ;;
-    *) warn "$m is not in this bundle; the kubelet runs it too (left alone: move it out of the directory if it is obsolete)" ;;
-  esac
+  if in_bundle "$MANIFESTS/${m##*/}"; then continue; fi
+  case "$NL$PLAN" in *"${NL}remove - $MANIFESTS/${m##*/}$NL"*) continue ;; esac
+  warn "$m is not in this bundle; the kubelet runs it too (left alone: move it out of the directory if it is obsolete)"
 done
 
-CHANGES=$((DIRS + CREATED + REPLACED + REMODED))
+CHANGES=$((DIRS + CREATED + REPLACED + REMODED + REMOVED))
+COUNTS="$DIRS directories created, $CREATED files created, $REPLACED replaced, $REMODED modes changed, $REMOVED removed, $UNCHANGED unchanged"
 if [ "$DRY_RUN" = 1 ]; then
   if [ "$CHANGES" = 0 ]; then
     say "no changes: $TARGET already has this bundle ($UNCHANGED files up to date)"
   else
-    say "would change: $DIRS directories created, $CREATED files created, $REPLACED replaced, $REMODED modes changed, $UNCHANGED unchanged; nothing was written"
+    say "would change: $COUNTS; nothing was written"
   fi
 elif [ "$CHANGES" = 0 ]; then
   say "no changes: $TARGET already has this bundle ($UNCHANGED files up to date)"
 else
-  say "done: $DIRS directories created, $CREATED files created, $REPLACED replaced, $REMODED modes changed, $UNCHANGED unchanged${BACKUP:+; backups in $BACKUP}"
+  say "done: $COUNTS${BACKUP:+; backups in $BACKUP}"
   if [ "$SYSTEMD_CHANGED" = 1 ]; then say "next: systemd units changed; run: systemctl daemon-reload && systemctl restart kubelet"; fi
   if [ "$SYSCTL_CHANGED" = 1 ]; then say "next: sysctl settings changed; run: sysctl --system"; fi
+  if [ -n "$SYSCTL_REMOVED" ]; then say "next: the settings of the removed sysctl files (${SYSCTL_REMOVED# }) stay in effect until a reboot (sysctl --system does not undo them): set them back with sysctl -w if they must go now; the files are in $BACKUP"; fi
 fi
 exit 0
