@@ -35,6 +35,14 @@ export interface StaticPodAppProps extends AppProps {
   readonly tarballs?: boolean;
 }
 
+/** Marks a StaticPodApp, also one from another copy of this package (instanceof would not see it). */
+const STATIC_POD_APP = Symbol.for('cdk8s-ha-control-plane.StaticPodApp');
+
+/** True for a {@link StaticPodApp} (of any copy of this package). */
+export function isStaticPodApp(app: unknown): app is StaticPodApp {
+  return typeof app === 'object' && app !== null && (app as Record<symbol, unknown>)[STATIC_POD_APP] === true;
+}
+
 /**
  * A cdk8s App whose synth writes the kubelet layout instead of one YAML file per chart:
  * `<outdir>/<cluster>/<node>/etc/kubernetes/manifests/<pod>.yaml` (one Pod per file, 0600, directory
@@ -53,6 +61,7 @@ export class StaticPodApp extends App {
     const { tarballs, ...appProps } = props;
     super(appProps);
     this.tarballs = tarballs ?? false;
+    Object.defineProperty(this, STATIC_POD_APP, { value: true });
   }
 
   /** Renders every node's files without writing them: cluster → node → files. */
