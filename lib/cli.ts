@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { BundleFile, writeFileAtomic } from './bundle/files';
 import { StaticPodApp } from './bundle/app';
-import { newEncryptionKeyWarning } from './bundle/encryption-key';
+import { encryptionKeyPreview, newEncryptionKeyWarning } from './bundle/encryption-key';
 import { TARBALLS_DIR } from './bundle/tarball';
 import { HaControlPlane } from './constructs/ha-control-plane';
 import { PreparedPki, preparePki } from './pki/prepare';
@@ -243,7 +243,8 @@ async function pki(loaded: LoadedSpec, file: string, o: Options, io: CliIo, outd
 /** Builds and renders the cluster in memory: everything synth does except writing. */
 function build(loaded: LoadedSpec, outdir: string, baseDir: string, opts: { tarballs?: boolean; pki?: PreparedPki } = {}): { app: StaticPodApp; cp: HaControlPlane; bundles: Map<string, BundleFile[]> } {
   // State (a generated encryption key, the PKI) is stored only by app.synth(): validate stores nothing.
-  const app = new StaticPodApp({ outdir, tarballs: opts.tarballs });
+  // The CLI prints its own report (warnings with their place in the file as soon as the spec is read).
+  const app = new StaticPodApp({ outdir, tarballs: opts.tarballs, reporter: false });
   try {
     const cp = new HaControlPlane(app, loaded.spec.name, { spec: loaded.spec, baseDir, pki: opts.pki });
     const bundles = app.renderBundles().get(loaded.spec.name) ?? new Map<string, BundleFile[]>();
@@ -301,6 +302,7 @@ async function validate(o: Options, io: CliIo): Promise<number> {
   const etcd = plan.etcd.kind === 'local' ? `stacked etcd ${plan.etcd.version}` : 'external etcd';
   const warnings = loaded.warnings.length ? `, ${count(loaded.warnings.length, 'warning')}` : '';
   io.stdout(`valid: ${file} (cluster ${plan.name}: ${count(bundles.size, 'node')}, Kubernetes ${plan.kubernetesVersion}, ${etcd}${warnings})\n`);
+  if (cp.generatedEncryptionKeyFile) io.stdout(`${encryptionKeyPreview(path.relative(io.cwd, cp.generatedEncryptionKeyFile))}\n`);
   if (prepared) io.stdout(pkiSummary(prepared, true));
   return EXIT.OK;
 }

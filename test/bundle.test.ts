@@ -19,7 +19,7 @@ afterEach(() => {
 });
 
 function synth(outdir: string, s = spec()): HaControlPlane {
-  const app = new StaticPodApp({ outdir });
+  const app = new StaticPodApp({ reporter: false, outdir });
   const cp = new HaControlPlane(app, s.name, { spec: s });
   app.synth();
   return cp;
@@ -68,7 +68,7 @@ describe('bundle on disk', () => {
   });
 
   test('host files are written at their path with their mode, before any manifest', () => {
-    const app = new StaticPodApp({ outdir: tmp });
+    const app = new StaticPodApp({ reporter: false, outdir: tmp });
     const cp = new HaControlPlane(app, 'example', { spec: spec() });
     const chart = cp.masters.get('master-1')!;
     const script = new HostFile(chart, 'script', { path: '/etc/keepalived/check.sh', content: '#!/bin/sh\nexit 0\n', mode: 0o755 });
@@ -89,7 +89,7 @@ describe('bundle on disk', () => {
 
   test('a changed host file changes the checksum annotation (the pod rolls)', () => {
     const checksum = (content: string) => {
-      const app = new StaticPodApp({ outdir: tmp });
+      const app = new StaticPodApp({ reporter: false, outdir: tmp });
       const cp = new HaControlPlane(app, 'example', { spec: spec() });
       const chart = cp.masters.get('master-1')!;
       chart.staticPods[0].mountHostFile('cfg', new HostFile(chart, 'cfg', { path: '/etc/x.cfg', content }));
@@ -157,7 +157,7 @@ describe('an App that is not a StaticPodApp', () => {
     expect(err).toBeInstanceOf(NotAStaticPodAppError);
     const e = err as Error;
     expect(e.message).toMatch(/^HaControlPlane "prod" is in (a plain cdk8s App|a construct tree without an App).*only the Pods, not the host files they mount \(haproxy\.cfg, keepalived\.conf.*kubeadm-config\.yaml/);
-    expect(e.message).toContain("(fix: make the app a StaticPodApp: `import { StaticPodApp } from 'cdk8s-ha-control-plane'; const app = new StaticPodApp();` in place of `new App()`");
+    expect(e.message).toContain("(fix: make the app a StaticPodApp: `import { StaticPodApp } from 'cdk8s-ha-control-plane'; const app = new StaticPodApp({ reporter: false });` in place of `new App()`");
     // Uncaught, it prints as a message and the caller's line, not a stack trace of library frames.
     const lines = e.stack!.split('\n');
     expect(lines[0]).toBe(`error: ${e.message}`);
@@ -167,7 +167,7 @@ describe('an App that is not a StaticPodApp', () => {
   });
 
   test('a StaticPodApp is recognised, also through a chart of it', () => {
-    const app = new StaticPodApp({ outdir: tmp });
+    const app = new StaticPodApp({ reporter: false, outdir: tmp });
     expect(isStaticPodApp(app)).toBe(true);
     expect(isStaticPodApp(new App())).toBe(false);
     const cp = new HaControlPlane(new Chart(app, 'mine'), 'prod', { spec: spec({ name: 'prod' }) });

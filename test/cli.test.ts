@@ -282,16 +282,21 @@ describe('main.ts (cdk8s synth) reads HA_CLUSTER_SPEC', () => {
 
   test('synthesizes the named spec file', () => {
     const r = spawnSync(process.execPath, [main], { cwd: tmp, encoding: 'utf8', env: { ...process.env, HA_CLUSTER_SPEC: write('main.yaml', VALID), CDK8S_OUTDIR: 'main-out' } });
-    expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
-    expect(r.stdout.trimEnd().split('\n')).toEqual(['master-1', 'master-2', 'master-3'].map((n) => `main-out/prod/${n}: etcd, kube-apiserver, kube-controller-manager, kube-scheduler`));
+    expect(r.stdout).toBe('');
+    // The app's report on stderr: each node and every file written (host files first).
+    const files = ['etc/kubernetes/kubeadm-config.yaml', ...['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler'].map((p) => `etc/kubernetes/manifests/${p}.yaml`)];
+    expect(r.stderr.trimEnd().split('\n')).toEqual(['master-1', 'master-2', 'master-3'].flatMap((n) => [
+      `main-out/prod/${n}/ (master: etcd, kube-apiserver, kube-controller-manager, kube-scheduler; 5 files)`,
+      ...files.map((f) => `  /${f} 0600`),
+    ]));
+    for (const f of files) expect(fs.existsSync(path.join(tmp, 'main-out/prod/master-2', f))).toBe(true);
   });
 
   test('--bundle (npm run bundle) also writes the tarballs', () => {
     const r = spawnSync(process.execPath, [main, '--bundle'], { cwd: tmp, encoding: 'utf8', env: { ...process.env, HA_CLUSTER_SPEC: write('main.yaml', VALID), CDK8S_OUTDIR: 'main-bundle' } });
-    expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
-    expect(r.stdout.trimEnd().split('\n').pop()).toBe('main-bundle/prod/bundles/: master-1.tar.gz, master-2.tar.gz, master-3.tar.gz, SHA256SUMS');
+    expect(r.stderr.trimEnd().split('\n').pop()).toBe('main-bundle/prod/bundles/: master-1.tar.gz, master-2.tar.gz, master-3.tar.gz, SHA256SUMS');
     expect(fs.readdirSync(path.join(tmp, 'main-bundle/prod/bundles')).sort()).toEqual(['SHA256SUMS', 'master-1.tar.gz', 'master-2.tar.gz', 'master-3.tar.gz']);
   });
 

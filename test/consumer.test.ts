@@ -120,7 +120,7 @@ test('a fresh TypeScript cdk8s app installs the tarball, type-checks against its
     'main.ts': `import { writeFileSync } from 'node:fs';
 import { ClusterSpec, HaControlPlane, StaticPodApp, LIBRARY_VERSION } from '${pkg.name}';
 const spec: ClusterSpec = ${SPEC};
-const app = new StaticPodApp();
+const app = new StaticPodApp({ reporter: false });
 const cp = new HaControlPlane(app, spec.name, { spec });
 app.synth();
 writeFileSync('consumer-info.json', JSON.stringify({ version: LIBRARY_VERSION, masters: cp.plan.masters.length }));
@@ -140,7 +140,7 @@ test('a plain JavaScript cdk8s app requires the package and synthesizes; the ins
     'cdk8s.yaml': 'language: javascript\napp: node main.js\noutput: dist\n',
     'main.js': `const { HaControlPlane, StaticPodApp } = require('${pkg.name}');
 const spec = ${SPEC};
-const app = new StaticPodApp();
+const app = new StaticPodApp({ reporter: false });
 new HaControlPlane(app, spec.name, { spec });
 app.synth();
 `,

@@ -17,7 +17,7 @@ export const TEST_ENCRYPTION_KEY = Buffer.alloc(32, 0x11).toString('base64');
 
 /** Synthesizes in memory: node name → relative path → file. */
 export function render(s: ClusterSpec, pki?: PreparedPki): Map<string, Map<string, { content: string; mode: number }>> {
-  const app = new StaticPodApp({ outdir: '/nonexistent' });
+  const app = new StaticPodApp({ reporter: false, outdir: '/nonexistent' });
   new HaControlPlane(app, s.name, { spec: s, pki, encryptionKey: TEST_ENCRYPTION_KEY });
   const out = new Map<string, Map<string, { content: string; mode: number }>>();
   for (const [node, files] of app.renderBundles().get(s.name)!) {

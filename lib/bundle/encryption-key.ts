@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { SpecError } from '../spec/errors';
+import { ensureStateGitignore } from './state-ignore';
 
 /** Directory (relative to the working directory, or the spec file's for the CLI) that holds cluster state. */
 export const STATE_DIR_NAME = 'ha-control-plane-state';
@@ -53,7 +54,7 @@ export interface StateKey {
 /**
  * The cluster's encryption key, kept as state: read from `<stateDir>/encryption-key` when it exists,
  * otherwise generated with a CSPRNG (crypto.randomBytes) and stored there by `persist()` (file 0600,
- * created exclusively; directory 0700), which the caller runs once everything else has succeeded, so a
+ * created exclusively; directory 0700 with a `.gitignore` that ignores everything in it), which the caller runs once everything else has succeeded, so a
  * failed synth leaves no new state behind. A new key on every synth would make every existing Secret
  * unreadable.
  */
@@ -65,6 +66,7 @@ export function loadOrGenerateEncryptionKey(stateDir: string): StateKey {
     try {
       fs.mkdirSync(stateDir, { recursive: true, mode: 0o700 });
       fs.chmodSync(stateDir, 0o700);
+      ensureStateGitignore(stateDir);
       fs.writeFileSync(file, `${key}\n`, { mode: 0o600, flag: 'wx' });
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
@@ -90,4 +92,9 @@ export function loadOrCreateEncryptionKey(stateDir: string): string {
 /** The warning a synth prints when it generated a new encryption key (no key material in it). */
 export function newEncryptionKeyWarning(file: string): string {
   return `security: generated a new encryption key for Secrets at rest, stored at ${file} (fix: for a new cluster, keep that file safe and out of version control; if this cluster already runs, put its current key there and synthesize again — a different key makes every existing Secret unreadable)`;
+}
+
+/** What `validate` says when a synth would generate the key (validate itself stores nothing). */
+export function encryptionKeyPreview(file: string): string {
+  return `security: a synth would create a new encryption key for Secrets at rest at ${file} (keep it safe and out of version control; if this cluster already runs, put its current key there first)`;
 }

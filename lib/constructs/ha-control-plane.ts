@@ -2,12 +2,13 @@ import * as path from 'node:path';
 import { App } from 'cdk8s';
 import { Construct } from 'constructs';
 import { isStaticPodApp, StaticPodApp } from '../bundle/app';
-import { clusterStateDir, loadOrGenerateEncryptionKey, readEncryptionKeyFile, StateKey } from '../bundle/encryption-key';
+import { clusterStateDir, loadOrGenerateEncryptionKey, newEncryptionKeyWarning, readEncryptionKeyFile, StateKey } from '../bundle/encryption-key';
+import { pkiSummary } from '../pki/summary';
 import { LoadBalancerPlan } from '../plan/lb-plan';
 import { ClusterPlan, planCluster } from '../plan/plan';
 import { renderKubeadmConfig } from '../render/kubeadm-config';
 import { PreparedPki } from '../pki/prepare';
-import { SpecError } from '../spec/errors';
+import { formatIssue, SpecError, SpecIssue } from '../spec/errors';
 import { ClusterSpec } from '../spec/types';
 import { ApiServerHardening } from './api-server-hardening';
 import { Etcd } from './etcd';
@@ -43,6 +44,12 @@ export interface HaControlPlaneProps {
    * @default none (pki.mode kubeadm: the bundles hold no key material)
    */
   readonly pki?: PreparedPki;
+  /**
+   * The spec's warnings as read from a file (`readSpecFile(...).warnings`, with their place in it), for
+   * the synth's report.
+   * @default the plan's warnings (the same findings, without a file position)
+   */
+  readonly warnings?: readonly SpecIssue[];
 }
 
 /** Where each master's kubeadm config goes. */
@@ -135,8 +142,21 @@ export class HaControlPlane extends Construct {
     this.workers = workers;
     // A generated key and a generated PKI are stored only when a synth has rendered every bundle
     // without error, right before it writes them (a construct-only use, as in tests, stores nothing).
+    // The synth reports the spec's warnings and the state it stored (StaticPodApp's reporter).
     const app = App.of(this) as StaticPodApp;
-    for (const commit of [stateKey?.persist, props.pki?.commit]) if (commit) app.addStateCommit(commit);
+    app.addWarnings(props.warnings ?? plan.warnings);
+    if (stateKey) {
+      const file = stateKey.generatedAt;
+      app.addStateCommit(stateKey.persist, () => (file ? [`warning: ${newEncryptionKeyWarning(path.relative(process.cwd(), file) || file)}`] : []));
+    }
+    const pki = props.pki;
+    if (pki) {
+      app.addStateCommit(pki.commit, () => [
+        ...pkiSummary(pki, false).trimEnd().split('\n'),
+        ...pki.report.warnings.map((w) => `warning: ${formatIssue(w)}`),
+        `warning: ${path.join(path.relative(process.cwd(), app.outdir) || '.', plan.name)}/ now holds private keys and kubeconfigs: keep it out of version control, copy each node's directory only to that node over a secure channel (rsync -a over ssh), and delete it when done; the CAs stay in ${pki.dir}`,
+      ]);
+    }
   }
 }
 
