@@ -12,7 +12,7 @@ let tmp: string;
 const VALID = `# yaml-language-server: $schema=../schema/cluster-spec.schema.json
 name: prod
 kubernetesVersion: "1.36"
-controlPlaneEndpoint: { host: 10.0.0.100, port: 8443 }
+controlPlaneEndpoint: { host: 10.0.0.100, port: 8443, external: true }
 masters:
   - name: master-1
     address: 10.0.0.11
