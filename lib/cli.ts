@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { BundleFile, writeFileAtomic } from './bundle/files';
 import { StaticPodApp } from './bundle/app';
 import { encryptionKeyPreview, newEncryptionKeyWarning } from './bundle/encryption-key';
+import { bundleSummary } from './bundle/summary';
 import { TARBALLS_DIR } from './bundle/tarball';
 import { HaControlPlane } from './constructs/ha-control-plane';
 import { PreparedPki, preparePki } from './pki/prepare';
@@ -280,6 +281,10 @@ async function synth(o: Options, io: CliIo, tarballs: boolean): Promise<number> 
   if (cp.generatedEncryptionKeyFile) io.stderr(`warning: ${newEncryptionKeyWarning(path.relative(io.cwd, cp.generatedEncryptionKeyFile))}\n`);
   io.stdout(`wrote ${path.join(out, loaded.spec.name)}/ (cluster ${loaded.spec.name}, Kubernetes ${plan.kubernetesVersion}, ${count(bundles.size, 'node')})\n`);
   io.stdout(table(app, bundles));
+  // Every file written, per node (what a cdk8s synth through StaticPodApp reports too).
+  const charts = new Map(app.nodeCharts().map((c) => [c.nodeName, c]));
+  const listing = bundleSummary(out, new Map([[loaded.spec.name, bundles]]), (_c, node) => charts.get(node)?.description ?? '');
+  io.stdout(`${listing.join('\n')}\n`);
   if (tarballs) {
     const dir = path.join(out, loaded.spec.name, TARBALLS_DIR);
     io.stdout(`installable bundles: ${dir}/<node>.tar.gz (checksums in ${dir}/SHA256SUMS)\n`);

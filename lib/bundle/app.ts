@@ -145,12 +145,10 @@ export class StaticPodApp extends App {
     if (!report) return;
     for (const w of this.warnings) report(`warning: ${w}`);
     for (const s of stored) for (const line of s.report?.() ?? []) report(line);
-    const roles = new Map(this.nodeCharts().map((c) => [`${c.clusterName}/${c.nodeName}`, c]));
-    for (const line of bundleSummary(path.relative(process.cwd(), this.outdir) || '.', bundles, (cluster, node) => {
-      const chart = roles.get(`${cluster}/${node}`);
-      return chart ? `${chart.role}: ${chart.staticPods.map((p) => p.podName).join(', ') || 'no pods'}` : '';
-    }, this.tarballs)) report(line);
-    for (const p of plainYaml) report(`${path.relative(process.cwd(), p.file)}`);
+    const charts = new Map(this.nodeCharts().map((c) => [`${c.clusterName}/${c.nodeName}`, c]));
+    const outdir = path.relative(process.cwd(), this.outdir) || '.';
+    for (const line of bundleSummary(outdir, bundles, (cluster, node) => charts.get(`${cluster}/${node}`)?.description ?? '', this.tarballs)) report(line);
+    for (const p of plainYaml) report(`${path.relative(process.cwd(), p.file)} (a chart that is not a node's)`);
   }
 
   /** The node charts of this app (every node's bundle), in construction order. */
