@@ -168,10 +168,12 @@ export class HaControlPlane extends Construct {
 export class NotAStaticPodAppError extends Error {
   constructor(message: string, caller?: string) {
     super(message);
-    this.name = 'NotAStaticPodAppError';
     this.stack = `error: ${message}${caller ? `\n${caller}` : ''}`;
   }
 }
+
+// On the prototype, not the instance: an uncaught one prints no `{ name: ... }` after its message.
+Object.defineProperty(NotAStaticPodAppError.prototype, 'name', { value: 'NotAStaticPodAppError' });
 
 /** Refuses an App other than StaticPodApp, before anything is built or stored. */
 function requireStaticPodApp(cp: HaControlPlane, id: string): void {
