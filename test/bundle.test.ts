@@ -157,7 +157,7 @@ describe('an App that is not a StaticPodApp', () => {
     expect(err).toBeInstanceOf(NotAStaticPodAppError);
     const e = err as Error;
     expect(e.message).toMatch(/^HaControlPlane "prod" is in (a plain cdk8s App|a construct tree without an App).*only the Pods, not the host files they mount \(haproxy\.cfg, keepalived\.conf.*kubeadm-config\.yaml/);
-    expect(e.message).toContain("(fix: make the app a StaticPodApp: `import { StaticPodApp } from 'cdk8s-ha-control-plane'; const app = new StaticPodApp({ reporter: false });` in place of `new App()`");
+    expect(e.message).toContain("(fix: make the app a StaticPodApp: `import { StaticPodApp } from 'cdk8s-ha-control-plane'; const app = new StaticPodApp();` in place of `new App()`");
     // Uncaught, it prints as a message and the caller's line, not a stack trace of library frames.
     const lines = e.stack!.split('\n');
     expect(lines[0]).toBe(`error: ${e.message}`);
