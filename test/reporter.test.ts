@@ -114,6 +114,22 @@ describe('state directories stay out of git', () => {
   });
 });
 
+describe('state directories from before the .gitignore', () => {
+  test('a synth that reads an existing key or PKI adds the missing .gitignore; validate does not', async () => {
+    const s = haSpec({ security: { profile: 'hardened' }, pki: { mode: 'generate', keyAlgorithm: 'ECDSA-P256' } });
+    synth(s, { pki: await preparePki(s, { outdir: 'dist', write: false }) });
+    const ignores = ['ha-control-plane-state/example/.gitignore', 'ha-control-plane-state/example/pki/.gitignore'];
+    for (const f of ignores) fs.rmSync(f);
+    fs.writeFileSync('c.json', JSON.stringify(s));
+    expect(await runCli(['validate', '--spec', 'c.json'], { stdout: () => {}, stderr: () => {}, cwd: tmp, env: {} })).toBe(0);
+    for (const f of ignores) expect(fs.existsSync(f)).toBe(false);
+    const again = await preparePki(s, { outdir: 'dist', write: false });
+    expect(again.report.created).toEqual([]);
+    synth(s, { pki: again });
+    for (const f of ignores) expect(fs.readFileSync(f, 'utf8')).toMatch(/^\*$/m);
+  });
+});
+
 describe('validate', () => {
   test('says that a synth will create an encryption key, and creates none', async () => {
     fs.writeFileSync('c.json', JSON.stringify(HARDENED));

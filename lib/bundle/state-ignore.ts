@@ -17,3 +17,16 @@ export function ensureStateGitignore(dir: string): void {
     if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
   }
 }
+
+/**
+ * ensureStateGitignore for a state directory that already exists (made by an older version, say), at
+ * synth time: a directory that cannot be written to keeps what it has, and the synth goes on.
+ */
+export function ensureStateGitignoreIfExists(dir: string): void {
+  if (!fs.existsSync(dir)) return;
+  try {
+    ensureStateGitignore(dir);
+  } catch {
+    // read-only or foreign directory: nothing new is stored in it by this synth either
+  }
+}

@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { writeFileAtomic } from '../bundle/files';
-import { ensureStateGitignore } from '../bundle/state-ignore';
+import { ensureStateGitignore, ensureStateGitignoreIfExists } from '../bundle/state-ignore';
 import { SpecError, SpecIssue } from '../spec/errors';
 
 /** Reads and writes files of one state directory. */
@@ -40,6 +40,7 @@ export class PkiState {
 
   /** Writes every queued file atomically, creating directories 0700 (and a `.gitignore` of everything). */
   public commit(): void {
+    if (this.pending.size === 0) ensureStateGitignoreIfExists(this.dir); // a directory from an older version
     if (this.pending.size > 0) {
       try {
         mkdirPrivate(this.dir, '.');
