@@ -5,7 +5,7 @@
 // ha-control-plane-state/<name>/ beside the spec file (the working directory for the embedded example);
 // HA_PKI_DIR overrides the PKI directory.
 import * as path from 'node:path';
-import { EXAMPLE_SPEC, formatIssue, HaControlPlane, newEncryptionKeyWarning, pkiSummary, preparePki, readSpecFile, SpecError, SpecIssue, StaticPodApp, TARBALLS_DIR } from './lib';
+import { EXAMPLE_SPEC, HaControlPlane, preparePki, readSpecFile, SpecError, StaticPodApp } from './lib';
 
 async function main(): Promise<void> {
   const file = process.env.HA_CLUSTER_SPEC;
@@ -13,24 +13,13 @@ async function main(): Promise<void> {
   const spec = loaded?.spec ?? EXAMPLE_SPEC;
   const tarballs = process.argv.slice(2).includes('--bundle');
   const baseDir = file ? path.dirname(path.resolve(file)) : process.cwd();
+  // The app's reporter (stderr) prints the warnings, the state it stored and every file it wrote.
   const app = new StaticPodApp({ tarballs });
   const pki = spec.pki?.mode === 'generate'
     ? await preparePki(spec, { dir: process.env.HA_PKI_DIR ? path.resolve(process.env.HA_PKI_DIR) : undefined, baseDir, outdir: app.outdir, write: false })
     : undefined;
-  const cp = new HaControlPlane(app, spec.name, { spec, pki, baseDir });
-  const warnings: readonly SpecIssue[] = loaded?.warnings ?? cp.plan.warnings;
-  for (const w of warnings) console.error(`warning: ${formatIssue(w)}`);
-  app.synth(); // stores new state (PKI, encryption key) first, then writes the bundles
-  if (cp.generatedEncryptionKeyFile) console.error(`warning: ${newEncryptionKeyWarning(cp.generatedEncryptionKeyFile)}`);
-  for (const chart of app.nodeCharts()) {
-    console.log(`${app.outdir}/${chart.bundleDir}: ${chart.staticPods.map((p) => p.podName).join(', ')}`);
-  }
-  if (tarballs) console.log(`${app.outdir}/${spec.name}/${TARBALLS_DIR}/: ${app.nodeCharts().map((c) => `${c.nodeName}.tar.gz`).join(', ')}, SHA256SUMS`);
-  if (pki) {
-    process.stdout.write(pkiSummary(pki, false));
-    for (const w of pki.report.warnings) console.error(`warning: ${formatIssue(w)}`);
-    console.error(`warning: ${app.outdir}/${spec.name}/ now holds private keys and kubeconfigs: keep it out of version control`);
-  }
+  new HaControlPlane(app, spec.name, { spec, pki, baseDir, warnings: loaded?.warnings });
+  app.synth(); // stores new state (PKI, encryption key) first, then writes the bundles, then reports
 }
 
 main().catch((e) => {

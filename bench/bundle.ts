@@ -33,7 +33,7 @@ const root = fs.mkdtempSync(path.join(os.tmpdir(), 'hacp-bench-bundle-'));
 try {
   const runs = Number(process.env.BENCH_RUNS ?? 20);
   const synth = (tarballs: boolean) => (i: number) => {
-    const app = new StaticPodApp({ outdir: path.join(root, `${tarballs ? 'tar' : 'plain'}-${i}`), tarballs });
+    const app = new StaticPodApp({ reporter: false, outdir: path.join(root, `${tarballs ? 'tar' : 'plain'}-${i}`), tarballs });
     new HaControlPlane(app, EXAMPLE_SPEC.name, { spec: EXAMPLE_SPEC });
     app.synth();
   };

@@ -50,13 +50,13 @@ const bare = measure('bare one-pod cdk8s app', runs, (outdir) => {
   app.synth();
 });
 const cluster = (s: ClusterSpec) => (outdir: string) => {
-  const app = new StaticPodApp({ outdir });
+  const app = new StaticPodApp({ reporter: false, outdir });
   new HaControlPlane(app, s.name, { spec: s, encryptionKey: BENCH_KEY });
   app.synth();
 };
 /** "N masters, P pods, F files" of a spec, counted from its rendered bundle. */
 const describe = (s: ClusterSpec): string => {
-  const app = new StaticPodApp({ outdir: '/nonexistent' });
+  const app = new StaticPodApp({ reporter: false, outdir: '/nonexistent' });
   new HaControlPlane(app, s.name, { spec: s, encryptionKey: BENCH_KEY });
   const files = [...app.renderBundles().get(s.name)!.values()].flat();
   return `${s.masters.length} masters, ${files.filter((f) => f.path.includes('/manifests/')).length} pods, ${files.length} files`;
@@ -111,7 +111,7 @@ async function pkiBench(): Promise<void> {
   const withPki = (s: ClusterSpec, alg: KeyAlgorithm): ClusterSpec => ({ ...s, pki: { mode: 'generate', keyAlgorithm: alg } });
   const synthWith = async (s: ClusterSpec, stateDir: string, outdir: string) => {
     const pki = await preparePki(s, { dir: stateDir, outdir });
-    const app = new StaticPodApp({ outdir });
+    const app = new StaticPodApp({ reporter: false, outdir });
     new HaControlPlane(app, s.name, { spec: s, pki });
     app.synth();
   };

@@ -3,7 +3,8 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { BundleFile, writeFileAtomic } from './bundle/files';
 import { StaticPodApp } from './bundle/app';
-import { newEncryptionKeyWarning } from './bundle/encryption-key';
+import { encryptionKeyPreview, newEncryptionKeyWarning } from './bundle/encryption-key';
+import { bundleSummary } from './bundle/summary';
 import { TARBALLS_DIR } from './bundle/tarball';
 import { HaControlPlane } from './constructs/ha-control-plane';
 import { PreparedPki, preparePki } from './pki/prepare';
@@ -243,7 +244,8 @@ async function pki(loaded: LoadedSpec, file: string, o: Options, io: CliIo, outd
 /** Builds and renders the cluster in memory: everything synth does except writing. */
 function build(loaded: LoadedSpec, outdir: string, baseDir: string, opts: { tarballs?: boolean; pki?: PreparedPki } = {}): { app: StaticPodApp; cp: HaControlPlane; bundles: Map<string, BundleFile[]> } {
   // State (a generated encryption key, the PKI) is stored only by app.synth(): validate stores nothing.
-  const app = new StaticPodApp({ outdir, tarballs: opts.tarballs });
+  // The CLI prints its own report (warnings with their place in the file as soon as the spec is read).
+  const app = new StaticPodApp({ outdir, tarballs: opts.tarballs, reporter: false });
   try {
     const cp = new HaControlPlane(app, loaded.spec.name, { spec: loaded.spec, baseDir, pki: opts.pki });
     const bundles = app.renderBundles().get(loaded.spec.name) ?? new Map<string, BundleFile[]>();
@@ -279,6 +281,10 @@ async function synth(o: Options, io: CliIo, tarballs: boolean): Promise<number> 
   if (cp.generatedEncryptionKeyFile) io.stderr(`warning: ${newEncryptionKeyWarning(path.relative(io.cwd, cp.generatedEncryptionKeyFile))}\n`);
   io.stdout(`wrote ${path.join(out, loaded.spec.name)}/ (cluster ${loaded.spec.name}, Kubernetes ${plan.kubernetesVersion}, ${count(bundles.size, 'node')})\n`);
   io.stdout(table(app, bundles));
+  // Every file written, per node (what a cdk8s synth through StaticPodApp reports too).
+  const charts = new Map(app.nodeCharts().map((c) => [c.nodeName, c]));
+  const listing = bundleSummary(out, new Map([[loaded.spec.name, bundles]]), (_c, node) => charts.get(node)?.description ?? '');
+  io.stdout(`${listing.join('\n')}\n`);
   if (tarballs) {
     const dir = path.join(out, loaded.spec.name, TARBALLS_DIR);
     io.stdout(`installable bundles: ${dir}/<node>.tar.gz (checksums in ${dir}/SHA256SUMS)\n`);
@@ -301,6 +307,7 @@ async function validate(o: Options, io: CliIo): Promise<number> {
   const etcd = plan.etcd.kind === 'local' ? `stacked etcd ${plan.etcd.version}` : 'external etcd';
   const warnings = loaded.warnings.length ? `, ${count(loaded.warnings.length, 'warning')}` : '';
   io.stdout(`valid: ${file} (cluster ${plan.name}: ${count(bundles.size, 'node')}, Kubernetes ${plan.kubernetesVersion}, ${etcd}${warnings})\n`);
+  if (cp.generatedEncryptionKeyFile) io.stdout(`${encryptionKeyPreview(path.relative(io.cwd, cp.generatedEncryptionKeyFile))}\n`);
   if (prepared) io.stdout(pkiSummary(prepared, true));
   return EXIT.OK;
 }

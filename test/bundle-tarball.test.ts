@@ -12,7 +12,7 @@ beforeEach(() => { tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'hacp-tarball-'))
 afterEach(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 function bundle(outdir: string, s = haSpec(), extra?: (cp: HaControlPlane) => void): void {
-  const app = new StaticPodApp({ outdir, tarballs: true });
+  const app = new StaticPodApp({ reporter: false, outdir, tarballs: true });
   const cp = new HaControlPlane(app, s.name, { spec: s });
   extra?.(cp);
   app.synth();
@@ -145,7 +145,7 @@ describe('tarballs', () => {
   });
 
   test('synth without tarballs writes no bundles directory', () => {
-    const app = new StaticPodApp({ outdir: tmp });
+    const app = new StaticPodApp({ reporter: false, outdir: tmp });
     new HaControlPlane(app, 'example', { spec: haSpec() });
     app.synth();
     expect(fs.existsSync(path.join(tmp, 'example/bundles'))).toBe(false);

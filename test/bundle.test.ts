@@ -1,7 +1,9 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { HaControlPlane, HostFile, StaticPodApp, writeFileAtomic } from '../lib';
+import { App, Chart, Testing } from 'cdk8s';
+import { Construct } from 'constructs';
+import { HaControlPlane, HostFile, isStaticPodApp, NotAStaticPodAppError, StaticPodApp, writeFileAtomic } from '../lib';
 import { spec } from './util';
 
 // The module object itself (not an import namespace, whose bindings cannot be redefined), so spies
@@ -17,7 +19,7 @@ afterEach(() => {
 });
 
 function synth(outdir: string, s = spec()): HaControlPlane {
-  const app = new StaticPodApp({ outdir });
+  const app = new StaticPodApp({ reporter: false, outdir });
   const cp = new HaControlPlane(app, s.name, { spec: s });
   app.synth();
   return cp;
@@ -66,7 +68,7 @@ describe('bundle on disk', () => {
   });
 
   test('host files are written at their path with their mode, before any manifest', () => {
-    const app = new StaticPodApp({ outdir: tmp });
+    const app = new StaticPodApp({ reporter: false, outdir: tmp });
     const cp = new HaControlPlane(app, 'example', { spec: spec() });
     const chart = cp.masters.get('master-1')!;
     const script = new HostFile(chart, 'script', { path: '/etc/keepalived/check.sh', content: '#!/bin/sh\nexit 0\n', mode: 0o755 });
@@ -87,7 +89,7 @@ describe('bundle on disk', () => {
 
   test('a changed host file changes the checksum annotation (the pod rolls)', () => {
     const checksum = (content: string) => {
-      const app = new StaticPodApp({ outdir: tmp });
+      const app = new StaticPodApp({ reporter: false, outdir: tmp });
       const cp = new HaControlPlane(app, 'example', { spec: spec() });
       const chart = cp.masters.get('master-1')!;
       chart.staticPods[0].mountHostFile('cfg', new HostFile(chart, 'cfg', { path: '/etc/x.cfg', content }));
@@ -129,6 +131,47 @@ describe('bundle on disk', () => {
     expect(() => synth(tmp)).toThrow('disk full');
     jest.restoreAllMocks();
     expect(tree(tmp)).toEqual(before);
+  });
+});
+
+describe('an App that is not a StaticPodApp', () => {
+  // A plain cdk8s App (the `cdk8s init` template's) writes only the Pods, not the host files they mount:
+  // every kind of non-StaticPodApp root is refused at construction, before any state is made.
+  const roots: [string, () => Construct][] = [
+    ['the template\'s new App()', () => new App({ outdir: tmp })],
+    ['an App subclass (Testing.app)', () => Testing.app({ outdir: tmp })],
+    ['a chart of a plain App', () => new Chart(new App({ outdir: tmp }), 'mine')],
+    ['a bare construct tree', () => new Construct(undefined as unknown as Construct, 'root')],
+  ];
+  test.each(roots)('%s: refused with a message naming StaticPodApp and how to use it; nothing written or stored', (_name, root) => {
+    const cwd = process.cwd();
+    process.chdir(tmp); // a hardened synth would create ha-control-plane-state/ here
+    let err: unknown;
+    try {
+      new HaControlPlane(root(), 'prod', { spec: spec({ name: 'prod', security: { profile: 'hardened' } }) });
+    } catch (e) {
+      err = e;
+    } finally {
+      process.chdir(cwd);
+    }
+    expect(err).toBeInstanceOf(NotAStaticPodAppError);
+    const e = err as Error;
+    expect(e.message).toMatch(/^HaControlPlane "prod" is in (a plain cdk8s App|a construct tree without an App).*only the Pods, not the host files they mount \(haproxy\.cfg, keepalived\.conf.*kubeadm-config\.yaml/);
+    expect(e.message).toContain("(fix: make the app a StaticPodApp: `import { StaticPodApp } from 'cdk8s-ha-control-plane'; const app = new StaticPodApp();` in place of `new App()`");
+    // Uncaught, it prints as a message and the caller's line, not a stack trace of library frames.
+    const lines = e.stack!.split('\n');
+    expect(lines[0]).toBe(`error: ${e.message}`);
+    expect(lines.slice(1)).toHaveLength(1);
+    expect(lines[1]).toMatch(/^\s+at .*bundle\.test\.ts:\d+:\d+\)?$/);
+    expect(fs.readdirSync(tmp)).toEqual([]);
+  });
+
+  test('a StaticPodApp is recognised, also through a chart of it', () => {
+    const app = new StaticPodApp({ reporter: false, outdir: tmp });
+    expect(isStaticPodApp(app)).toBe(true);
+    expect(isStaticPodApp(new App())).toBe(false);
+    const cp = new HaControlPlane(new Chart(app, 'mine'), 'prod', { spec: spec({ name: 'prod' }) });
+    expect(cp.masters.size).toBe(3);
   });
 });
 

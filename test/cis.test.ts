@@ -83,7 +83,7 @@ interface Node {
 
 /** Writes the bundle to disk (the real writer, so modes are real) and builds master-1's process table. */
 function synthNode(dir: string, s: ClusterSpec): Node {
-  const app = new StaticPodApp({ outdir: dir });
+  const app = new StaticPodApp({ reporter: false, outdir: dir });
   new HaControlPlane(app, s.name, { spec: s, encryptionKey: TEST_KEY });
   app.synth();
   const root = join(dir, s.name, s.masters[0].name);

@@ -12,7 +12,7 @@ let tmp: string;
 const VALID = `# yaml-language-server: $schema=../schema/cluster-spec.schema.json
 name: prod
 kubernetesVersion: "1.36"
-controlPlaneEndpoint: { host: 10.0.0.100, port: 8443 }
+controlPlaneEndpoint: { host: 10.0.0.100, port: 8443, external: true }
 masters:
   - name: master-1
     address: 10.0.0.11
@@ -159,10 +159,18 @@ describe('synth', () => {
     const lines = r.stdout.trimEnd().split('\n');
     expect(lines[0]).toBe('wrote out/prod/ (cluster prod, Kubernetes 1.36.3, 3 nodes)');
     expect(lines[1]).toMatch(/^NODE +ROLE +FILES +PODS$/);
-    expect(lines.slice(2).map((l) => l.split(/ {2,}/))).toEqual(['master-1', 'master-2', 'master-3'].map((n) => [
+    expect(lines.slice(2, 5).map((l) => l.split(/ {2,}/))).toEqual(['master-1', 'master-2', 'master-3'].map((n) => [
       n, 'master', String(fs.readdirSync(path.join(tmp, 'out/prod', n), { recursive: true }).filter((f) => fs.statSync(path.join(tmp, 'out/prod', n, String(f))).isFile()).length),
       'etcd, kube-apiserver, kube-controller-manager, kube-scheduler',
     ]));
+    // Then every file written, per node, host files (the kubeadm config) first, as cdk8s synth reports them.
+    const onDisk = (n: string) => (fs.readdirSync(path.join(tmp, 'out/prod', n), { recursive: true }) as string[])
+      .filter((f) => fs.statSync(path.join(tmp, 'out/prod', n, f)).isFile()).map((f) => `/${f}`);
+    expect(lines.slice(5)).toEqual(['master-1', 'master-2', 'master-3'].flatMap((n) => [
+      `out/prod/${n}/ (master: etcd, kube-apiserver, kube-controller-manager, kube-scheduler; 5 files)`,
+      ...['/etc/kubernetes/kubeadm-config.yaml', ...onDisk(n).filter((f) => f.includes('/manifests/')).sort()].map((f) => `  ${f} 0600`),
+    ]));
+    for (const n of ['master-1', 'master-2', 'master-3']) expect(onDisk(n)).toHaveLength(5);
     const manifest = path.join(tmp, 'out/prod/master-2/etc/kubernetes/manifests/kube-apiserver.yaml');
     expect(fs.statSync(manifest).mode & 0o777).toBe(0o600);
     expect(parse(fs.readFileSync(manifest, 'utf8')).spec.containers[0].command).toContain('--advertise-address=10.0.0.12');
@@ -194,6 +202,27 @@ describe('synth', () => {
     const r = cli(['synth', '--spec', write('ok.yaml', VALID), '--out', 'afile']);
     expect(r).toEqual({ code: 1, stdout: '', stderr: 'error: --out "afile" is not a directory (fix: give a directory; it is created when missing)\n' });
     expect(fs.readFileSync(path.join(tmp, 'afile'), 'utf8')).toBe('content');
+  });
+
+  test('the listing names every file written, the LB tier\'s host files too (the init spec)', () => {
+    expect(cli(['init', '--out', 'lb.yaml']).code).toBe(0);
+    const r = cli(['synth', '--spec', 'lb.yaml', '--out', 'lb-out']);
+    expect(r.code).toBe(0);
+    const listed = new Map<string, string[]>();
+    let node = '';
+    for (const l of r.stdout.split('\n')) {
+      const head = /^lb-out\/prod\/([^/]+)\/ \(/.exec(l);
+      if (head) listed.set(node = head[1], []);
+      else if (node && l.startsWith('  /')) listed.get(node)!.push(l.trim().split(' ')[0]);
+    }
+    expect([...listed.keys()]).toEqual(['master-1', 'master-2', 'master-3']);
+    for (const [n, files] of listed) {
+      const dir = path.join(tmp, 'lb-out/prod', n);
+      const onDisk = (fs.readdirSync(dir, { recursive: true }) as string[]).filter((f) => fs.statSync(path.join(dir, f)).isFile()).map((f) => `/${f}`);
+      expect([...files].sort()).toEqual(onDisk.sort());
+      for (const f of ['/etc/haproxy/haproxy.cfg', '/etc/keepalived/keepalived.conf', '/etc/kubernetes/kubeadm-config.yaml']) expect(files).toContain(f);
+      expect(files.some((f) => /^\/etc\/keepalived\/.*check.*\.sh$/.test(f))).toBe(true);
+    }
   });
 
   test('input the spec checks miss but the constructs refuse is still an input error, not a crash', () => {
@@ -282,16 +311,21 @@ describe('main.ts (cdk8s synth) reads HA_CLUSTER_SPEC', () => {
 
   test('synthesizes the named spec file', () => {
     const r = spawnSync(process.execPath, [main], { cwd: tmp, encoding: 'utf8', env: { ...process.env, HA_CLUSTER_SPEC: write('main.yaml', VALID), CDK8S_OUTDIR: 'main-out' } });
-    expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
-    expect(r.stdout.trimEnd().split('\n')).toEqual(['master-1', 'master-2', 'master-3'].map((n) => `main-out/prod/${n}: etcd, kube-apiserver, kube-controller-manager, kube-scheduler`));
+    expect(r.stdout).toBe('');
+    // The app's report on stderr: each node and every file written (host files first).
+    const files = ['etc/kubernetes/kubeadm-config.yaml', ...['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler'].map((p) => `etc/kubernetes/manifests/${p}.yaml`)];
+    expect(r.stderr.trimEnd().split('\n')).toEqual(['master-1', 'master-2', 'master-3'].flatMap((n) => [
+      `main-out/prod/${n}/ (master: etcd, kube-apiserver, kube-controller-manager, kube-scheduler; 5 files)`,
+      ...files.map((f) => `  /${f} 0600`),
+    ]));
+    for (const f of files) expect(fs.existsSync(path.join(tmp, 'main-out/prod/master-2', f))).toBe(true);
   });
 
   test('--bundle (npm run bundle) also writes the tarballs', () => {
     const r = spawnSync(process.execPath, [main, '--bundle'], { cwd: tmp, encoding: 'utf8', env: { ...process.env, HA_CLUSTER_SPEC: write('main.yaml', VALID), CDK8S_OUTDIR: 'main-bundle' } });
-    expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
-    expect(r.stdout.trimEnd().split('\n').pop()).toBe('main-bundle/prod/bundles/: master-1.tar.gz, master-2.tar.gz, master-3.tar.gz, SHA256SUMS');
+    expect(r.stderr.trimEnd().split('\n').pop()).toBe('main-bundle/prod/bundles/: master-1.tar.gz, master-2.tar.gz, master-3.tar.gz, SHA256SUMS');
     expect(fs.readdirSync(path.join(tmp, 'main-bundle/prod/bundles')).sort()).toEqual(['SHA256SUMS', 'master-1.tar.gz', 'master-2.tar.gz', 'master-3.tar.gz']);
   });
 

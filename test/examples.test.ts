@@ -12,7 +12,7 @@ const files = fs.readdirSync(dir).filter((f) => /\.(ya?ml|json)$/.test(f)).sort(
 
 /** Synthesizes in memory: node → file paths. */
 function render(spec: ReturnType<typeof readSpecFile>['spec'], pki?: PreparedPki): Map<string, string[]> {
-  const app = new StaticPodApp({ outdir: '/nonexistent' });
+  const app = new StaticPodApp({ reporter: false, outdir: '/nonexistent' });
   // A fixed key for hardened examples: rendering here must not create key state on disk.
   new HaControlPlane(app, spec.name, { spec, pki, encryptionKey: Buffer.alloc(32, 3).toString('base64') });
   const nodes = app.renderBundles().get(spec.name)!;

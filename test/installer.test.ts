@@ -47,7 +47,7 @@ function tarball(s: ClusterSpec, node: string): string {
   const key = `${node} ${JSON.stringify(s)}`;
   if (!tarballs.has(key)) {
     const out = path.join(shared, `out-${tarballs.size}`);
-    const app = new StaticPodApp({ outdir: out, tarballs: true });
+    const app = new StaticPodApp({ reporter: false, outdir: out, tarballs: true });
     new HaControlPlane(app, s.name, { spec: s });
     app.synth();
     tarballs.set(key, path.join(out, s.name, 'bundles', `${node}.tar.gz`));

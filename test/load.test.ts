@@ -56,6 +56,7 @@ describe('a valid spec', () => {
     const two = VALID.replace(/  - name: master-3\n    address: 10.0.0.13\n/, '');
     const { warnings } = readSpec(two, 'cluster.yaml');
     expect(warnings.map(formatIssue)).toEqual([
+      'cluster.yaml:4:9 controlPlaneEndpoint.host: "10.0.0.100" is an IP address no master has, and without loadBalancer nothing in this spec will hold this VIP: clients, kubeconfigs and joining nodes would reach no API server (fix: add loadBalancer: { type: "haproxy" } with keepalived.interface (and controlPlaneEndpoint.port other than apiServer.bindPort, e.g. 8443), or set controlPlaneEndpoint.external: true when your own load balancer holds it)',
       'cluster.yaml:7:3 masters: 2 is an even number of etcd members: it tolerates no more failures than one member fewer (fix: run 3 or 5 masters (an even count is fine only while replacing a member))',
     ]);
   });

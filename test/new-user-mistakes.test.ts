@@ -6,7 +6,7 @@ import { stringify } from 'yaml';
 import { loadSpec, SpecError, SpecIssue, validateSpec } from '../lib';
 import { kubernetesProfile } from '../lib/plan/versions';
 import { ClusterSpec } from '../lib/spec/types';
-import { haSpec, spec } from './util';
+import { haSpec, render, spec } from './util';
 
 const errors = (s: unknown) => validateSpec(s).errors;
 const warnings = (s: unknown) => validateSpec(s).warnings;
@@ -240,5 +240,80 @@ describe('a quoted number gives one error about that field', () => {
     const s = spec({ workers, workerProxy: { port: '10250' as unknown as number } });
     expect(paths(errors(s))).toEqual(['workerProxy.port']);
     expect(errors(s)[0].problem).toBe('is not a TCP port');
+  });
+});
+
+describe('an endpoint VIP that nothing holds (no loadBalancer)', () => {
+  const noLb = (endpoint: ClusterSpec['controlPlaneEndpoint'], over: Partial<ClusterSpec> = {}): ClusterSpec => {
+    const { loadBalancer: _lb, keepalived: _ka, ...rest } = haSpec(over);
+    return { ...rest, controlPlaneEndpoint: endpoint };
+  };
+  const unheld = (s: unknown) => warnings(s).filter((w) => /nothing in this spec will hold this VIP/.test(w.problem));
+
+  test.each([
+    ['an IPv4 VIP', noLb({ host: '10.0.0.100', port: 6443 })],
+    ['an IPv6 VIP', noLb({ host: 'fd00::100' }, { masters: [{ name: 'm1', address: 'fd00::11' }, { name: 'm2', address: 'fd00::12' }, { name: 'm3', address: 'fd00::13' }] })],
+    ['a VIP with workers behind a worker proxy', noLb({ host: '10.0.0.100' }, { workers: [{ name: 'w1', address: '10.0.0.31' }], workerProxy: {} })],
+  ])('%s: warned, with the fix (add the LB tier, or say external: true)', (_n, s) => {
+    const w = unheld(s);
+    expect(w).toHaveLength(1);
+    expect(w[0].path).toBe('controlPlaneEndpoint.host');
+    expect(w[0].fix).toMatch(/add loadBalancer: \{ type: "haproxy" \} with keepalived\.interface .*or set controlPlaneEndpoint\.external: true/);
+  });
+
+  test.each([
+    ['external: true (your own load balancer holds it)', noLb({ host: '10.0.0.100', external: true })],
+    ['a DNS name (it may list every master)', noLb({ host: 'api.example.com' })],
+    ['loadBalancer holds it', haSpec()],
+  ])('%s: no warning', (_n, s) => {
+    expect(unheld(s)).toEqual([]);
+    expect(errors(s)).toEqual([]);
+  });
+
+  test('a master\'s own address gets the existing not-highly-available warning, not this one', () => {
+    const s = noLb({ host: haSpec().masters[0].address });
+    expect(unheld(s)).toEqual([]);
+    expect(warnings(s).map((w) => w.problem)).toContainEqual(expect.stringMatching(/not highly available/));
+  });
+
+  test('external: true beside loadBalancer is refused; a non-boolean external too', () => {
+    const both = haSpec({ controlPlaneEndpoint: { ...haSpec().controlPlaneEndpoint, external: true } });
+    expect(errors(both)).toEqual([expect.objectContaining({ path: 'controlPlaneEndpoint.external', value: true, fix: expect.stringMatching(/remove controlPlaneEndpoint\.external to use loadBalancer/) })]);
+    expect(paths(loadIssues({ ...noLb({ host: '10.0.0.100' }), controlPlaneEndpoint: { host: '10.0.0.100', external: 'yes' } }))).toContain('controlPlaneEndpoint.external');
+  });
+});
+
+describe('init', () => {
+  const { initSpecYaml } = jest.requireActual<typeof import('../lib/spec/init-template')>('../lib/spec/init-template');
+  const { readSpec } = jest.requireActual<typeof import('../lib/spec/load')>('../lib/spec/load');
+  const text = initSpecYaml('schema.json');
+
+  test('writes the load-balancing tier on the masters: haproxy, keepalived, the VIP, an endpoint port other than 6443, the interface to edit', () => {
+    const { spec: s, warnings: w } = readSpec(text, 'cluster.yaml');
+    expect(w).toEqual([]);
+    expect(s.loadBalancer).toEqual({ type: 'haproxy' });
+    expect(s.controlPlaneEndpoint).toEqual({ host: '10.0.0.100', port: 8443 });
+    expect(s.keepalived).toEqual({ interface: 'eth0' });
+    expect(text).toMatch(/# EDIT THIS: the network interface that carries the masters' addresses[^\n]*\n[^\n]*\n  interface: eth0\n/);
+    expect(text).toMatch(/^ {2}# external: true$/m);
+  });
+
+  test('the written spec synthesizes keepalived and haproxy on every master, haproxy on 8443', () => {
+    const { spec: s } = readSpec(text, 'cluster.yaml');
+    const bundles = render(s);
+    for (const m of ['master-1', 'master-2', 'master-3']) {
+      const files = bundles.get(m)!;
+      expect(files.has('etc/kubernetes/manifests/keepalived.yaml')).toBe(true);
+      expect(files.has('etc/kubernetes/manifests/haproxy.yaml')).toBe(true);
+      expect(files.get('etc/haproxy/haproxy.cfg')!.content).toMatch(/bind \S*:8443/);
+      expect(files.get('etc/keepalived/keepalived.conf')!.content).toMatch(/interface eth0/);
+    }
+  });
+
+  test('without its LB tier (deleted as its comment says), the spec warns that nothing holds the VIP', () => {
+    const bare = text.replace(/^loadBalancer:\n(?: {2}.*\n)*\n^keepalived:\n(?: {2}.*\n)*/m, '');
+    expect(bare).not.toMatch(/^(loadBalancer|keepalived):/m);
+    expect(readSpec(bare, 'cluster.yaml').warnings.map((w) => w.path)).toEqual(['controlPlaneEndpoint.host']);
+    expect(readSpec(bare.replace('  # external: true', '  external: true'), 'cluster.yaml').warnings).toEqual([]);
   });
 });

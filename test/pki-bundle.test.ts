@@ -123,7 +123,7 @@ test('snapshot of master-1\'s admin.conf and etcd server certificate, key materi
 });
 
 test('fails when pki.mode is generate and no PKI is passed, or a PKI is passed in kubeadm mode', () => {
-  const build = (spec: ClusterSpec, p?: PreparedPki) => () => new HaControlPlane(new StaticPodApp({ outdir: '/nonexistent' }), spec.name, { spec, pki: p });
+  const build = (spec: ClusterSpec, p?: PreparedPki) => () => new HaControlPlane(new StaticPodApp({ reporter: false, outdir: '/nonexistent' }), spec.name, { spec, pki: p });
   expect(build(s)).toThrow(SpecError);
   expect(build(s)).toThrow(/pki\.mode: "generate" needs the generated PKI, which was not passed \(fix: const pki = await preparePki\(spec\)/);
   expect(build({ ...s, pki: { mode: 'kubeadm' } }, pki)).toThrow(/pki\.mode: "kubeadm" is kubeadm but a generated PKI was passed/);

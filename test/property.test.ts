@@ -218,7 +218,7 @@ test('valid specs always load and synthesize in memory', () => {
     const text = json ? JSON.stringify(spec) : stringify(spec);
     const loaded = readSpec(text, json ? 'cluster.json' : 'cluster.yaml');
     expect(loaded.spec).toEqual(spec);
-    const app = new StaticPodApp({ outdir: path.join(tmp, 'never-written') });
+    const app = new StaticPodApp({ reporter: false, outdir: path.join(tmp, 'never-written') });
     new HaControlPlane(app, spec.name, { spec: loaded.spec });
     const nodes = app.renderBundles().get(spec.name)!;
     expect([...nodes.keys()]).toEqual(spec.masters.map((m) => m.name));

@@ -26,7 +26,7 @@ type Files = Map<string, Map<string, { content: string; mode: number }>>;
 
 /** Renders in memory with the key given in props (no disk side effects). */
 function renderWith(s: ClusterSpec, encryptionKey: string | null = KEY, baseDir?: string): Files {
-  const app = new StaticPodApp({ outdir: '/nonexistent' });
+  const app = new StaticPodApp({ reporter: false, outdir: '/nonexistent' });
   new HaControlPlane(app, s.name, { spec: s, encryptionKey: encryptionKey ?? undefined, baseDir });
   const out: Files = new Map();
   for (const [node, files] of app.renderBundles().get(s.name)!) out.set(node, new Map(files.map((f) => [f.path, { content: f.content, mode: f.mode }])));
@@ -197,7 +197,7 @@ describe('encryption at rest', () => {
 
   /** A real synth into `<base>/out`: the encryption-config of master-2 as written, and the HaControlPlane. */
   function synthInto(s: ClusterSpec, base: string): { written: string; cp: HaControlPlane } {
-    const app = new StaticPodApp({ outdir: path.join(base, 'out') });
+    const app = new StaticPodApp({ reporter: false, outdir: path.join(base, 'out') });
     const cp = new HaControlPlane(app, s.name, { spec: s, baseDir: base });
     app.synth();
     return { written: fs.readFileSync(path.join(base, 'out', s.name, 'master-2', 'etc/kubernetes/security/encryption-config.yaml'), 'utf8'), cp };
@@ -232,7 +232,7 @@ describe('encryption at rest', () => {
     const base = path.join(tmp, 'failing-render');
     fs.mkdirSync(base);
     const s = haSpec(HARDENED);
-    const app = new StaticPodApp({ outdir: path.join(base, 'out') });
+    const app = new StaticPodApp({ reporter: false, outdir: path.join(base, 'out') });
     const cp = new HaControlPlane(app, s.name, { spec: s, baseDir: base });
     // Two host files at one path: found only when the bundles are rendered.
     new HostFile(cp.masters.get('master-1')!, 'clash', { path: '/etc/kubernetes/kubeadm-config.yaml', content: 'x' });

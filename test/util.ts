@@ -4,7 +4,8 @@ import { ClusterSpec, EXAMPLE_SPEC, HaControlPlane, PreparedPki, StaticPodApp } 
 /** The embedded example without its LB/VIP tier (control-plane tests), with overrides. */
 export function spec(overrides: Partial<ClusterSpec> = {}): ClusterSpec {
   const { loadBalancer: _lb, keepalived: _ka, ...controlPlane } = EXAMPLE_SPEC;
-  return { ...controlPlane, ...overrides };
+  // Without the LB tier, the VIP is held by a load balancer of the user's own (no warning about it).
+  return { ...controlPlane, controlPlaneEndpoint: { ...controlPlane.controlPlaneEndpoint, external: true }, ...overrides };
 }
 
 /** The embedded example with its LB/VIP tier (keepalived + haproxy on the masters), with overrides. */
@@ -17,7 +18,7 @@ export const TEST_ENCRYPTION_KEY = Buffer.alloc(32, 0x11).toString('base64');
 
 /** Synthesizes in memory: node name → relative path → file. */
 export function render(s: ClusterSpec, pki?: PreparedPki): Map<string, Map<string, { content: string; mode: number }>> {
-  const app = new StaticPodApp({ outdir: '/nonexistent' });
+  const app = new StaticPodApp({ reporter: false, outdir: '/nonexistent' });
   new HaControlPlane(app, s.name, { spec: s, pki, encryptionKey: TEST_ENCRYPTION_KEY });
   const out = new Map<string, Map<string, { content: string; mode: number }>>();
   for (const [node, files] of app.renderBundles().get(s.name)!) {

@@ -34,7 +34,7 @@ describe('counts', () => {
       return { code, out: out.join(''), err: err.join('') };
     };
     const masters = (n: number) => Array.from({ length: n }, (_, i) => `  - { name: master-${i + 1}, address: 10.0.0.${11 + i} }`).join('\n');
-    const specText = (n: number) => `name: prod\nkubernetesVersion: "1.36.1"\ncontrolPlaneEndpoint: { host: 10.0.0.100, port: 8443 }\nmasters:\n${masters(n)}\n`;
+    const specText = (n: number) => `name: prod\nkubernetesVersion: "1.36.1"\ncontrolPlaneEndpoint: { host: 10.0.0.100, port: 8443, external: true }\nmasters:\n${masters(n)}\n`;
 
     test('validate: "1 node" and "1 warning"; "3 nodes"', async () => {
       fs.writeFileSync(path.join(tmp, 'one.yaml'), specText(1));

@@ -4,6 +4,8 @@ import { Document, visit } from 'yaml';
 import { goYamlDoubleQuotes } from './go-yaml-style';
 import { NodeChart } from '../constructs/node-chart';
 import { BundleFile, writeBundles } from './files';
+import { formatIssue, SpecIssue } from '../spec/errors';
+import { bundleSummary } from './summary';
 import { nodePackages } from './tarball';
 
 /** Mode of static pod manifests (kubeadm; CIS 1.1.1/1.1.3/1.1.5/1.1.7). */
@@ -33,6 +35,32 @@ export interface StaticPodAppProps extends AppProps {
    * @default false
    */
   readonly tarballs?: boolean;
+  /**
+   * Where synth reports, one line at a time: the warnings about the spec, the state it created (a new
+   * encryption key, the PKI it issued) and every file it wrote, per node. `false` reports nothing.
+   * @default each line to standard error (what `cdk8s synth` shows)
+   */
+  readonly reporter?: SynthReporter | false;
+}
+
+/** Receives one line of a synth's report (without a trailing newline). */
+export type SynthReporter = (line: string) => void;
+
+/** The default reporter: standard error. */
+const stderrReporter: SynthReporter = (line) => { process.stderr.write(`${line}\n`); };
+
+/** State to store at synth, with what to report once it is stored. */
+interface StateCommit {
+  readonly commit: () => void;
+  readonly report?: () => readonly string[];
+}
+
+/** Marks a StaticPodApp, also one from another copy of this package (instanceof would not see it). */
+const STATIC_POD_APP = Symbol.for('cdk8s-ha-control-plane.StaticPodApp');
+
+/** True for a {@link StaticPodApp} (of any copy of this package). */
+export function isStaticPodApp(app: unknown): app is StaticPodApp {
+  return typeof app === 'object' && app !== null && (app as Record<symbol, unknown>)[STATIC_POD_APP] === true;
 }
 
 /**
@@ -44,15 +72,20 @@ export interface StaticPodAppProps extends AppProps {
  * `bundles/<node>.tar.gz` (installable with the `install.sh` inside) and `bundles/SHA256SUMS`.
  */
 export class StaticPodApp extends App {
-  private readonly stateCommits: (() => void)[] = [];
+  private readonly stateCommits: StateCommit[] = [];
+  private readonly warnings: string[] = [];
 
   /** Whether synth also writes installable tarballs. */
   public readonly tarballs: boolean;
+  /** Where synth reports (undefined: nowhere). */
+  private readonly reporter?: SynthReporter;
 
   constructor(props: StaticPodAppProps = {}) {
-    const { tarballs, ...appProps } = props;
+    const { tarballs, reporter, ...appProps } = props;
     super(appProps);
     this.tarballs = tarballs ?? false;
+    this.reporter = reporter === false ? undefined : reporter ?? stderrReporter;
+    Object.defineProperty(this, STATIC_POD_APP, { value: true });
   }
 
   /** Renders every node's files without writing them: cluster → node → files. */
@@ -87,18 +120,35 @@ export class StaticPodApp extends App {
    * bundle without error and right before it writes them: a synth that fails stores nothing new, and no
    * bundle is written that uses state which was not stored.
    */
-  public addStateCommit(commit: () => void): void {
-    this.stateCommits.push(commit);
+  public addStateCommit(commit: () => void, report?: () => readonly string[]): void {
+    this.stateCommits.push({ commit, report });
   }
 
-  /** Writes the bundles (and any plain charts) to the output directory. */
+  /** Adds warnings the synth reports (as `warning: <issue>`), e.g. the spec's. */
+  public addWarnings(issues: readonly (SpecIssue | string)[]): void {
+    for (const i of issues) this.warnings.push(typeof i === 'string' ? i : formatIssue(i));
+  }
+
+  /**
+   * Writes the bundles (and any plain charts) to the output directory, then reports the warnings, the
+   * state it stored and every file it wrote.
+   */
   public synth(): void {
     const bundles = this.renderBundles();
-    for (const commit of this.stateCommits.splice(0)) commit();
+    const stored = this.stateCommits.splice(0);
+    for (const s of stored) s.commit();
     const plain: Chart[] = this.charts.filter((c: Chart) => !isOrInNodeChart(c));
     const plainYaml = plain.map((c) => ({ file: path.join(this.outdir, `${c.node.id}.k8s.yaml`), docs: c.toJson() }));
     writeBundles(this.outdir, bundles, { tarballs: this.tarballs });
     for (const p of plainYaml) Yaml.save(p.file, p.docs);
+    const report = this.reporter;
+    if (!report) return;
+    for (const w of this.warnings) report(`warning: ${w}`);
+    for (const s of stored) for (const line of s.report?.() ?? []) report(line);
+    const charts = new Map(this.nodeCharts().map((c) => [`${c.clusterName}/${c.nodeName}`, c]));
+    const outdir = path.relative(process.cwd(), this.outdir) || '.';
+    for (const line of bundleSummary(outdir, bundles, (cluster, node) => charts.get(`${cluster}/${node}`)?.description ?? '', this.tarballs)) report(line);
+    for (const p of plainYaml) report(`${path.relative(process.cwd(), p.file)} (a chart that is not a node's)`);
   }
 
   /** The node charts of this app (every node's bundle), in construction order. */

@@ -1,13 +1,14 @@
 import * as path from 'node:path';
 import { App } from 'cdk8s';
 import { Construct } from 'constructs';
-import { StaticPodApp } from '../bundle/app';
-import { clusterStateDir, loadOrGenerateEncryptionKey, readEncryptionKeyFile, StateKey } from '../bundle/encryption-key';
+import { isStaticPodApp, StaticPodApp } from '../bundle/app';
+import { clusterStateDir, loadOrGenerateEncryptionKey, newEncryptionKeyWarning, readEncryptionKeyFile, StateKey } from '../bundle/encryption-key';
+import { pkiSummary } from '../pki/summary';
 import { LoadBalancerPlan } from '../plan/lb-plan';
 import { ClusterPlan, planCluster } from '../plan/plan';
 import { renderKubeadmConfig } from '../render/kubeadm-config';
 import { PreparedPki } from '../pki/prepare';
-import { SpecError } from '../spec/errors';
+import { formatIssue, SpecError, SpecIssue } from '../spec/errors';
 import { ClusterSpec } from '../spec/types';
 import { ApiServerHardening } from './api-server-hardening';
 import { Etcd } from './etcd';
@@ -43,6 +44,12 @@ export interface HaControlPlaneProps {
    * @default none (pki.mode kubeadm: the bundles hold no key material)
    */
   readonly pki?: PreparedPki;
+  /**
+   * The spec's warnings as read from a file (`readSpecFile(...).warnings`, with their place in it), for
+   * the synth's report.
+   * @default the plan's warnings (the same findings, without a file position)
+   */
+  readonly warnings?: readonly SpecIssue[];
 }
 
 /** Where each master's kubeadm config goes. */
@@ -77,6 +84,7 @@ export class HaControlPlane extends Construct {
 
   constructor(scope: Construct, id: string, props: HaControlPlaneProps) {
     super(scope, id);
+    requireStaticPodApp(this, id);
     const plan = planCluster(props.spec);
     this.plan = plan;
     const lb = plan.loadBalancer;
@@ -134,13 +142,54 @@ export class HaControlPlane extends Construct {
     this.workers = workers;
     // A generated key and a generated PKI are stored only when a synth has rendered every bundle
     // without error, right before it writes them (a construct-only use, as in tests, stores nothing).
-    const app = App.of(this);
-    const commits = [stateKey?.persist, props.pki?.commit].filter((c): c is () => void => c !== undefined);
-    for (const commit of commits) {
-      if (app instanceof StaticPodApp) app.addStateCommit(commit);
-      else commit();
+    // The synth reports the spec's warnings and the state it stored (StaticPodApp's reporter).
+    const app = App.of(this) as StaticPodApp;
+    app.addWarnings(props.warnings ?? plan.warnings);
+    if (stateKey) {
+      const file = stateKey.generatedAt;
+      app.addStateCommit(stateKey.persist, () => (file ? [`warning: ${newEncryptionKeyWarning(path.relative(process.cwd(), file) || file)}`] : []));
+    }
+    const pki = props.pki;
+    if (pki) {
+      app.addStateCommit(pki.commit, () => [
+        ...pkiSummary(pki, false).trimEnd().split('\n'),
+        ...pki.report.warnings.map((w) => `warning: ${formatIssue(w)}`),
+        `warning: ${path.join(path.relative(process.cwd(), app.outdir) || '.', plan.name)}/ now holds private keys and kubeconfigs: keep it out of version control, copy each node's directory only to that node over a secure channel (rsync -a over ssh), and delete it when done; the CAs stay in ${pki.dir}`,
+      ]);
     }
   }
+}
+
+/**
+ * Thrown when a HaControlPlane is built in an App that is not a {@link StaticPodApp}: a plain cdk8s
+ * `App` (the `cdk8s init` template's) would write only the Pods, without the host files they mount.
+ * Its stack is the message and the caller's line only, so an uncaught one reads as a message, not a trace.
+ */
+export class NotAStaticPodAppError extends Error {
+  constructor(message: string, caller?: string) {
+    super(message);
+    this.stack = `error: ${message}${caller ? `\n${caller}` : ''}`;
+  }
+}
+
+// On the prototype, not the instance: an uncaught one prints no `{ name: ... }` after its message.
+Object.defineProperty(NotAStaticPodAppError.prototype, 'name', { value: 'NotAStaticPodAppError' });
+
+/** Refuses an App other than StaticPodApp, before anything is built or stored. */
+function requireStaticPodApp(cp: HaControlPlane, id: string): void {
+  const app = App.of(cp);
+  if (isStaticPodApp(app)) return;
+  const where = new Error();
+  Error.captureStackTrace(where, HaControlPlane);
+  const caller = where.stack?.split('\n').find((l) => /^\s+at /.test(l));
+  const kind = app instanceof App ? `a plain cdk8s ${app.constructor.name === 'App' ? 'App' : `App (${app.constructor.name})`}` : 'a construct tree without an App';
+  throw new NotAStaticPodAppError(
+    `HaControlPlane ${JSON.stringify(id)} is in ${kind}, whose synth would write only the Pods, not the host files they mount ` +
+    '(haproxy.cfg, keepalived.conf, the check script, kubeadm-config.yaml, ...), so the kubelet could not start them ' +
+    '(fix: make the app a StaticPodApp: `import { StaticPodApp } from \'cdk8s-ha-control-plane\'; const app = new StaticPodApp();` ' +
+    'in place of `new App()`; it writes dist/<cluster>/<node>/ with every file, and your other charts as <chart>.k8s.yaml as before)',
+    caller,
+  );
 }
 
 /** The encryption key of a hardened cluster: from the props, the spec's key file, or the state directory. */

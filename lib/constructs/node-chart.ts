@@ -42,6 +42,11 @@ export class NodeChart extends Chart {
     return this.node.findAll().filter((c): c is StaticPod => c instanceof StaticPod);
   }
 
+  /** Role and pods, for reports: `master: etcd, kube-apiserver, ...`. */
+  public get description(): string {
+    return `${this.role}: ${this.staticPods.map((p) => p.podName).join(', ') || 'no pods'}`;
+  }
+
   /** Host files of this node, in construction order. */
   public get hostFiles(): HostFile[] {
     return this.node.findAll().filter((c): c is HostFile => c instanceof HostFile);

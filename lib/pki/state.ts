@@ -6,6 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { writeFileAtomic } from '../bundle/files';
+import { ensureStateGitignore, ensureStateGitignoreIfExists } from '../bundle/state-ignore';
 import { SpecError, SpecIssue } from '../spec/errors';
 
 /** Reads and writes files of one state directory. */
@@ -37,8 +38,17 @@ export class PkiState {
     return [...this.pending.keys()];
   }
 
-  /** Writes every queued file atomically, creating directories 0700. */
+  /** Writes every queued file atomically, creating directories 0700 (and a `.gitignore` of everything). */
   public commit(): void {
+    if (this.pending.size === 0) ensureStateGitignoreIfExists(this.dir); // a directory from an older version
+    if (this.pending.size > 0) {
+      try {
+        mkdirPrivate(this.dir, '.');
+        ensureStateGitignore(this.dir);
+      } catch (e) {
+        throw stateError(this.dir, `cannot write .gitignore: ${(e as NodeJS.ErrnoException).code ?? 'error'}`, 'check the directory\'s owner, permissions and free space (it is 0700 and its keys 0600)');
+      }
+    }
     for (const [rel, f] of this.pending) {
       const file = path.join(this.dir, rel);
       try {

@@ -1,6 +1,7 @@
 /**
  * The commented example spec `ha-control-plane init` writes: three stacked-etcd masters on Kubernetes
- * 1.37 behind a VIP, with the optional fields shown commented out at their defaults.
+ * 1.37 behind a VIP that keepalived holds and haproxy serves on port 8443 of the masters, with the
+ * optional fields shown commented out at their defaults. Valid as written, without a warning.
  *
  * @param schemaRef path or URL of schema/cluster-spec.schema.json for the yaml-language-server line
  */
@@ -9,6 +10,7 @@ export function initSpecYaml(schemaRef: string): string {
 # A highly available Kubernetes control plane, synthesized into one static-pod bundle per master:
 #   ha-control-plane validate --spec cluster.yaml
 #   ha-control-plane synth --spec cluster.yaml --out dist   # dist/<name>/<master>/etc/kubernetes/manifests/
+# Edit the addresses, the VIP and keepalived.interface (marked EDIT THIS) for your network first.
 # Every field is described in the schema named on the first line (editors with the YAML language
 # server complete and check it). Commented-out fields show their defaults.
 
@@ -19,10 +21,15 @@ name: prod
 # Quote it: unquoted, YAML reads 1.30 as the number 1.3.
 kubernetesVersion: "1.37"
 
-# Where clients reach the API servers: a VIP (or DNS name) in front of all masters, and its port.
+# Where clients reach the API servers: the virtual IP (VIP) keepalived moves to a healthy master, and the
+# port haproxy listens on there. haproxy runs on the masters beside the API servers, which keep 6443
+# (apiServer.bindPort), so the endpoint port must differ: 8443. Pick a free address in the masters' subnet.
+# If your own load balancer holds the endpoint instead, remove loadBalancer and keepalived below and set
+# external: true here (the port is then your load balancer's, often 6443).
 controlPlaneEndpoint:
   host: 10.0.0.100
-  port: 6443
+  port: 8443
+  # external: true
 
 # The control-plane nodes: 3 or 5 for a highly available stacked etcd. All IPv4 or all IPv6.
 masters:
@@ -38,6 +45,20 @@ networking:
   serviceSubnet: 10.96.0.0/12
   podSubnet: 10.244.0.0/16
   # dnsDomain: cluster.local
+
+# The load-balancing tier on the masters: haproxy spreads requests over every API server that answers
+# /readyz, keepalived holds the VIP on one master at a time (VRRP, unicast between the masters).
+# type: nginx works the same way; lvs-dr needs dedicated hosts (loadBalancers: [{ name, address }]).
+loadBalancer:
+  type: haproxy
+  # vip: 10.0.0.100                       # when controlPlaneEndpoint.host is a DNS name for the VIP
+  # healthCheckPath: /readyz
+
+keepalived:
+  # EDIT THIS: the network interface that carries the masters' addresses (see "ip -br addr" on a
+  # master, e.g. ens192); eth0 is only a guess. keepalived puts the VIP on it.
+  interface: eth0
+  # virtualRouterId: 51                   # unique per VRRP group on the network segment (1-255)
 
 # imageRepository: registry.k8s.io        # an air-gapped mirror
 # certificatesDir: /etc/kubernetes/pki

@@ -152,6 +152,13 @@ export interface EndpointSpec {
    * @maximum 65535
    */
   readonly port?: number;
+  /**
+   * Something outside this spec holds the endpoint: your own load balancer, a cloud load balancer, a DNS
+   * name with every master's address. Says that no `loadBalancer` is wanted, so validation does not warn
+   * that nothing holds the VIP. Not allowed with `loadBalancer` (its keepalived holds the VIP).
+   * @default false
+   */
+  readonly external?: boolean;
 }
 
 /** Cluster networks. */

@@ -31,6 +31,18 @@ export function portsInUse(role: Role, bindPort: number | undefined, stackedEtcd
   return ports;
 }
 
+/**
+ * Without loadBalancer, an endpoint IP that is no master's address is held by nothing in the spec: unless
+ * the user says something else holds it (controlPlaneEndpoint.external), clients, kubeconfigs and joining
+ * nodes would connect to an address no node answers on. A DNS name may list the masters: no warning.
+ */
+function checkUnheldEndpoint(warn: Report, ep: Obj, masterAddresses: ReadonlyMap<string, number>): void {
+  const host = typeof ep.host === 'string' ? ep.host : '';
+  if (ep.external === true || ipFamily(host) === 0 || [...masterAddresses.keys()].some((a) => sameIp(a, host))) return;
+  warn('controlPlaneEndpoint.host', host, 'is an IP address no master has, and without loadBalancer nothing in this spec will hold this VIP: clients, kubeconfigs and joining nodes would reach no API server',
+    'add loadBalancer: { type: "haproxy" } with keepalived.interface (and controlPlaneEndpoint.port other than apiServer.bindPort, e.g. 8443), or set controlPlaneEndpoint.external: true when your own load balancer holds it');
+}
+
 /** A set port when it is a valid one, the default when unset, undefined when invalid (reported elsewhere). */
 const portOf = (v: unknown, dflt: number): number | undefined => (v === undefined ? dflt : isInt(v, 1, 65535) ? v : undefined);
 
@@ -70,7 +82,9 @@ export function checkLoadBalancing(err: Report, warn: Report, spec: Partial<Clus
 
   const lb = spec.loadBalancer;
   const lbHosts = Array.isArray(spec.loadBalancers) ? spec.loadBalancers.filter(isObj) : [];
+  const endpoint: Obj = isObj(spec.controlPlaneEndpoint) ? spec.controlPlaneEndpoint : {};
   if (lb === undefined) {
+    checkUnheldEndpoint(warn, endpoint, masterAddresses);
     if (spec.keepalived !== undefined) warn('keepalived', spec.keepalived, 'is ignored without loadBalancer', 'add loadBalancer: { type: "haproxy" } to generate the VIP and load balancer');
     if (lbHosts.length > 0) err('loadBalancers', lbHosts.length, 'are listed but loadBalancer is not set', 'add loadBalancer: { type: "haproxy" | "nginx" | "lvs-dr" }');
     return;
@@ -78,6 +92,9 @@ export function checkLoadBalancing(err: Report, warn: Report, spec: Partial<Clus
   if (!isObj(lb)) {
     err('loadBalancer', lb, 'is not an object', 'write loadBalancer: { type: "haproxy" }');
     return;
+  }
+  if (endpoint.external === true) {
+    err('controlPlaneEndpoint.external', true, 'says a load balancer outside this spec holds the endpoint, but loadBalancer makes keepalived hold it on these nodes', 'remove controlPlaneEndpoint.external to use loadBalancer, or remove loadBalancer and keepalived when your own load balancer holds the endpoint');
   }
   known(err, 'loadBalancer', lb, ['type', 'vip', 'image', 'healthCheckPath', 'checkIntervalMs', 'fall', 'rise', 'idleTimeoutSeconds']);
   const type = lb.type ?? 'haproxy';

@@ -56,6 +56,9 @@ export function validateSpec(input: unknown): ValidationResult {
       err('controlPlaneEndpoint.host', ep.host, 'is not an IP address or DNS name', 'use the VIP (e.g. "10.0.0.100") or a DNS name (e.g. "api.example.com")');
     }
     checkPort(err, 'controlPlaneEndpoint.port', ep.port);
+    if (ep.external !== undefined && typeof ep.external !== 'boolean') {
+      err('controlPlaneEndpoint.external', ep.external, 'is not true or false', 'write external: true when a load balancer outside this spec holds the endpoint, or leave it out');
+    }
   }
 
   // Masters.

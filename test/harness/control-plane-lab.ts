@@ -178,7 +178,7 @@ export async function startControlPlane(opts: ControlPlaneLabOptions = {}): Prom
     // Synthesize with installable tarballs, and install each master's with its own install.sh.
     const out = join(work, 'dist');
     const pki = bootstrap === 'generate' ? await preparePki(spec, { dir: join(work, 'pki-state') }) : undefined;
-    const app = new StaticPodApp({ outdir: out, tarballs: true });
+    const app = new StaticPodApp({ reporter: false, outdir: out, tarballs: true });
     // The hardened profile's encryption key as props: nothing is read from or written to the working directory.
     new HaControlPlane(app, spec.name, { spec, pki, encryptionKey: TEST_ENCRYPTION_KEY });
     app.synth();
