@@ -2,13 +2,14 @@
 # Installs what the tests run for real, when it is missing: Debian's etcd 3.4 (etcd-server), etcdctl,
 # keepalived, haproxy, nginx with the stream module, iproute2, openssl, curl, shellcheck (the bundle
 # installer's lint), util-linux (unshare, nsenter), nftables (the gray-failure
-# scenario cuts only etcd's ports between masters); then the real Kubernetes and etcd binaries built
+# scenario cuts only etcd's ports between masters), ansible-core and ansible-lint (the generated
+# playbooks); then the real Kubernetes and etcd binaries built
 # from the Go module proxy into .cache/bin (scripts/k8s-binaries.sh). Needs root for apt-get;
 # idempotent and quick when all is there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 need=()
-for bin in etcd:etcd-server etcdctl:etcd-client keepalived:keepalived haproxy:haproxy nginx:nginx ip:iproute2 openssl:openssl curl:curl shellcheck:shellcheck nft:nftables; do
+for bin in etcd:etcd-server etcdctl:etcd-client keepalived:keepalived haproxy:haproxy nginx:nginx ip:iproute2 openssl:openssl curl:curl shellcheck:shellcheck nft:nftables ansible-playbook:ansible-core ansible-lint:ansible-lint; do
   command -v "${bin%%:*}" >/dev/null 2>&1 || PATH="$PATH:/usr/sbin:/sbin" command -v "${bin%%:*}" >/dev/null 2>&1 || need+=("${bin##*:}")
 done
 [ -e /usr/lib/nginx/modules/ngx_stream_module.so ] || need+=(libnginx-mod-stream)

@@ -45,6 +45,7 @@ export interface StaticPodAppProps extends AppProps {
  */
 export class StaticPodApp extends App {
   private readonly stateCommits: (() => void)[] = [];
+  private readonly clusterFiles = new Map<string, BundleFile[]>();
 
   /** Whether synth also writes installable tarballs. */
   public readonly tarballs: boolean;
@@ -78,7 +79,14 @@ export class StaticPodApp extends App {
       nodes.set(chart.nodeName, files);
     }
     // With tarballs, whatever could stop one from being made fails here, before anything is written.
-    if (this.tarballs) for (const [cluster, nodes] of bundles) nodePackages(cluster, nodes);
+    if (this.tarballs) {
+      for (const [cluster, nodes] of bundles) {
+        nodePackages(cluster, nodes);
+        for (const top of new Set((this.clusterFiles.get(cluster) ?? []).map((f) => f.path.split('/')[0]))) {
+          if (nodes.has(top)) throw new Error(`cluster ${cluster}: a node named "${top}" would share its directory with the cluster's ${top}/ files (fix: rename the node)`);
+        }
+      }
+    }
     return bundles;
   }
 
@@ -91,13 +99,21 @@ export class StaticPodApp extends App {
     this.stateCommits.push(commit);
   }
 
+  /**
+   * Adds files of a whole cluster (paths relative to `<outdir>/<cluster>/`, e.g. the Ansible content),
+   * written beside the tarballs: only with `tarballs`, which they are about.
+   */
+  public addClusterFiles(cluster: string, files: readonly BundleFile[]): void {
+    this.clusterFiles.set(cluster, [...(this.clusterFiles.get(cluster) ?? []), ...files]);
+  }
+
   /** Writes the bundles (and any plain charts) to the output directory. */
   public synth(): void {
     const bundles = this.renderBundles();
     for (const commit of this.stateCommits.splice(0)) commit();
     const plain: Chart[] = this.charts.filter((c: Chart) => !isOrInNodeChart(c));
     const plainYaml = plain.map((c) => ({ file: path.join(this.outdir, `${c.node.id}.k8s.yaml`), docs: c.toJson() }));
-    writeBundles(this.outdir, bundles, { tarballs: this.tarballs });
+    writeBundles(this.outdir, bundles, { tarballs: this.tarballs, clusterFiles: this.tarballs ? this.clusterFiles : undefined });
     for (const p of plainYaml) Yaml.save(p.file, p.docs);
   }
 

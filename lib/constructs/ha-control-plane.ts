@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import { App } from 'cdk8s';
 import { Construct } from 'constructs';
+import { ansibleFiles } from '../ansible/files';
 import { StaticPodApp } from '../bundle/app';
 import { clusterStateDir, loadOrGenerateEncryptionKey, readEncryptionKeyFile, StateKey } from '../bundle/encryption-key';
 import { LoadBalancerPlan } from '../plan/lb-plan';
@@ -140,6 +141,8 @@ export class HaControlPlane extends Construct {
       if (app instanceof StaticPodApp) app.addStateCommit(commit);
       else commit();
     }
+    // The Ansible inventory and playbooks that install the tarballs node by node (with `tarballs`).
+    if (app instanceof StaticPodApp) app.addClusterFiles(plan.name, ansibleFiles(plan));
   }
 }
 
