@@ -15,8 +15,9 @@ import { execFileSync, spawnSync } from 'child_process';
 import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, unlinkSync } from 'fs';
 import { tmpdir } from 'os';
 import { dirname, join } from 'path';
-import { ClusterSpec, DEFAULT_KUBERNETES_MINOR, HaControlPlane, HostFile, KUBERNETES_PROFILES, planCluster, preparePki, StaticPodApp } from '../../lib';
+import { ClusterPlan, ClusterSpec, DEFAULT_KUBERNETES_MINOR, HaControlPlane, HostFile, KUBERNETES_PROFILES, planCluster, preparePki, StaticPodApp } from '../../lib';
 import { TEST_ENCRYPTION_KEY } from '../util';
+import { hostPort } from '../../lib/plan/net';
 import { builtVersionOf, etcdBinary, k8sBinary, REPO_ROOT } from './binaries';
 import { makeEtcdCa, makeEtcdMemberPki, makeLeaf } from './certs';
 import { tolerateFdLimit } from './failover';
@@ -63,6 +64,8 @@ export const EXTERNAL_ETCD_FILES = { caFile: '/etc/etcd/pki/ca.pem', certFile: '
 export interface ControlPlaneLab {
   readonly lab: Lab;
   readonly spec: ClusterSpec;
+  /** The spec, resolved (ports, the worker proxy …): the lab's numbers come from here, not literals. */
+  readonly plan: ClusterPlan;
   readonly masters: readonly string[];
   /** A lab node that is no master, for clients (it reaches the VIP over the lab's network). */
   readonly clientNode: string;
@@ -206,14 +209,16 @@ export async function startControlPlane(opts: ControlPlaneLabOptions = {}): Prom
     if (bootstrap === 'kubeadm') kubeadmBootstrap(spec, masters, root, lab, readFileSync(README, 'utf8'));
 
     for (const m of bundleNodes) runners.set(m, startNode(lab, m, { root: root(m), stateDir: join(work, 'state', m) }));
-    const kubectlBin = k8sBinary('kubectl', `v${planVersion(spec)}`);
+    const plan = planCluster(spec);
+    const kubectlBin = k8sBinary('kubectl', `v${plan.kubernetesVersion}`);
     const cp: ControlPlaneLab = {
       lab,
       spec,
+      plan,
       masters,
       clientNode: 'client',
       vip,
-      endpoint: opts.ipv6 ? `[${vip}]:8443` : `${vip}:8443`,
+      endpoint: hostPort(plan.endpoint.host, plan.endpoint.port),
       addressOf,
       rootOf: root,
       workDir: work,
@@ -233,7 +238,7 @@ export async function startControlPlane(opts: ControlPlaneLabOptions = {}): Prom
         if (bootstrap === 'kubeadm') {
           const steps = readmeBootstrapCommands(readFileSync(README, 'utf8'));
           if (steps.afterApi.length === 0) throw new Error('the README bootstrap section has no commands for once the API answers');
-          const run = runKubeadm(`v${planVersion(spec)}`, steps.afterApi, {}, { root: root(masters[0]), netns: lab.nsOf(masters[0]) });
+          const run = runKubeadm(`v${plan.kubernetesVersion}`, steps.afterApi, {}, { root: root(masters[0]), netns: lab.nsOf(masters[0]) });
           if (run.code !== 0) throw new Error(`README bootstrap after the API answers: kubeadm exited ${run.code}\n${run.stderr}\n${run.stdout}`);
         } else {
           const rbac = join(root(masters[0]), 'etc/kubernetes/ha-control-plane-rbac.yaml');

@@ -139,6 +139,8 @@ async function leaseHolders(cp: ControlPlaneLab, node: string): Promise<Record<s
 /** Runs one fault with the client going; the lab is left broken (destroy it afterwards). */
 export async function runRealScenario(cp: ControlPlaneLab, scenario: RealScenario, o: { beforeMs?: number; observeMs?: number; workDir: string; via?: 'vip' | 'worker-proxy'; moveLeases?: boolean }): Promise<RealFailoverResult> {
   const viaWorker = o.via === 'worker-proxy';
+  const workerProxy = cp.plan.workerProxy;
+  if (viaWorker && !workerProxy) throw new Error("via: 'worker-proxy' needs a lab with a worker and its local proxy (worker: true or lbHosts: true)");
   const client = viaWorker ? 'worker-1' : cp.clientNode;
   const vipBefore = await vipHolder(cp);
   if (!vipBefore) throw new Error('no master holds the VIP');
@@ -152,7 +154,7 @@ export async function runRealScenario(cp: ControlPlaneLab, scenario: RealScenari
   const { script, creds } = writeApiClient(o.workDir, join(cp.rootOf(cp.masters[0]), 'etc/kubernetes/admin.conf'));
   const prefix = `fo-${scenario}-${viaWorker ? 'w' : 'v'}-`;
   const logFile = join(o.workDir, `client-${scenario}.log`);
-  const proc = cp.lab.spawn(client, process.execPath, [script, viaWorker ? '127.0.0.1:6443' : cp.endpoint, creds, prefix, '100', '2000'], { logFile });
+  const proc = cp.lab.spawn(client, process.execPath, [script, viaWorker ? hostPort('127.0.0.1', workerProxy!.port) : cp.endpoint, creds, prefix, '100', '2000'], { logFile });
   await sleep(o.beforeMs ?? 3000);
   const faultAt = Date.now();
   const runner = cp.runners.get(target)!;
@@ -182,7 +184,7 @@ export async function runRealScenario(cp: ControlPlaneLab, scenario: RealScenari
   // Asked of a healthy master's API server directly: through the VIP, a load balancer that cannot see
   // the gray master's readiness (nginx) may send the list there, where it hangs.
   const healthy = cp.masters.find((m) => m !== target)!;
-  const list = await cp.kubectl([`--server=https://${hostPort(cp.addressOf(healthy), 6443)}`, 'get', 'configmaps', '-o', 'jsonpath={.items[*].metadata.name}'], { node: cp.clientNode, timeoutMs: 30_000 });
+  const list = await cp.kubectl([`--server=https://${hostPort(cp.addressOf(healthy), cp.plan.apiServer.bindPort)}`, 'get', 'configmaps', '-o', 'jsonpath={.items[*].metadata.name}'], { node: cp.clientNode, timeoutMs: 30_000 });
   if (list.code !== 0) throw new Error(`listing the ConfigMaps after ${scenario}: ${list.stderr}`);
   const present = new Set(list.stdout.split(/\s+/));
   return {
