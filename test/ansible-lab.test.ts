@@ -59,7 +59,7 @@ function playbook(dir: string, name: string, extra: readonly string[] = []): Pro
 function hostsOfTask(stdout: string, task: string): string[] {
   const out: string[] = [];
   for (const block of stdout.split(/\nTASK \[/).slice(1)) {
-    if (!block.startsWith(`${task}]`)) continue;
+    if (!block.startsWith(`${task}]`) && !block.startsWith(`ha_control_plane : ${task}]`)) continue;
     for (const m of block.matchAll(/^(?:ok|changed): \[([^\]]+)\]/gm)) out.push(m[1]);
   }
   return out;
