@@ -6,6 +6,7 @@ import { StaticPodApp } from './bundle/app';
 import { encryptionKeyPreview, newEncryptionKeyWarning } from './bundle/encryption-key';
 import { bundleSummary } from './bundle/summary';
 import { TARBALLS_DIR } from './bundle/tarball';
+import { ANSIBLE_DIR } from './ansible/files';
 import { HaControlPlane } from './constructs/ha-control-plane';
 import { PreparedPki, preparePki } from './pki/prepare';
 import { pkiSummary } from './pki/summary';
@@ -289,6 +290,7 @@ async function synth(o: Options, io: CliIo, tarballs: boolean): Promise<number> 
     const dir = path.join(out, loaded.spec.name, TARBALLS_DIR);
     io.stdout(`installable bundles: ${dir}/<node>.tar.gz (checksums in ${dir}/SHA256SUMS)\n`);
     io.stdout(`on each node: tar -xzf <node>.tar.gz && sudo sh <node>/install.sh   (--dry-run shows the changes first)\n`);
+    io.stdout(`or with Ansible, node by node with health gates: ansible-playbook -i ${path.join(out, loaded.spec.name, ANSIBLE_DIR)}/inventory.yml ${path.join(out, loaded.spec.name, ANSIBLE_DIR)}/rolling-update.yml   (install.yml for a new cluster)\n`);
   }
   if (prepared) {
     io.stdout(pkiSummary(prepared, false));

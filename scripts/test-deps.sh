@@ -2,14 +2,15 @@
 # Installs what the tests run for real, when it is missing: Debian's etcd 3.4 (etcd-server), etcdctl,
 # keepalived, haproxy, nginx with the stream module, iproute2, openssl, curl, shellcheck (the bundle
 # installer's lint), util-linux (unshare, nsenter), nftables (the gray-failure scenario cuts only
-# etcd's ports between masters), gpgv, xz-utils and dpkg (the unstable index and .debs); then Debian
+# etcd's ports between masters), ansible-core and ansible-lint (the generated playbooks), gpgv, xz-utils
+# and dpkg (the unstable index and .debs); then Debian
 # unstable's haproxy, nginx and keepalived unpacked into .cache/debs (scripts/fetch-lb-daemons.sh) and
 # the real Kubernetes and etcd binaries built from the Go module proxy into .cache/bin
 # (scripts/k8s-binaries.sh). Needs root for apt-get; idempotent and quick when all is there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 need=()
-for bin in etcd:etcd-server etcdctl:etcd-client keepalived:keepalived haproxy:haproxy nginx:nginx ip:iproute2 openssl:openssl curl:curl shellcheck:shellcheck nft:nftables gpgv:gpgv xz:xz-utils dpkg-deb:dpkg; do
+for bin in etcd:etcd-server etcdctl:etcd-client keepalived:keepalived haproxy:haproxy nginx:nginx ip:iproute2 openssl:openssl curl:curl shellcheck:shellcheck nft:nftables gpgv:gpgv xz:xz-utils dpkg-deb:dpkg ansible-playbook:ansible-core ansible-lint:ansible-lint; do
   command -v "${bin%%:*}" >/dev/null 2>&1 || PATH="$PATH:/usr/sbin:/sbin" command -v "${bin%%:*}" >/dev/null 2>&1 || need+=("${bin##*:}")
 done
 [ -e /usr/lib/nginx/modules/ngx_stream_module.so ] || need+=(libnginx-mod-stream)

@@ -38,7 +38,7 @@ const sh = (cmd: string, args: string[], cwd: string) => execFileSync(cmd, args,
 describe('tarballs', () => {
   test('one tarball per node plus SHA256SUMS over them, beside the node trees', () => {
     bundle(tmp);
-    expect(fs.readdirSync(path.join(tmp, 'example')).sort()).toEqual(['bundles', 'master-1', 'master-2', 'master-3']);
+    expect(fs.readdirSync(path.join(tmp, 'example')).sort()).toEqual(['ansible', 'bundles', 'master-1', 'master-2', 'master-3']);
     const dir = path.join(tmp, 'example/bundles');
     expect(fs.readdirSync(dir).sort()).toEqual(['SHA256SUMS', 'master-1.tar.gz', 'master-2.tar.gz', 'master-3.tar.gz']);
     // The real sha256sum agrees with every line.

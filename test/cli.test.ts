@@ -241,11 +241,12 @@ describe('bundle', () => {
     expect(r.code).toBe(0);
     const lines = r.stdout.trimEnd().split('\n');
     expect(lines[0]).toBe('wrote bundled/prod/ (cluster prod, Kubernetes 1.36.3, 3 nodes)');
-    expect(lines.slice(-2)).toEqual([
+    expect(lines.slice(-3)).toEqual([
       'installable bundles: bundled/prod/bundles/<node>.tar.gz (checksums in bundled/prod/bundles/SHA256SUMS)',
       'on each node: tar -xzf <node>.tar.gz && sudo sh <node>/install.sh   (--dry-run shows the changes first)',
+      'or with Ansible, node by node with health gates: ansible-playbook -i bundled/prod/ansible/inventory.yml bundled/prod/ansible/rolling-update.yml   (install.yml for a new cluster)',
     ]);
-    expect(fs.readdirSync(path.join(tmp, 'bundled/prod')).sort()).toEqual(['bundles', 'master-1', 'master-2', 'master-3']);
+    expect(fs.readdirSync(path.join(tmp, 'bundled/prod')).sort()).toEqual(['ansible', 'bundles', 'master-1', 'master-2', 'master-3']);
     const dir = path.join(tmp, 'bundled/prod/bundles');
     expect(execFileSync('sha256sum', ['-c', 'SHA256SUMS'], { cwd: dir, encoding: 'utf8' })).toBe('master-1.tar.gz: OK\nmaster-2.tar.gz: OK\nmaster-3.tar.gz: OK\n');
     const listing = execFileSync('tar', ['-tzf', 'master-3.tar.gz'], { cwd: dir, encoding: 'utf8' });

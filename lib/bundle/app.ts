@@ -74,6 +74,7 @@ export function isStaticPodApp(app: unknown): app is StaticPodApp {
 export class StaticPodApp extends App {
   private readonly stateCommits: StateCommit[] = [];
   private readonly warnings: string[] = [];
+  private readonly clusterFiles = new Map<string, BundleFile[]>();
 
   /** Whether synth also writes installable tarballs. */
   public readonly tarballs: boolean;
@@ -111,7 +112,14 @@ export class StaticPodApp extends App {
       nodes.set(chart.nodeName, files);
     }
     // With tarballs, whatever could stop one from being made fails here, before anything is written.
-    if (this.tarballs) for (const [cluster, nodes] of bundles) nodePackages(cluster, nodes);
+    if (this.tarballs) {
+      for (const [cluster, nodes] of bundles) {
+        nodePackages(cluster, nodes);
+        for (const top of new Set((this.clusterFiles.get(cluster) ?? []).map((f) => f.path.split('/')[0]))) {
+          if (nodes.has(top)) throw new Error(`cluster ${cluster}: a node named "${top}" would share its directory with the cluster's ${top}/ files (fix: rename the node)`);
+        }
+      }
+    }
     return bundles;
   }
 
@@ -122,6 +130,14 @@ export class StaticPodApp extends App {
    */
   public addStateCommit(commit: () => void, report?: () => readonly string[]): void {
     this.stateCommits.push({ commit, report });
+  }
+
+  /**
+   * Adds files of a whole cluster (paths relative to `<outdir>/<cluster>/`, e.g. the Ansible content),
+   * written beside the tarballs: only with `tarballs`, which they are about.
+   */
+  public addClusterFiles(cluster: string, files: readonly BundleFile[]): void {
+    this.clusterFiles.set(cluster, [...(this.clusterFiles.get(cluster) ?? []), ...files]);
   }
 
   /** Adds warnings the synth reports (as `warning: <issue>`), e.g. the spec's. */
@@ -139,7 +155,7 @@ export class StaticPodApp extends App {
     for (const s of stored) s.commit();
     const plain: Chart[] = this.charts.filter((c: Chart) => !isOrInNodeChart(c));
     const plainYaml = plain.map((c) => ({ file: path.join(this.outdir, `${c.node.id}.k8s.yaml`), docs: c.toJson() }));
-    writeBundles(this.outdir, bundles, { tarballs: this.tarballs });
+    writeBundles(this.outdir, bundles, { tarballs: this.tarballs, clusterFiles: this.tarballs ? this.clusterFiles : undefined });
     for (const p of plainYaml) Yaml.save(p.file, p.docs);
     const report = this.reporter;
     if (!report) return;

@@ -47,6 +47,11 @@ export interface WriteBundlesOptions {
    * @default false
    */
   readonly tarballs?: boolean;
+  /**
+   * Files of a whole cluster by cluster name, relative to `<cluster>/` (e.g. `ansible/inventory.yml`).
+   * @default none
+   */
+  readonly clusterFiles?: ReadonlyMap<string, readonly BundleFile[]>;
 }
 
 /**
@@ -73,6 +78,10 @@ export function writeBundles(outdir: string, bundles: ReadonlyMap<string, Readon
         }
       }
       if (options.tarballs) writeTarballs(staging, cluster, nodes);
+      for (const f of options.clusterFiles?.get(cluster) ?? []) {
+        ensureDir(staging, path.posix.dirname(f.path));
+        writeFileAtomic(path.join(staging, f.path), f.content, f.mode);
+      }
       const target = path.join(outdir, cluster);
       const old = `${staging}.old`;
       if (fs.existsSync(target)) fs.renameSync(target, old);

@@ -1,5 +1,6 @@
 import { Construct } from 'constructs';
 import { args, lastArgValue } from '../plan/args';
+import { DEFAULTS } from '../plan/defaults';
 import { hostPort } from '../plan/net';
 import { ClusterPlan, LocalEtcdPlan, MasterPlan } from '../plan/plan';
 import { effectiveExtraArgs } from '../plan/security';
@@ -49,12 +50,12 @@ export class Etcd extends StaticPod {
     }
     const etcd: LocalEtcdPlan = plan.etcd;
     const pki = `${plan.certificatesDir}/etcd`;
-    const clientUrl = `https://${hostPort(master.address, 2379)}`;
-    const peerUrl = `https://${hostPort(master.address, 2380)}`;
+    const clientUrl = `https://${hostPort(master.address, DEFAULTS.etcdClientPort)}`;
+    const peerUrl = `https://${hostPort(master.address, DEFAULTS.etcdPeerPort)}`;
     const defaults = [
       ...args({
         'name': master.name,
-        'listen-client-urls': `https://${hostPort(master.loopback, 2379)},${clientUrl}`,
+        'listen-client-urls': `https://${hostPort(master.loopback, DEFAULTS.etcdClientPort)},${clientUrl}`,
         'advertise-client-urls': clientUrl,
         'listen-peer-urls': peerUrl,
         'initial-advertise-peer-urls': peerUrl,

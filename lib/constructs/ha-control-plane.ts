@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import { App } from 'cdk8s';
 import { Construct } from 'constructs';
+import { ansibleFiles } from '../ansible/files';
 import { isStaticPodApp, StaticPodApp } from '../bundle/app';
 import { clusterStateDir, loadOrGenerateEncryptionKey, newEncryptionKeyWarning, readEncryptionKeyFile, StateKey } from '../bundle/encryption-key';
 import { pkiSummary } from '../pki/summary';
@@ -157,6 +158,8 @@ export class HaControlPlane extends Construct {
         `warning: ${path.join(path.relative(process.cwd(), app.outdir) || '.', plan.name)}/ now holds private keys and kubeconfigs: keep it out of version control, copy each node's directory only to that node over a secure channel (rsync -a over ssh), and delete it when done; the CAs stay in ${pki.dir}`,
       ]);
     }
+    // The Ansible inventory and playbooks that install the tarballs node by node (with `tarballs`).
+    app.addClusterFiles(plan.name, ansibleFiles(plan));
   }
 }
 

@@ -1,5 +1,6 @@
 import { Construct } from 'constructs';
 import { args } from '../plan/args';
+import { DEFAULTS } from '../plan/defaults';
 import { hostPort } from '../plan/net';
 import { ClusterPlan, MasterPlan } from '../plan/plan';
 import { componentPodProps, pkiAndCaVolumes } from './common';
@@ -45,7 +46,7 @@ export class KubeApiServer extends StaticPod {
     const port = plan.apiServer.bindPort;
     const etcd = plan.etcd.kind === 'local'
       ? {
-        'etcd-servers': `https://${hostPort(master.loopback, 2379)}`,
+        'etcd-servers': `https://${hostPort(master.loopback, DEFAULTS.etcdClientPort)}`,
         'etcd-cafile': `${P}/etcd/ca.crt`,
         'etcd-certfile': `${P}/apiserver-etcd-client.crt`,
         'etcd-keyfile': `${P}/apiserver-etcd-client.key`,

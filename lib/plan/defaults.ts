@@ -6,6 +6,9 @@ export const DEFAULTS = {
   serviceSubnet: '10.96.0.0/12',
   dnsDomain: 'cluster.local',
   apiServerPort: 6443,
+  /** etcd's client and peer ports (kubeadm's, fixed: kubeadm has no setting for them). */
+  etcdClientPort: 2379,
+  etcdPeerPort: 2380,
   etcdDataDir: '/var/lib/etcd',
   caCertificatePaths: ['/etc/ca-certificates', '/usr/local/share/ca-certificates', '/usr/share/ca-certificates'],
   /** PKI state directory (relative to the spec file's directory); `<name>` is the cluster name. */

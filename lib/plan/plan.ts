@@ -133,7 +133,7 @@ export function planCluster(spec: ClusterSpec): ClusterPlan {
     ? { kind: 'external' as const, ...spec.etcd.external }
     : planLocalEtcd(spec, profile, imageRepository);
 
-  const members: EtcdMember[] = spec.masters.map((m) => ({ name: m.name, peerUrl: `https://${hostPort(m.address, 2380)}` }));
+  const members: EtcdMember[] = spec.masters.map((m) => ({ name: m.name, peerUrl: `https://${hostPort(m.address, DEFAULTS.etcdPeerPort)}` }));
   const masters: MasterPlan[] = spec.masters.map((m, i) => {
     const state = m.etcdState ?? 'new';
     // A joining member sees the members that started the cluster, those that joined before it, and itself.

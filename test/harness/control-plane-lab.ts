@@ -12,10 +12,10 @@
  * hard fd limit is below what it asks for.
  */
 import { execFileSync, spawnSync } from 'child_process';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'fs';
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, unlinkSync } from 'fs';
 import { tmpdir } from 'os';
 import { dirname, join } from 'path';
-import { ClusterPlan, ClusterSpec, DEFAULT_KUBERNETES_MINOR, HaControlPlane, KUBERNETES_PROFILES, planCluster, preparePki, StaticPodApp } from '../../lib';
+import { ClusterPlan, ClusterSpec, DEFAULT_KUBERNETES_MINOR, HaControlPlane, HostFile, KUBERNETES_PROFILES, planCluster, preparePki, StaticPodApp } from '../../lib';
 import { TEST_ENCRYPTION_KEY } from '../util';
 import { hostPort } from '../../lib/plan/net';
 import { builtVersionOf, etcdBinary, k8sBinary, REPO_ROOT } from './binaries';
@@ -76,6 +76,13 @@ export interface ControlPlaneLab {
   addressOf(node: string): string;
   /** Each master's installed root directory. */
   rootOf(node: string): string;
+  /** The lab's own scratch directory (removed by destroy). */
+  readonly workDir: string;
+  /**
+   * Synthesizes a spec the way the lab's bundles were made (its PKI state, its edits, with tarballs and
+   * the Ansible content) into a new directory under workDir; returns the cluster's directory.
+   */
+  synthesize(spec: ClusterSpec): Promise<string>;
   readonly runners: ReadonlyMap<string, NodeRunner>;
   /** The lab edits made to installed files. */
   readonly notes: readonly string[];
@@ -177,11 +184,16 @@ export async function startControlPlane(opts: ControlPlaneLabOptions = {}): Prom
 
     // Synthesize with installable tarballs, and install each master's with its own install.sh.
     const out = join(work, 'dist');
-    const pki = bootstrap === 'generate' ? await preparePki(spec, { dir: join(work, 'pki-state') }) : undefined;
-    const app = new StaticPodApp({ reporter: false, outdir: out, tarballs: true });
-    // The hardened profile's encryption key as props: nothing is read from or written to the working directory.
-    new HaControlPlane(app, spec.name, { spec, pki, encryptionKey: TEST_ENCRYPTION_KEY });
-    app.synth();
+    const synth = async (s: ClusterSpec, outdir: string) => {
+      const pki = bootstrap === 'generate' ? await preparePki(s, { dir: join(work, 'pki-state') }) : undefined;
+      const app = new StaticPodApp({ reporter: false, outdir, tarballs: true });
+      // The hardened profile's encryption key as props: nothing is read from or written to the working directory.
+      const hcp = new HaControlPlane(app, s.name, { spec: s, pki, encryptionKey: TEST_ENCRYPTION_KEY });
+      applyLabEdits(hcp, notes);
+      app.synth();
+      return join(outdir, s.name);
+    };
+    await synth(spec, out);
     const root = (m: string) => join(work, 'nodes', m);
     for (const m of bundleNodes) {
       const x = join(work, 'extract', m);
@@ -190,8 +202,6 @@ export async function startControlPlane(opts: ControlPlaneLabOptions = {}): Prom
       mkdirSync(root(m), { recursive: true, mode: 0o755 });
       const r = spawnSync('sh', [join(x, m, 'install.sh'), '--root', root(m), '--node-name', m], { encoding: 'utf8', timeout: 30_000 });
       if (r.status !== 0) throw new Error(`install.sh on ${m} exited ${r.status}: ${r.stderr}`);
-      editInstalled(root(m), 'etc/keepalived/keepalived.conf', withoutTrackProcess, notes, 'keepalived.conf: track_process removed (no proc connector in a network namespace)');
-      editInstalled(root(m), 'etc/haproxy/haproxy.cfg', tolerateFdLimit, notes, 'haproxy.cfg: no strict-limits (hard fd limit)');
     }
     log(`installed ${bundleNodes.length} bundles`);
     if (opts.externalEtcd) startExternalEtcd(lab, join(work, 'etcd'), masters.map(root));
@@ -211,6 +221,10 @@ export async function startControlPlane(opts: ControlPlaneLabOptions = {}): Prom
       endpoint: hostPort(plan.endpoint.host, plan.endpoint.port),
       addressOf,
       rootOf: root,
+      workDir: work,
+      async synthesize(s) {
+        return synth(s, mkdtempSync(join(work, 'dist-')));
+      },
       runners,
       notes: [...new Set(notes)],
       kubectl(args, o = {}) {
@@ -281,14 +295,26 @@ function planVersion(spec: ClusterSpec): string {
   return planCluster(spec).kubernetesVersion;
 }
 
-function editInstalled(root: string, rel: string, edit: (s: string) => string, notes: string[], note: string): void {
-  const p = join(root, rel);
-  if (!existsSync(p)) return;
-  const before = readFileSync(p, 'utf8');
-  const after = edit(before);
-  if (after !== before) {
-    writeFileSync(p, after);
-    notes.push(note);
+/**
+ * The lab's edits, made to the host files before the bundles and tarballs are written (so a bundle
+ * installed again later, by hand or by the Ansible playbooks, carries them too): keepalived without
+ * track_process (no proc connector in a network namespace), haproxy without strict-limits (the hard fd
+ * limit here).
+ */
+function applyLabEdits(hcp: HaControlPlane, notes: string[]): void {
+  const edits: Record<string, { edit: (s: string) => string; note: string }> = {
+    '/etc/keepalived/keepalived.conf': { edit: withoutTrackProcess, note: 'keepalived.conf: track_process removed (no proc connector in a network namespace)' },
+    '/etc/haproxy/haproxy.cfg': { edit: tolerateFdLimit, note: 'haproxy.cfg: no strict-limits (hard fd limit)' },
+  };
+  for (const hf of hcp.node.findAll().filter((c): c is HostFile => c instanceof HostFile)) {
+    const e = edits[hf.absolutePath];
+    if (!e) continue;
+    const content = e.edit(hf.content);
+    if (content === hf.content) continue;
+    const scope = hf.node.scope!;
+    scope.node.tryRemoveChild(hf.node.id);
+    new HostFile(scope, hf.node.id, { path: hf.absolutePath, content, mode: hf.mode });
+    notes.push(e.note);
   }
 }
 
