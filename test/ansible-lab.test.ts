@@ -95,7 +95,7 @@ describe('the playbooks on a running control plane', () => {
     const t0 = Date.now();
     const { result: run, api, acked, lost } = await withClient('rolling', () => playbook(dir, 'rolling-update.yml'));
     const seconds = (Date.now() - t0) / 1000;
-    log(`rolling update of ${cp.masters.length} masters: ${seconds.toFixed(1)} s; client: ${api.failedWrites}/${api.writes} writes and ${api.failedReads}/${api.reads} reads failed, ${acked} acknowledged writes, ${lost.length} lost`);
+    log(`rolling update of ${cp.masters.length} masters: ${seconds.toFixed(1)} s; client: ${api.failedWrites}/${api.writes} writes and ${api.failedReads}/${api.reads} reads failed (${JSON.stringify(api.errors)}), ${acked} acknowledged writes, ${lost.length} lost`);
     expect({ code: run.code, tail: run.code === 0 ? '' : run.stdout.slice(-4000) + run.stderr.slice(-2000) }).toEqual({ code: 0, tail: '' });
 
     // One master at a time, the VIP holder last; every master's API server runs the new flag.
