@@ -121,6 +121,17 @@ describe('the playbooks on a running control plane', () => {
     for (const s of said) expect(s).toMatch(/^no changes: /);
   });
 
+  test('rollback.yml refuses a master whose earlier bundle the playbooks did not install (the lab installed it by hand): nothing changed', async () => {
+    const dir = labAnsible(await cp.synthesize(withFlag(cp.spec, 'profiling', 'false')));
+    const node = cp.masters[0];
+    const before = readFileSync(join(cp.rootOf(node), 'etc/kubernetes/manifests/kube-apiserver.yaml'), 'utf8');
+    const run = await playbook(dir, 'rollback.yml', ['-e', `hacp_node=${node}`]);
+    expect(run.code).toBe(2);
+    expect(run.stdout).toContain(`${node} has no previous bundle (${cp.rootOf(node)}/var/lib/ha-control-plane/ansible/${cp.spec.name}/previous.tar.gz); nothing was changed`);
+    expect(hostsOfTask(run.stdout, 'Run install.sh')).toEqual([]);
+    expect(readFileSync(join(cp.rootOf(node), 'etc/kubernetes/manifests/kube-apiserver.yaml'), 'utf8')).toBe(before);
+  });
+
   test('a degraded control plane stops remove-master.yml at its first gate: nothing removed, nothing installed', async () => {
     const smaller: ClusterSpec = { ...cp.spec, masters: cp.spec.masters.filter((m) => m.name !== cp.masters[2]) };
     const dir = labAnsible(await cp.synthesize(smaller));
