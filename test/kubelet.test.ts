@@ -8,7 +8,8 @@
  * container ready) and that removing the manifest stops it.
  */
 import { execFileSync, spawnSync } from 'child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, unlinkSync } from 'fs';
+import { createHash } from 'crypto';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { ClusterSpec, HaControlPlane, planCluster, preparePki, StaticPodApp } from '../lib';
@@ -18,6 +19,7 @@ import { KubeletNode, KubeletPod, RUNTIME_ROOT, startKubeletNode } from './harne
 import { createLab, Lab } from './harness/netns';
 import { writeOciImage, writePauseImage } from './harness/oci-image';
 import { parseManifest } from './harness/pod-runner';
+import * as tar from 'tar';
 
 jest.setTimeout(120_000);
 
@@ -25,15 +27,49 @@ const NODE = 'master-1';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Polls `probe` every 250 ms until it returns a value, at most `ms`; throws with `what` and `report()`. */
-async function until<T>(what: string, ms: number, probe: () => Promise<T | undefined>, report: () => string): Promise<T> {
+async function until<T>(what: string, ms: number, probe: () => Promise<T | undefined>, report: () => string, node?: KubeletNode): Promise<T> {
   const end = Date.now() + ms;
   for (;;) {
+    if (node && !node.running()) throw new Error(`${what}: containerd or the kubelet exited\n${report()}`);
     const v = await probe();
     if (v !== undefined) return v;
     if (Date.now() > end) throw new Error(`${what}: not within ${ms / 1000} s\n${report()}`);
     await sleep(250);
   }
 }
+
+describe('OCI image layouts written by the harness', () => {
+  test('blobs named by their digests, the layer holds the files, the index names the image', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hacp-oci-test-'));
+    try {
+      writeFileSync(join(dir, 'tool'), '#!/bin/sh\necho hi\n', { mode: 0o755 });
+      await writeOciImage({ name: 'registry.k8s.io/tool:1.2.3-0', files: [{ path: '/usr/local/bin/tool', source: join(dir, 'tool') }] }, join(dir, 'image.tar'));
+      const layout = join(dir, 'layout');
+      mkdirSync(layout);
+      await tar.x({ file: join(dir, 'image.tar'), cwd: layout });
+      expect(JSON.parse(readFileSync(join(layout, 'oci-layout'), 'utf8'))).toEqual({ imageLayoutVersion: '1.0.0' });
+      const blob = (digest: string) => readFileSync(join(layout, 'blobs', 'sha256', digest.replace(/^sha256:/, '')));
+      for (const f of readdirSync(join(layout, 'blobs', 'sha256'))) {
+        expect(createHash('sha256').update(readFileSync(join(layout, 'blobs', 'sha256', f))).digest('hex')).toBe(f);
+      }
+      const index = JSON.parse(readFileSync(join(layout, 'index.json'), 'utf8'));
+      expect(index.manifests).toHaveLength(1);
+      expect(index.manifests[0].annotations).toEqual({ 'io.containerd.image.name': 'registry.k8s.io/tool:1.2.3-0', 'org.opencontainers.image.ref.name': 'registry.k8s.io/tool:1.2.3-0' });
+      const manifest = JSON.parse(blob(index.manifests[0].digest).toString());
+      const config = JSON.parse(blob(manifest.config.digest).toString());
+      expect(config.rootfs.diff_ids).toEqual([manifest.layers[0].digest]);
+      const rootfs = join(dir, 'rootfs');
+      mkdirSync(rootfs);
+      writeFileSync(join(dir, 'layer.tar'), blob(manifest.layers[0].digest));
+      await tar.x({ file: join(dir, 'layer.tar'), cwd: rootfs });
+      expect(readFileSync(join(rootfs, 'usr/local/bin/tool'), 'utf8')).toBe('#!/bin/sh\necho hi\n');
+      expect(statSync(join(rootfs, 'usr/local/bin/tool')).mode & 0o777).toBe(0o755);
+      await expect(writeOciImage({ name: 'etcd', files: [] }, join(dir, 'bad.tar'))).rejects.toThrow(/"etcd" is not a full reference with a tag/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
 
 describe('the real kubelet runs a static pod of the bundle', () => {
   let lab: Lab | undefined;
@@ -113,13 +149,13 @@ describe('the real kubelet runs a static pod of the bundle', () => {
     const health = await until('etcd /health on 127.0.0.1:2381', 80_000, async () => {
       const r = await n.exec('curl', ['-s', '--max-time', '2', 'http://127.0.0.1:2381/health'], 4000);
       return r.code === 0 && r.stdout.includes('"health":"true"') ? r.stdout : undefined;
-    }, report);
+    }, report, n);
     expect(JSON.parse(health)).toMatchObject({ health: 'true' });
     const tHealthy = Date.now();
     const ready = await until('the kubelet reports etcd ready', 30_000, async () => {
       const p = etcdPodOf(await n.pods());
       return p?.containers.some((c) => c.name === 'etcd' && c.ready) ? p : undefined;
-    }, report);
+    }, report, n);
     expect(ready).toMatchObject({ phase: 'Running', containers: [{ name: 'etcd', ready: true, state: 'running' }] });
     const tReady = Date.now();
     // containerd runs exactly the pod's two tasks.
@@ -133,7 +169,7 @@ describe('the real kubelet runs a static pod of the bundle', () => {
       const r = await n.exec('curl', ['-s', '--max-time', '1', 'http://127.0.0.1:2381/health'], 3000);
       const pods = await n.pods();
       return r.code !== 0 && pods !== undefined && !etcdPodOf(pods) ? true : undefined;
-    }, report);
+    }, report, n);
     const tStopped = Date.now();
     // eslint-disable-next-line no-console
     console.log(`real kubelet ${plan.kubernetesVersion}: bundle + images ${tPrepared - t0} ms, etcd healthy ${tHealthy - tPrepared} ms after start, reported ready ${tReady - tPrepared} ms, stopped ${tStopped - tReady} ms after its manifest was removed`);

@@ -74,6 +74,8 @@ export interface KubeletNode {
   readonly kubeletLog: string;
   /** Runs a command in the node's network and mount namespaces, bounded in time. */
   exec(cmd: string, args: readonly string[], timeoutMs?: number): Promise<ExecResult>;
+  /** False once the node script has ended (containerd or the kubelet exited, or stop()). */
+  running(): boolean;
   /** The kubelet's /pods; undefined while it does not answer. */
   pods(): Promise<KubeletPod[] | undefined>;
   /** Stops everything (kubelet, containerd, shims, containers), removes the cgroups, restores the sysctls. Idempotent. */
@@ -147,7 +149,10 @@ for image in $IMAGES; do ctr -a "$W/containerd.sock" -n k8s.io images import "$i
 echo "hacp: images imported" >&2
 setpriv --pdeathsig KILL -- "$KUBELET" --config "$W/kubelet.yaml" --hostname-override "$NODE_NAME" --node-ip "$NODE_IP" \\
   --cert-dir "$W/kubelet-pki" --v=2 >>"$W/kubelet.log" 2>&1 &
-wait
+# Either one exiting ends the node (the test then fails at once, with the logs).
+wait -n || true
+echo "hacp: containerd or the kubelet exited" >&2
+exit 1
 `;
 
 /** Starts containerd and the kubelet on a lab node (see the file comment). */
@@ -235,12 +240,20 @@ evictionHard: {memory.available: 1Mi, nodefs.available: 1%, imagefs.available: 1
     });
   });
 
+  // Last resort should the test process exit without stop(): what can be done synchronously.
+  const onExit = () => {
+    try { process.kill(-pid, 'SIGKILL'); } catch { /* gone */ }
+    for (const x of [...hierarchies.flatMap((h) => cgroupPids(join(CGROUP_V1, h, cgroupName))), ...pidsWithArg(sock)]) try { process.kill(x, 'SIGKILL'); } catch { /* gone */ }
+    for (const [s, v] of savedSysctls) try { writeFileSync(`/proc/sys/${s}`, v); } catch { /* best effort */ }
+  };
+  process.once('exit', onExit);
   let stopped: Promise<void> | undefined;
   const node: KubeletNode = {
     pid,
     containerdLog: join(w, 'containerd.log'),
     kubeletLog: join(w, 'kubelet.log'),
     exec,
+    running: () => !exited,
     async pods() {
       const r = await exec('curl', ['-sk', '--max-time', '3', 'https://127.0.0.1:10250/pods'], 5000);
       if (r.code !== 0) return undefined;
@@ -253,6 +266,7 @@ evictionHard: {memory.available: 1Mi, nodefs.available: 1%, imagefs.available: 1
     },
     stop() {
       stopped ??= (async () => {
+        process.removeListener('exit', onExit);
         const problems: string[] = [];
         // The node script's process group: the script, containerd and the kubelet.
         const group = (sig: NodeJS.Signals) => { if (!exited) try { process.kill(-pid, sig); } catch { /* gone */ } };
