@@ -146,7 +146,7 @@ describe('the real kubelet runs a static pod of the bundle', () => {
     const etcdPodOf = (pods: KubeletPod[] | undefined) => pods?.find((p) => p.name === podName);
 
     // etcd answers its health endpoint (the probe port) from inside the node, and the kubelet reports the container ready.
-    const health = await until('etcd /health on 127.0.0.1:2381', 80_000, async () => {
+    const health = await until('etcd /health on 127.0.0.1:2381', 60_000, async () => {
       const r = await n.exec('curl', ['-s', '--max-time', '2', 'http://127.0.0.1:2381/health'], 4000);
       return r.code === 0 && r.stdout.includes('"health":"true"') ? r.stdout : undefined;
     }, report, n);
@@ -165,7 +165,7 @@ describe('the real kubelet runs a static pod of the bundle', () => {
 
     // Removing the manifest stops the pod.
     unlinkSync(join(manifests, 'etcd.yaml'));
-    await until('etcd stops after its manifest is removed', 30_000, async () => {
+    await until('etcd stops after its manifest is removed', 20_000, async () => {
       const r = await n.exec('curl', ['-s', '--max-time', '1', 'http://127.0.0.1:2381/health'], 3000);
       const pods = await n.pods();
       return r.code !== 0 && pods !== undefined && !etcdPodOf(pods) ? true : undefined;
