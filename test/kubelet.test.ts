@@ -1,0 +1,177 @@
+/**
+ * The real kubelet runs the bundle (issue #19, first slice): one lab node with containerd 2 (Debian
+ * unstable, unpacked) + runc and the kubelet 1.37 built from the Go module proxy, standalone; the
+ * static pod path holds the etcd manifest of an installed one-master stacked bundle (generate-mode
+ * PKI), and the only images are OCI tarballs written here from the locally built etcd and a pause
+ * binary compiled with gcc, named as the manifest names them. Asserts that the kubelet starts the
+ * container, that its probes pass (etcd's /health answers on 127.0.0.1:2381, the kubelet reports the
+ * container ready) and that removing the manifest stops it.
+ */
+import { execFileSync, spawnSync } from 'child_process';
+import { createHash } from 'crypto';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync } from 'fs';
+import { tmpdir } from 'os';
+import { join } from 'path';
+import { ClusterSpec, HaControlPlane, planCluster, preparePki, StaticPodApp } from '../lib';
+import { TEST_ENCRYPTION_KEY } from './util';
+import { etcdBinary } from './harness/binaries';
+import { KubeletNode, KubeletPod, RUNTIME_ROOT, startKubeletNode } from './harness/kubelet-lab';
+import { createLab, Lab } from './harness/netns';
+import { writeOciImage, writePauseImage } from './harness/oci-image';
+import { parseManifest } from './harness/pod-runner';
+import * as tar from 'tar';
+
+jest.setTimeout(120_000);
+
+const NODE = 'master-1';
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Polls `probe` every 250 ms until it returns a value, at most `ms`; throws with `what` and `report()`. */
+async function until<T>(what: string, ms: number, probe: () => Promise<T | undefined>, report: () => string, node?: KubeletNode): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    if (node && !node.running()) throw new Error(`${what}: containerd or the kubelet exited\n${report()}`);
+    const v = await probe();
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error(`${what}: not within ${ms / 1000} s\n${report()}`);
+    await sleep(250);
+  }
+}
+
+describe('OCI image layouts written by the harness', () => {
+  test('blobs named by their digests, the layer holds the files, the index names the image', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hacp-oci-test-'));
+    try {
+      writeFileSync(join(dir, 'tool'), '#!/bin/sh\necho hi\n', { mode: 0o755 });
+      await writeOciImage({ name: 'registry.k8s.io/tool:1.2.3-0', files: [{ path: '/usr/local/bin/tool', source: join(dir, 'tool') }] }, join(dir, 'image.tar'));
+      const layout = join(dir, 'layout');
+      mkdirSync(layout);
+      await tar.x({ file: join(dir, 'image.tar'), cwd: layout });
+      expect(JSON.parse(readFileSync(join(layout, 'oci-layout'), 'utf8'))).toEqual({ imageLayoutVersion: '1.0.0' });
+      const blob = (digest: string) => readFileSync(join(layout, 'blobs', 'sha256', digest.replace(/^sha256:/, '')));
+      for (const f of readdirSync(join(layout, 'blobs', 'sha256'))) {
+        expect(createHash('sha256').update(readFileSync(join(layout, 'blobs', 'sha256', f))).digest('hex')).toBe(f);
+      }
+      const index = JSON.parse(readFileSync(join(layout, 'index.json'), 'utf8'));
+      expect(index.manifests).toHaveLength(1);
+      expect(index.manifests[0].annotations).toEqual({ 'io.containerd.image.name': 'registry.k8s.io/tool:1.2.3-0', 'org.opencontainers.image.ref.name': 'registry.k8s.io/tool:1.2.3-0' });
+      const manifest = JSON.parse(blob(index.manifests[0].digest).toString());
+      const config = JSON.parse(blob(manifest.config.digest).toString());
+      expect(config.rootfs.diff_ids).toEqual([manifest.layers[0].digest]);
+      const rootfs = join(dir, 'rootfs');
+      mkdirSync(rootfs);
+      writeFileSync(join(dir, 'layer.tar'), blob(manifest.layers[0].digest));
+      await tar.x({ file: join(dir, 'layer.tar'), cwd: rootfs });
+      expect(readFileSync(join(rootfs, 'usr/local/bin/tool'), 'utf8')).toBe('#!/bin/sh\necho hi\n');
+      expect(statSync(join(rootfs, 'usr/local/bin/tool')).mode & 0o777).toBe(0o755);
+      await expect(writeOciImage({ name: 'etcd', files: [] }, join(dir, 'bad.tar'))).rejects.toThrow(/"etcd" is not a full reference with a tag/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('the real kubelet runs a static pod of the bundle', () => {
+  let lab: Lab | undefined;
+  let node: KubeletNode | undefined;
+  let work: string;
+
+  beforeAll(() => {
+    if (process.getuid?.() !== 0) throw new Error('test/kubelet.test.ts needs root (network and mount namespaces, cgroups)');
+    work = mkdtempSync(join(tmpdir(), 'hacp-kubelet-'));
+  });
+
+  afterAll(async () => {
+    const problems: string[] = [];
+    await node?.stop().catch((e) => problems.push(String(e)));
+    await lab?.destroy().catch((e) => problems.push(String(e)));
+    rmSync(work, { recursive: true, force: true });
+    if (problems.length > 0) throw new Error(problems.join('\n'));
+  });
+
+  test('etcd of a one-master stacked bundle: started by the kubelet, probes pass, stopped when its manifest goes', async () => {
+    const t0 = Date.now();
+    lab = createLab({ nodes: [NODE] });
+    const spec: ClusterSpec = {
+      name: 'kubelet',
+      controlPlaneEndpoint: { host: `${lab.prefix}.100`, port: 8443 },
+      masters: [{ name: NODE, address: lab.addressOf(NODE) }],
+      networking: { podSubnet: '10.244.0.0/16', serviceSubnet: '172.20.0.0/16' },
+      loadBalancer: { type: 'haproxy' },
+      keepalived: { interface: 'eth0' },
+      pki: { mode: 'generate', keyAlgorithm: 'ECDSA-P256' },
+    };
+    const plan = planCluster(spec);
+
+    // The bundle, installed by its own install.sh.
+    const pki = await preparePki(spec, { dir: join(work, 'pki-state') });
+    const app = new StaticPodApp({ reporter: false, outdir: join(work, 'dist'), tarballs: true });
+    new HaControlPlane(app, spec.name, { spec, pki, encryptionKey: TEST_ENCRYPTION_KEY });
+    app.synth();
+    const extract = join(work, 'extract');
+    const root = join(work, 'root');
+    mkdirSync(extract);
+    mkdirSync(root, { mode: 0o755 });
+    execFileSync('tar', ['-xzf', join(work, 'dist', spec.name, 'bundles', `${NODE}.tar.gz`), '-C', extract]);
+    const inst = spawnSync('sh', [join(extract, NODE, 'install.sh'), '--root', root, '--node-name', NODE], { encoding: 'utf8', timeout: 30_000 });
+    expect({ code: inst.status, stderr: inst.status === 0 ? '' : inst.stderr }).toEqual({ code: 0, stderr: '' });
+    const installed = join(root, 'etc/kubernetes/manifests/etcd.yaml');
+    const etcdPod = parseManifest(readFileSync(installed, 'utf8'));
+
+    // The images, named exactly as the manifest and the profile name them.
+    const etcdImage: string = etcdPod.spec.containers[0].image;
+    const etcdTag = /^.+\/etcd:(\d+\.\d+\.\d+)-\d+$/.exec(etcdImage)?.[1];
+    expect(etcdTag).toBeDefined();
+    const pauseImage = `${plan.imageRepository}/pause:${plan.profile.pauseImageTag}`;
+    const images = join(work, 'images');
+    mkdirSync(images);
+    await writeOciImage({ name: etcdImage, files: [{ path: '/usr/local/bin/etcd', source: etcdBinary('etcd', `v${etcdTag}`) }] }, join(images, 'etcd.tar'));
+    await writePauseImage(pauseImage, join(images, 'pause.tar'));
+    const tPrepared = Date.now();
+
+    // The kubelet's static pod path holds the installed etcd manifest only.
+    const manifests = join(work, 'manifests');
+    mkdirSync(manifests);
+    copyFileSync(installed, join(manifests, 'etcd.yaml'));
+    const nodeDir = join(work, 'node');
+    mkdirSync(nodeDir);
+    node = startKubeletNode({
+      lab, node: NODE, root, manifestsDir: manifests, kubernetesVersion: `v${plan.kubernetesVersion}`,
+      images: [join(images, 'pause.tar'), join(images, 'etcd.tar')], pauseImage, workDir: nodeDir,
+    });
+    const n = node;
+    const tail = (f: string) => { try { return readFileSync(f, 'utf8').slice(-3000); } catch { return '(no log)'; } };
+    const report = () => `--- node.log\n${tail(join(nodeDir, 'node.log'))}\n--- containerd.log\n${tail(n.containerdLog)}\n--- kubelet.log\n${tail(n.kubeletLog)}`;
+    const podName = `${etcdPod.metadata.name}-${NODE}`;
+    const etcdPodOf = (pods: KubeletPod[] | undefined) => pods?.find((p) => p.name === podName);
+
+    // etcd answers its health endpoint (the probe port) from inside the node, and the kubelet reports the container ready.
+    const health = await until('etcd /health on 127.0.0.1:2381', 60_000, async () => {
+      const r = await n.exec('curl', ['-s', '--max-time', '2', 'http://127.0.0.1:2381/health'], 4000);
+      return r.code === 0 && r.stdout.includes('"health":"true"') ? r.stdout : undefined;
+    }, report, n);
+    expect(JSON.parse(health)).toMatchObject({ health: 'true' });
+    const tHealthy = Date.now();
+    const ready = await until('the kubelet reports etcd ready', 30_000, async () => {
+      const p = etcdPodOf(await n.pods());
+      return p?.containers.some((c) => c.name === 'etcd' && c.ready) ? p : undefined;
+    }, report, n);
+    expect(ready).toMatchObject({ phase: 'Running', containers: [{ name: 'etcd', ready: true, state: 'running' }] });
+    const tReady = Date.now();
+    // containerd runs exactly the pod's two tasks.
+    const tasks = await n.exec(join(RUNTIME_ROOT, 'usr/bin/ctr'), ['-a', join(nodeDir, 'containerd.sock'), '-n', 'k8s.io', 'tasks', 'ls']);
+    expect({ code: tasks.code, running: tasks.stdout.split('\n').filter((l) => /\sRUNNING\s*$/.test(l)).length, out: tasks.stdout + tasks.stderr })
+      .toMatchObject({ code: 0, running: 2 }); // the pause sandbox and etcd
+
+    // Removing the manifest stops the pod.
+    unlinkSync(join(manifests, 'etcd.yaml'));
+    await until('etcd stops after its manifest is removed', 20_000, async () => {
+      const r = await n.exec('curl', ['-s', '--max-time', '1', 'http://127.0.0.1:2381/health'], 3000);
+      const pods = await n.pods();
+      return r.code !== 0 && pods !== undefined && !etcdPodOf(pods) ? true : undefined;
+    }, report, n);
+    const tStopped = Date.now();
+    // eslint-disable-next-line no-console
+    console.log(`real kubelet ${plan.kubernetesVersion}: bundle + images ${tPrepared - t0} ms, etcd healthy ${tHealthy - tPrepared} ms after start, reported ready ${tReady - tPrepared} ms, stopped ${tStopped - tReady} ms after its manifest was removed`);
+  });
+});
