@@ -13,8 +13,9 @@ import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { ClusterSpec, HaControlPlane, planCluster, preparePki, StaticPodApp } from '../lib';
+import { RBAC_MANIFEST_PATH } from '../lib/pki/rbac';
 import { TEST_ENCRYPTION_KEY } from './util';
-import { etcdBinary } from './harness/binaries';
+import { etcdBinary, k8sBinary } from './harness/binaries';
 import { KubeletNode, KubeletPod, RUNTIME_ROOT, startKubeletNode } from './harness/kubelet-lab';
 import { createLab, Lab } from './harness/netns';
 import { writeOciImage, writePauseImage } from './harness/oci-image';
@@ -36,6 +37,19 @@ async function until<T>(what: string, ms: number, probe: () => Promise<T | undef
     if (Date.now() > end) throw new Error(`${what}: not within ${ms / 1000} s\n${report()}`);
     await sleep(250);
   }
+}
+
+/** Synthesizes the bundles of `spec` (PKI state in work/pki-state, kept across calls) and installs NODE's with its own install.sh into `root`. */
+async function installBundle(spec: ClusterSpec, work: string, name: string, root: string): Promise<void> {
+  const pki = await preparePki(spec, { dir: join(work, 'pki-state') });
+  const app = new StaticPodApp({ reporter: false, outdir: join(work, `dist-${name}`), tarballs: true });
+  new HaControlPlane(app, spec.name, { spec, pki, encryptionKey: TEST_ENCRYPTION_KEY });
+  app.synth();
+  const extract = join(work, `extract-${name}`);
+  mkdirSync(extract);
+  execFileSync('tar', ['-xzf', join(work, `dist-${name}`, spec.name, 'bundles', `${NODE}.tar.gz`), '-C', extract]);
+  const inst = spawnSync('sh', [join(extract, NODE, 'install.sh'), '--root', root, '--node-name', NODE], { encoding: 'utf8', timeout: 30_000 });
+  expect({ code: inst.status, stderr: inst.status === 0 ? '' : inst.stderr }).toEqual({ code: 0, stderr: '' });
 }
 
 describe('OCI image layouts written by the harness', () => {
@@ -104,17 +118,9 @@ describe('the real kubelet runs a static pod of the bundle', () => {
     const plan = planCluster(spec);
 
     // The bundle, installed by its own install.sh.
-    const pki = await preparePki(spec, { dir: join(work, 'pki-state') });
-    const app = new StaticPodApp({ reporter: false, outdir: join(work, 'dist'), tarballs: true });
-    new HaControlPlane(app, spec.name, { spec, pki, encryptionKey: TEST_ENCRYPTION_KEY });
-    app.synth();
-    const extract = join(work, 'extract');
     const root = join(work, 'root');
-    mkdirSync(extract);
     mkdirSync(root, { mode: 0o755 });
-    execFileSync('tar', ['-xzf', join(work, 'dist', spec.name, 'bundles', `${NODE}.tar.gz`), '-C', extract]);
-    const inst = spawnSync('sh', [join(extract, NODE, 'install.sh'), '--root', root, '--node-name', NODE], { encoding: 'utf8', timeout: 30_000 });
-    expect({ code: inst.status, stderr: inst.status === 0 ? '' : inst.stderr }).toEqual({ code: 0, stderr: '' });
+    await installBundle(spec, work, 'first', root);
     const installed = join(root, 'etc/kubernetes/manifests/etcd.yaml');
     const etcdPod = parseManifest(readFileSync(installed, 'utf8'));
 
@@ -174,4 +180,121 @@ describe('the real kubelet runs a static pod of the bundle', () => {
     // eslint-disable-next-line no-console
     console.log(`real kubelet ${plan.kubernetesVersion}: bundle + images ${tPrepared - t0} ms, etcd healthy ${tHealthy - tPrepared} ms after start, reported ready ${tReady - tPrepared} ms, stopped ${tStopped - tReady} ms after its manifest was removed`);
   });
+});
+
+describe('the real kubelet runs a whole master of the bundle', () => {
+  let lab: Lab | undefined;
+  let node: KubeletNode | undefined;
+  let work: string;
+
+  beforeAll(() => {
+    if (process.getuid?.() !== 0) throw new Error('test/kubelet.test.ts needs root (network and mount namespaces, cgroups)');
+    work = mkdtempSync(join(tmpdir(), 'hacp-kubelet-master-'));
+  });
+
+  afterAll(async () => {
+    const problems: string[] = [];
+    await node?.stop().catch((e) => problems.push(String(e)));
+    await lab?.destroy().catch((e) => problems.push(String(e)));
+    rmSync(work, { recursive: true, force: true });
+    if (problems.length > 0) throw new Error(problems.join('\n'));
+  });
+
+  test('etcd, kube-apiserver, kube-controller-manager, kube-scheduler: ready, node registered, mirror pods listed; a changed scheduler manifest restarts only the scheduler', async () => {
+    const t0 = Date.now();
+    lab = createLab({ nodes: [NODE] });
+    const address = lab.addressOf(NODE);
+    // No loadBalancer: no LB pods; the endpoint is the master itself.
+    const spec: ClusterSpec = {
+      name: 'kubelet-master',
+      controlPlaneEndpoint: { host: address, port: 6443 },
+      masters: [{ name: NODE, address }],
+      networking: { podSubnet: '10.244.0.0/16', serviceSubnet: '172.20.0.0/16' },
+      pki: { mode: 'generate', keyAlgorithm: 'ECDSA-P256' },
+    };
+    const plan = planCluster(spec);
+    const root = join(work, 'root');
+    mkdirSync(root, { mode: 0o755 });
+    await installBundle(spec, work, 'first', root);
+    const manifests = join(root, 'etc/kubernetes/manifests');
+    const components = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler'];
+    expect(readdirSync(manifests).sort()).toEqual(components.map((c) => `${c}.yaml`));
+
+    // One image per pod, named as its manifest names it, the binary where the manifest's command finds it.
+    const images = join(work, 'images');
+    mkdirSync(images);
+    const imageFiles = [join(images, 'pause.tar')];
+    const pauseImage = `${plan.imageRepository}/pause:${plan.profile.pauseImageTag}`;
+    await writePauseImage(pauseImage, imageFiles[0]);
+    for (const c of components) {
+      const pod = parseManifest(readFileSync(join(manifests, `${c}.yaml`), 'utf8'));
+      const container = pod.spec.containers[0];
+      expect(container.command[0]).toBe(c); // found on the image's PATH, /usr/local/bin
+      const tag = new RegExp(`^${plan.imageRepository.replace(/[.]/g, '\\.')}/${c}:v?(\\d+\\.\\d+\\.\\d+)(-\\d+)?$`).exec(container.image)?.[1];
+      expect({ image: container.image, tag }).toEqual({ image: container.image, tag: expect.any(String) });
+      const source = c === 'etcd' ? etcdBinary('etcd', `v${tag}`) : k8sBinary(c, `v${tag}`);
+      imageFiles.push(join(images, `${c}.tar`));
+      await writeOciImage({ name: container.image, files: [{ path: `/usr/local/bin/${c}`, source }] }, join(images, `${c}.tar`));
+    }
+    const tPrepared = Date.now();
+
+    const nodeDir = join(work, 'node');
+    mkdirSync(nodeDir);
+    node = startKubeletNode({
+      lab, node: NODE, root, manifestsDir: manifests, kubernetesVersion: `v${plan.kubernetesVersion}`,
+      images: imageFiles, pauseImage, workDir: nodeDir, kubeconfig: '/etc/kubernetes/kubelet.conf',
+    });
+    const n = node;
+    const tail = (f: string) => { try { return readFileSync(f, 'utf8').slice(-4000); } catch { return '(no log)'; } };
+    const report = () => `--- node.log\n${tail(join(nodeDir, 'node.log'))}\n--- containerd.log\n${tail(n.containerdLog)}\n--- kubelet.log\n${tail(n.kubeletLog)}`;
+    const podNames = components.map((c) => `${c}-${NODE}`);
+    const allReady = (pods: KubeletPod[] | undefined) => podNames.every((name) => {
+      const cs = pods?.find((p) => p.name === name)?.containers ?? [];
+      return cs.length === 1 && cs[0].ready && cs[0].state === 'running';
+    });
+    const summary = (pods: KubeletPod[] | undefined) => JSON.stringify(pods?.map((p) => [p.name, p.containers.map((c) => `${c.state}${c.ready ? ' ready' : ''} restarts ${c.restartCount}`)]));
+
+    // Every container running and every probe passing, as the kubelet reports them.
+    let last: KubeletPod[] | undefined;
+    const ready = await until('the kubelet reports all four pods ready', 100_000, async () => {
+      last = await n.pods();
+      return allReady(last) ? last : undefined;
+    }, () => `pods: ${summary(last)}\n${report()}`, n);
+    const tReady = Date.now();
+    const containerIds = (pods: KubeletPod[]) => Object.fromEntries(components.map((c) => [c, pods.find((p) => p.name === `${c}-${NODE}`)?.containers[0]?.containerID]));
+    const before = containerIds(ready);
+    expect(Object.values(before).every((id) => /^containerd:\/\/[0-9a-f]{64}$/.test(id ?? ''))).toBe(true);
+
+    // The API server answers /readyz over HTTPS, its certificate checked against the bundle's CA.
+    const readyz = await n.exec('curl', ['-s', '--max-time', '5', '--cacert', '/etc/kubernetes/pki/ca.crt', `https://${address}:6443/readyz`], 8000);
+    expect({ code: readyz.code, body: readyz.stdout }).toEqual({ code: 0, body: 'ok' });
+
+    // The real kubectl, with the bundle's kubeconfigs: the node registered, the four mirror pods in kube-system.
+    const kubectl = (conf: string, args: string[]) => n.exec(k8sBinary('kubectl', `v${plan.kubernetesVersion}`), ['--kubeconfig', `/etc/kubernetes/${conf}`, '--request-timeout=5s', ...args], 10_000);
+    const rbac = await kubectl('super-admin.conf', ['apply', '-f', RBAC_MANIFEST_PATH]);
+    expect({ code: rbac.code, err: rbac.stderr }).toEqual({ code: 0, err: '' });
+    const mirrors = await until('the node and the four mirror pods in the API', 30_000, async () => {
+      const nodes = await kubectl('admin.conf', ['get', 'nodes', '-o', 'json']);
+      const pods = await kubectl('admin.conf', ['get', 'pods', '-n', 'kube-system', '-o', 'json']);
+      if (nodes.code !== 0 || pods.code !== 0) return undefined;
+      const names = (JSON.parse(pods.stdout).items as any[]).filter((p) => p.metadata.annotations?.['kubernetes.io/config.mirror']).map((p) => p.metadata.name).sort();
+      const nodeNames = (JSON.parse(nodes.stdout).items as any[]).map((x) => x.metadata.name);
+      return names.length === 4 ? { nodeNames, names } : undefined;
+    }, report, n);
+    expect(mirrors).toEqual({ nodeNames: [NODE], names: podNames.sort() });
+    const tListed = Date.now();
+
+    // A changed scheduler manifest, installed by the bundle's install.sh: the kubelet restarts that pod only.
+    await installBundle({ ...spec, scheduler: { extraArgs: [{ name: 'v', value: '3' }] } }, work, 'second', root);
+    expect(parseManifest(readFileSync(join(manifests, 'kube-scheduler.yaml'), 'utf8')).spec.containers[0].command).toContain('--v=3');
+    const after = await until('a new kube-scheduler container, ready', 45_000, async () => {
+      const pods = await n.pods();
+      last = pods;
+      return pods && allReady(pods) && containerIds(pods)['kube-scheduler'] !== before['kube-scheduler'] ? pods : undefined;
+    }, () => `pods: ${summary(last)}\n${report()}`, n);
+    const tRestarted = Date.now();
+    expect(containerIds(after)).toEqual({ ...before, 'kube-scheduler': expect.not.stringMatching(before['kube-scheduler']!) });
+    // eslint-disable-next-line no-console
+    console.log(`real kubelet ${plan.kubernetesVersion}, one master: bundle + images ${tPrepared - t0} ms, all four pods ready ${tReady - tPrepared} ms after start, node and mirror pods listed ${tListed - tReady} ms later, the changed scheduler ready again ${tRestarted - tListed} ms after install.sh`);
+  }, 200_000);
 });

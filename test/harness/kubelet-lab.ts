@@ -2,15 +2,16 @@
  * The real kubelet on a lab node: Debian unstable's containerd 2 (scripts/runtime-debs.txt, unpacked
  * into .cache/debs) with the host's runc, and the kubelet built from the Go module proxy, both in the
  * node's network namespace and in one private mount namespace of the node, each with its own root,
- * state directory and socket under the node's work directory. The kubelet runs standalone (no API
- * server): static pods from `manifestsDir`, its /pods and /healthz answered on 127.0.0.1 with
- * anonymous access. Images come only from the tarballs given (test/harness/oci-image.ts), imported
+ * state directory and socket under the node's work directory. The kubelet runs static pods from
+ * `manifestsDir`, standalone or, given `kubeconfig`, registered with an API server (which then lists
+ * its mirror pods); its /pods and /healthz answered on 127.0.0.1 with anonymous access. Images come only from the tarballs given (test/harness/oci-image.ts), imported
  * with `ctr -n k8s.io images import`; nothing is pulled.
  *
  * What this machine kind needs (cgroup v1 only, a VM whose root may not lower oom_score_adj):
  * - kubelet `failCgroupV1: false`, `cgroupDriver: cgroupfs`, and `cgroupRoot` = a cgroup of the node's
- *   own (created in every v1 hierarchy, removed by stop()), so that pods never land in the host's
- *   kubepods;
+ *   own (created in every v1 hierarchy, removed by stop() there and in the hybrid host's
+ *   /sys/fs/cgroup/unified, where runc makes the pods' cgroups too), so that pods never land in the
+ *   host's kubepods;
  * - containerd `restrict_oom_score_adj = true`;
  * - the namespace is entered with `nsenter --net` + `unshare --mount`, not `ip netns exec`, which
  *   remounts /sys and so hides /sys/fs/cgroup;
@@ -57,13 +58,26 @@ export interface KubeletNodeProps {
   readonly pauseImage: string;
   /** The node's scratch directory (must exist; on a real disk, not an overlay). */
   readonly workDir: string;
+  /**
+   * The kubelet's kubeconfig, a path in the node's mount namespace ("/etc/kubernetes/kubelet.conf"):
+   * the kubelet registers the node and creates mirror pods.
+   * @default none: the kubelet runs standalone
+   */
+  readonly kubeconfig?: string;
 }
 
 /** A pod as the kubelet's /pods reports it. */
 export interface KubeletPod {
   readonly name: string;
   readonly phase?: string;
-  readonly containers: readonly { readonly name: string; readonly ready: boolean; readonly state: string }[];
+  readonly containers: readonly {
+    readonly name: string;
+    readonly ready: boolean;
+    readonly state: string;
+    /** "containerd://<id>"; changes when the kubelet replaces the container. */
+    readonly containerID?: string;
+    readonly restartCount: number;
+  }[];
 }
 
 /** A running node. */
@@ -148,7 +162,7 @@ done
 for image in $IMAGES; do ctr -a "$W/containerd.sock" -n k8s.io images import "$image" >&2; done
 echo "hacp: images imported" >&2
 setpriv --pdeathsig KILL -- "$KUBELET" --config "$W/kubelet.yaml" --hostname-override "$NODE_NAME" --node-ip "$NODE_IP" \\
-  --cert-dir "$W/kubelet-pki" --v=2 >>"$W/kubelet.log" 2>&1 &
+  --cert-dir "$W/kubelet-pki" \${KUBECONFIG_FILE:+--kubeconfig "$KUBECONFIG_FILE"} --v=2 >>"$W/kubelet.log" 2>&1 &
 # Either one exiting ends the node (the test then fails at once, with the logs).
 wait -n || true
 echo "hacp: containerd or the kubelet exited" >&2
@@ -166,6 +180,8 @@ export function startKubeletNode(p: KubeletNodeProps): KubeletNode {
   // The node's cgroup in every hierarchy (cpuset needs its cpus and mems before it can take tasks).
   const hierarchies = cgroupHierarchies();
   for (const h of hierarchies) mkdirSync(join(CGROUP_V1, h, cgroupName), { recursive: true });
+  // On a hybrid host runc also makes the pods' cgroups in the v2 tree under /sys/fs/cgroup/unified: cleaned up too.
+  const cleaned = existsSync(join(CGROUP_V1, 'unified', 'cgroup.procs')) && !hierarchies.includes('unified') ? [...hierarchies, 'unified'] : hierarchies;
   if (hierarchies.includes('cpuset')) {
     for (const f of ['cpuset.cpus', 'cpuset.mems']) writeFileSync(join(CGROUP_V1, 'cpuset', cgroupName, f), readFileSync(join(CGROUP_V1, 'cpuset', f)));
   }
@@ -223,6 +239,7 @@ evictionHard: {memory.available: 1Mi, nodefs.available: 1%, imagefs.available: 1
         NODE_IP: p.lab.addressOf(p.node),
         IMAGES: p.images.join(' '),
         KUBELET: k8sBinary('kubelet', p.kubernetesVersion),
+        ...(p.kubeconfig ? { KUBECONFIG_FILE: p.kubeconfig } : {}),
       },
     });
   } finally {
@@ -243,7 +260,7 @@ evictionHard: {memory.available: 1Mi, nodefs.available: 1%, imagefs.available: 1
   // Last resort should the test process exit without stop(): what can be done synchronously.
   const onExit = () => {
     try { process.kill(-pid, 'SIGKILL'); } catch { /* gone */ }
-    for (const x of [...hierarchies.flatMap((h) => cgroupPids(join(CGROUP_V1, h, cgroupName))), ...pidsWithArg(sock)]) try { process.kill(x, 'SIGKILL'); } catch { /* gone */ }
+    for (const x of [...cleaned.flatMap((h) => cgroupPids(join(CGROUP_V1, h, cgroupName))), ...pidsWithArg(sock)]) try { process.kill(x, 'SIGKILL'); } catch { /* gone */ }
     for (const [s, v] of savedSysctls) try { writeFileSync(`/proc/sys/${s}`, v); } catch { /* best effort */ }
   };
   process.once('exit', onExit);
@@ -261,7 +278,9 @@ evictionHard: {memory.available: 1Mi, nodefs.available: 1%, imagefs.available: 1
       return (list.items ?? []).map((pod) => ({
         name: pod.metadata.name,
         phase: pod.status?.phase,
-        containers: (pod.status?.containerStatuses ?? []).map((c: any) => ({ name: c.name, ready: c.ready === true, state: Object.keys(c.state ?? {})[0] ?? 'unknown' })),
+        containers: (pod.status?.containerStatuses ?? []).map((c: any) => ({
+          name: c.name, ready: c.ready === true, state: Object.keys(c.state ?? {})[0] ?? 'unknown', containerID: c.containerID, restartCount: c.restartCount ?? 0,
+        })),
       }));
     },
     stop() {
@@ -276,11 +295,11 @@ evictionHard: {memory.available: 1Mi, nodefs.available: 1%, imagefs.available: 1
         await Promise.race([exit, sleep(5000)]);
         if (!exited) problems.push(`the node script ${pid} of ${p.node} did not die`);
         // The containers (in the node's cgroup) and the shims (reparented to init), by PID.
-        const leftover = [...new Set([...hierarchies.flatMap((h) => cgroupPids(join(CGROUP_V1, h, cgroupName))), ...pidsWithArg(sock)])];
+        const leftover = [...new Set([...cleaned.flatMap((h) => cgroupPids(join(CGROUP_V1, h, cgroupName))), ...pidsWithArg(sock)])];
         for (const x of leftover) try { process.kill(x, 'SIGKILL'); } catch { /* gone */ }
         for (let i = 0; i < 50 && leftover.some(alive); i++) await sleep(100);
         if (leftover.some(alive)) problems.push(`processes ${leftover.filter(alive).join(', ')} survived SIGKILL`);
-        for (const h of hierarchies) {
+        for (const h of cleaned) {
           const dir = join(CGROUP_V1, h, cgroupName);
           for (let i = 0; ; i++) {
             try { removeCgroup(dir); break; } catch (e) {
