@@ -17,9 +17,11 @@
  *   remounts /sys and so hides /sys/fs/cgroup;
  * - in the node's mount namespace: a tmpfs on /run (containerd's and the shims' sockets), writable
  *   overlays on /etc and /var whose upper layers are in the work directory (/var/lib/kubelet,
- *   /var/log/pods, /etc/cni stay private), the installed bundle's etc/kubernetes bound on
- *   /etc/kubernetes (the pods' hostPath volumes) and an empty directory on /var/lib/etcd; containerd's
+ *   /var/log/pods, /etc/cni stay private), each directory of the installed bundle's etc (kubernetes,
+ *   keepalived, haproxy, …) bound on the same directory of /etc (the pods' hostPath volumes) and an empty directory on /var/lib/etcd; containerd's
  *   root (its overlayfs snapshots) on the real disk of the work directory, not on an overlay;
+ * - kubelet `syncFrequency: 10s` (default 1m): a pod without events (keepalived, haproxy: no probes)
+ *   is synced, and its mirror pod created once the API server answers, only that often;
  * - the kubelet sets the host-wide sysctls vm.overcommit_memory=1, kernel.panic=10 and
  *   kernel.panic_on_oops=1 (protectKernelDefaults: true would refuse to start instead): start()
  *   saves them and stop() puts them back.
@@ -46,7 +48,7 @@ const RUNC = ['/usr/sbin/runc', '/usr/bin/runc', '/sbin/runc'].find((p) => exist
 export interface KubeletNodeProps {
   readonly lab: Lab;
   readonly node: string;
-  /** The node's installed bundle root: its etc/kubernetes becomes the node's /etc/kubernetes. */
+  /** The node's installed bundle root: each directory of its etc replaces the node's (etc/kubernetes → /etc/kubernetes). */
   readonly root: string;
   /** The kubelet's staticPodPath (a host directory). */
   readonly manifestsDir: string;
@@ -150,8 +152,13 @@ for d in etc var; do
   mkdir -p "$W/upper/$d" "$W/overlay-work/$d"
   mount -t overlay "hacp-$d" -o "lowerdir=/$d,upperdir=$W/upper/$d,workdir=$W/overlay-work/$d" "/$d"
 done
-mkdir -p /etc/kubernetes /var/lib/etcd "$W/etcd-data"
-mount --bind "$NODE_ROOT/etc/kubernetes" /etc/kubernetes
+mkdir -p /var/lib/etcd "$W/etcd-data"
+# The bundle's directories under /etc (kubernetes, keepalived, haproxy, …) replace the host's.
+for d in "$NODE_ROOT"/etc/*/; do
+  d=\${d%/}; d=\${d##*/}
+  mkdir -p "/etc/$d"
+  mount --bind "$NODE_ROOT/etc/$d" "/etc/$d"
+done
 mount --bind "$W/etcd-data" /var/lib/etcd
 setpriv --pdeathsig KILL -- containerd -c "$W/containerd.toml" >>"$W/containerd.log" 2>&1 &
 i=0
@@ -208,6 +215,7 @@ state = "${w}/containerd/state"
 kind: KubeletConfiguration
 staticPodPath: ${p.manifestsDir}
 fileCheckFrequency: 1s
+syncFrequency: 10s
 address: 127.0.0.1
 healthzBindAddress: 127.0.0.1
 authentication:
