@@ -96,6 +96,36 @@ describe('OCI image layouts written by the harness', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  test('host programs come with the shared libraries ldd lists; empty directories are in the layer', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hacp-oci-test-'));
+    try {
+      const files = hostProgramFiles(['/bin/sh']);
+      const paths = files.map((f) => f.path);
+      expect(paths[0]).toBe('/bin/sh');
+      expect(paths).toEqual(expect.arrayContaining([expect.stringMatching(/\/ld-linux-x86-64\.so\.2$/), expect.stringMatching(/\/libc\.so\.6$/)]));
+      expect(paths.every((p) => p.startsWith('/'))).toBe(true);
+      await writeOciImage({ name: 'localhost/sh:1.0', files, dirs: ['/run', '/var/lib/haproxy'] }, join(dir, 'image.tar'));
+      const layout = join(dir, 'layout');
+      mkdirSync(layout);
+      await tar.x({ file: join(dir, 'image.tar'), cwd: layout });
+      const index = JSON.parse(readFileSync(join(layout, 'index.json'), 'utf8'));
+      const blob = (digest: string) => readFileSync(join(layout, 'blobs', 'sha256', digest.replace(/^sha256:/, '')));
+      const manifest = JSON.parse(blob(index.manifests[0].digest).toString());
+      const rootfs = join(dir, 'rootfs');
+      mkdirSync(rootfs);
+      writeFileSync(join(dir, 'layer.tar'), blob(manifest.layers[0].digest));
+      await tar.x({ file: join(dir, 'layer.tar'), cwd: rootfs });
+      for (const p of paths) expect(statSync(join(rootfs, p)).isFile()).toBe(true);
+      expect(statSync(join(rootfs, 'var/lib/haproxy')).isDirectory()).toBe(true);
+      expect(statSync(join(rootfs, 'run')).isDirectory()).toBe(true);
+      // The copied shell runs with the copied loader and libraries only.
+      const run = spawnSync('chroot', [rootfs, '/bin/sh', '-c', 'echo ok'], { encoding: 'utf8', timeout: 10_000 });
+      expect({ code: run.status, out: run.stdout }).toEqual({ code: 0, out: 'ok\n' });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
 
 describe('the real kubelet runs a static pod of the bundle', () => {
