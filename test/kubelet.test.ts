@@ -316,7 +316,7 @@ describe('the real kubelet runs a whole master of the bundle', () => {
 
     // Every container running and every probe passing, as the kubelet reports them.
     let last: KubeletPod[] | undefined;
-    const ready = await until('the kubelet reports every pod ready', 100_000, async () => {
+    const ready = await until('the kubelet reports every pod ready', 90_000, async () => {
       last = await n.pods();
       return allReady(last) ? last : undefined;
     }, () => `pods: ${summary(last)}\n${report()}`, n);
@@ -359,7 +359,7 @@ describe('the real kubelet runs a whole master of the bundle', () => {
     await installBundle({ ...spec, scheduler: { extraArgs: [{ name: 'v', value: '3' }] } }, work, 'second', root);
     labEdit();
     expect(parseManifest(readFileSync(join(manifests, 'kube-scheduler.yaml'), 'utf8')).spec.containers[0].command).toContain('--v=3');
-    const after = await until('a new kube-scheduler container, ready', 45_000, async () => {
+    const after = await until('a new kube-scheduler container, ready', 40_000, async () => {
       const pods = await n.pods();
       last = pods;
       return pods && allReady(pods) && containerIds(pods)['kube-scheduler'] !== before['kube-scheduler'] ? pods : undefined;

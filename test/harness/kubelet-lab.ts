@@ -4,8 +4,9 @@
  * node's network namespace and in one private mount namespace of the node, each with its own root,
  * state directory and socket under the node's work directory. The kubelet runs static pods from
  * `manifestsDir`, standalone or, given `kubeconfig`, registered with an API server (which then lists
- * its mirror pods); its /pods and /healthz answered on 127.0.0.1 with anonymous access. Images come only from the tarballs given (test/harness/oci-image.ts), imported
- * with `ctr -n k8s.io images import`; nothing is pulled.
+ * its mirror pods); its /pods and /healthz answered on 127.0.0.1 with anonymous access. Images come
+ * only from the tarballs given (test/harness/oci-image.ts), imported with `ctr -n k8s.io images
+ * import`; nothing is pulled.
  *
  * What this machine kind needs (cgroup v1 only, a VM whose root may not lower oom_score_adj):
  * - kubelet `failCgroupV1: false`, `cgroupDriver: cgroupfs`, and `cgroupRoot` = a cgroup of the node's
@@ -18,8 +19,9 @@
  * - in the node's mount namespace: a tmpfs on /run (containerd's and the shims' sockets), writable
  *   overlays on /etc and /var whose upper layers are in the work directory (/var/lib/kubelet,
  *   /var/log/pods, /etc/cni stay private), each directory of the installed bundle's etc (kubernetes,
- *   keepalived, haproxy, …) bound on the same directory of /etc (the pods' hostPath volumes) and an empty directory on /var/lib/etcd; containerd's
- *   root (its overlayfs snapshots) on the real disk of the work directory, not on an overlay;
+ *   keepalived, haproxy, …) bound on the same directory of /etc (the pods' hostPath volumes) and an
+ *   empty directory on /var/lib/etcd; containerd's root (its overlayfs snapshots) on the real disk of
+ *   the work directory, not on an overlay;
  * - kubelet `syncFrequency: 10s` (default 1m): a pod without events (keepalived, haproxy: no probes)
  *   is synced, and its mirror pod created once the API server answers, only that often;
  * - the kubelet sets the host-wide sysctls vm.overcommit_memory=1, kernel.panic=10 and
