@@ -2,23 +2,28 @@
  * The real kubelet on a lab node: Debian unstable's containerd 2 (scripts/runtime-debs.txt, unpacked
  * into .cache/debs) with the host's runc, and the kubelet built from the Go module proxy, both in the
  * node's network namespace and in one private mount namespace of the node, each with its own root,
- * state directory and socket under the node's work directory. The kubelet runs standalone (no API
- * server): static pods from `manifestsDir`, its /pods and /healthz answered on 127.0.0.1 with
- * anonymous access. Images come only from the tarballs given (test/harness/oci-image.ts), imported
- * with `ctr -n k8s.io images import`; nothing is pulled.
+ * state directory and socket under the node's work directory. The kubelet runs static pods from
+ * `manifestsDir`, standalone or, given `kubeconfig`, registered with an API server (which then lists
+ * its mirror pods); its /pods and /healthz answered on 127.0.0.1 with anonymous access. Images come
+ * only from the tarballs given (test/harness/oci-image.ts), imported with `ctr -n k8s.io images
+ * import`; nothing is pulled.
  *
  * What this machine kind needs (cgroup v1 only, a VM whose root may not lower oom_score_adj):
  * - kubelet `failCgroupV1: false`, `cgroupDriver: cgroupfs`, and `cgroupRoot` = a cgroup of the node's
- *   own (created in every v1 hierarchy, removed by stop()), so that pods never land in the host's
- *   kubepods;
+ *   own (created in every v1 hierarchy, removed by stop() there and in the hybrid host's
+ *   /sys/fs/cgroup/unified, where runc makes the pods' cgroups too), so that pods never land in the
+ *   host's kubepods;
  * - containerd `restrict_oom_score_adj = true`;
  * - the namespace is entered with `nsenter --net` + `unshare --mount`, not `ip netns exec`, which
  *   remounts /sys and so hides /sys/fs/cgroup;
  * - in the node's mount namespace: a tmpfs on /run (containerd's and the shims' sockets), writable
  *   overlays on /etc and /var whose upper layers are in the work directory (/var/lib/kubelet,
- *   /var/log/pods, /etc/cni stay private), the installed bundle's etc/kubernetes bound on
- *   /etc/kubernetes (the pods' hostPath volumes) and an empty directory on /var/lib/etcd; containerd's
- *   root (its overlayfs snapshots) on the real disk of the work directory, not on an overlay;
+ *   /var/log/pods, /etc/cni stay private), each directory of the installed bundle's etc (kubernetes,
+ *   keepalived, haproxy, …) bound on the same directory of /etc (the pods' hostPath volumes) and an
+ *   empty directory on /var/lib/etcd; containerd's root (its overlayfs snapshots) on the real disk of
+ *   the work directory, not on an overlay;
+ * - kubelet `syncFrequency: 10s` (default 1m): a pod without events (keepalived, haproxy: no probes)
+ *   is synced, and its mirror pod created once the API server answers, only that often;
  * - the kubelet sets the host-wide sysctls vm.overcommit_memory=1, kernel.panic=10 and
  *   kernel.panic_on_oops=1 (protectKernelDefaults: true would refuse to start instead): start()
  *   saves them and stop() puts them back.
@@ -45,7 +50,7 @@ const RUNC = ['/usr/sbin/runc', '/usr/bin/runc', '/sbin/runc'].find((p) => exist
 export interface KubeletNodeProps {
   readonly lab: Lab;
   readonly node: string;
-  /** The node's installed bundle root: its etc/kubernetes becomes the node's /etc/kubernetes. */
+  /** The node's installed bundle root: each directory of its etc replaces the node's (etc/kubernetes → /etc/kubernetes). */
   readonly root: string;
   /** The kubelet's staticPodPath (a host directory). */
   readonly manifestsDir: string;
@@ -57,13 +62,26 @@ export interface KubeletNodeProps {
   readonly pauseImage: string;
   /** The node's scratch directory (must exist; on a real disk, not an overlay). */
   readonly workDir: string;
+  /**
+   * The kubelet's kubeconfig, a path in the node's mount namespace ("/etc/kubernetes/kubelet.conf"):
+   * the kubelet registers the node and creates mirror pods.
+   * @default none: the kubelet runs standalone
+   */
+  readonly kubeconfig?: string;
 }
 
 /** A pod as the kubelet's /pods reports it. */
 export interface KubeletPod {
   readonly name: string;
   readonly phase?: string;
-  readonly containers: readonly { readonly name: string; readonly ready: boolean; readonly state: string }[];
+  readonly containers: readonly {
+    readonly name: string;
+    readonly ready: boolean;
+    readonly state: string;
+    /** "containerd://<id>"; changes when the kubelet replaces the container. */
+    readonly containerID?: string;
+    readonly restartCount: number;
+  }[];
 }
 
 /** A running node. */
@@ -136,8 +154,13 @@ for d in etc var; do
   mkdir -p "$W/upper/$d" "$W/overlay-work/$d"
   mount -t overlay "hacp-$d" -o "lowerdir=/$d,upperdir=$W/upper/$d,workdir=$W/overlay-work/$d" "/$d"
 done
-mkdir -p /etc/kubernetes /var/lib/etcd "$W/etcd-data"
-mount --bind "$NODE_ROOT/etc/kubernetes" /etc/kubernetes
+mkdir -p /var/lib/etcd "$W/etcd-data"
+# The bundle's directories under /etc (kubernetes, keepalived, haproxy, …) replace the host's.
+for d in "$NODE_ROOT"/etc/*/; do
+  d=\${d%/}; d=\${d##*/}
+  mkdir -p "/etc/$d"
+  mount --bind "$NODE_ROOT/etc/$d" "/etc/$d"
+done
 mount --bind "$W/etcd-data" /var/lib/etcd
 setpriv --pdeathsig KILL -- containerd -c "$W/containerd.toml" >>"$W/containerd.log" 2>&1 &
 i=0
@@ -148,7 +171,7 @@ done
 for image in $IMAGES; do ctr -a "$W/containerd.sock" -n k8s.io images import "$image" >&2; done
 echo "hacp: images imported" >&2
 setpriv --pdeathsig KILL -- "$KUBELET" --config "$W/kubelet.yaml" --hostname-override "$NODE_NAME" --node-ip "$NODE_IP" \\
-  --cert-dir "$W/kubelet-pki" --v=2 >>"$W/kubelet.log" 2>&1 &
+  --cert-dir "$W/kubelet-pki" \${KUBECONFIG_FILE:+--kubeconfig "$KUBECONFIG_FILE"} --v=2 >>"$W/kubelet.log" 2>&1 &
 # Either one exiting ends the node (the test then fails at once, with the logs).
 wait -n || true
 echo "hacp: containerd or the kubelet exited" >&2
@@ -166,6 +189,8 @@ export function startKubeletNode(p: KubeletNodeProps): KubeletNode {
   // The node's cgroup in every hierarchy (cpuset needs its cpus and mems before it can take tasks).
   const hierarchies = cgroupHierarchies();
   for (const h of hierarchies) mkdirSync(join(CGROUP_V1, h, cgroupName), { recursive: true });
+  // On a hybrid host runc also makes the pods' cgroups in the v2 tree under /sys/fs/cgroup/unified: cleaned up too.
+  const cleaned = existsSync(join(CGROUP_V1, 'unified', 'cgroup.procs')) && !hierarchies.includes('unified') ? [...hierarchies, 'unified'] : hierarchies;
   if (hierarchies.includes('cpuset')) {
     for (const f of ['cpuset.cpus', 'cpuset.mems']) writeFileSync(join(CGROUP_V1, 'cpuset', cgroupName, f), readFileSync(join(CGROUP_V1, 'cpuset', f)));
   }
@@ -192,6 +217,7 @@ state = "${w}/containerd/state"
 kind: KubeletConfiguration
 staticPodPath: ${p.manifestsDir}
 fileCheckFrequency: 1s
+syncFrequency: 10s
 address: 127.0.0.1
 healthzBindAddress: 127.0.0.1
 authentication:
@@ -223,6 +249,7 @@ evictionHard: {memory.available: 1Mi, nodefs.available: 1%, imagefs.available: 1
         NODE_IP: p.lab.addressOf(p.node),
         IMAGES: p.images.join(' '),
         KUBELET: k8sBinary('kubelet', p.kubernetesVersion),
+        ...(p.kubeconfig ? { KUBECONFIG_FILE: p.kubeconfig } : {}),
       },
     });
   } finally {
@@ -243,7 +270,7 @@ evictionHard: {memory.available: 1Mi, nodefs.available: 1%, imagefs.available: 1
   // Last resort should the test process exit without stop(): what can be done synchronously.
   const onExit = () => {
     try { process.kill(-pid, 'SIGKILL'); } catch { /* gone */ }
-    for (const x of [...hierarchies.flatMap((h) => cgroupPids(join(CGROUP_V1, h, cgroupName))), ...pidsWithArg(sock)]) try { process.kill(x, 'SIGKILL'); } catch { /* gone */ }
+    for (const x of [...cleaned.flatMap((h) => cgroupPids(join(CGROUP_V1, h, cgroupName))), ...pidsWithArg(sock)]) try { process.kill(x, 'SIGKILL'); } catch { /* gone */ }
     for (const [s, v] of savedSysctls) try { writeFileSync(`/proc/sys/${s}`, v); } catch { /* best effort */ }
   };
   process.once('exit', onExit);
@@ -261,7 +288,9 @@ evictionHard: {memory.available: 1Mi, nodefs.available: 1%, imagefs.available: 1
       return (list.items ?? []).map((pod) => ({
         name: pod.metadata.name,
         phase: pod.status?.phase,
-        containers: (pod.status?.containerStatuses ?? []).map((c: any) => ({ name: c.name, ready: c.ready === true, state: Object.keys(c.state ?? {})[0] ?? 'unknown' })),
+        containers: (pod.status?.containerStatuses ?? []).map((c: any) => ({
+          name: c.name, ready: c.ready === true, state: Object.keys(c.state ?? {})[0] ?? 'unknown', containerID: c.containerID, restartCount: c.restartCount ?? 0,
+        })),
       }));
     },
     stop() {
@@ -276,11 +305,11 @@ evictionHard: {memory.available: 1Mi, nodefs.available: 1%, imagefs.available: 1
         await Promise.race([exit, sleep(5000)]);
         if (!exited) problems.push(`the node script ${pid} of ${p.node} did not die`);
         // The containers (in the node's cgroup) and the shims (reparented to init), by PID.
-        const leftover = [...new Set([...hierarchies.flatMap((h) => cgroupPids(join(CGROUP_V1, h, cgroupName))), ...pidsWithArg(sock)])];
+        const leftover = [...new Set([...cleaned.flatMap((h) => cgroupPids(join(CGROUP_V1, h, cgroupName))), ...pidsWithArg(sock)])];
         for (const x of leftover) try { process.kill(x, 'SIGKILL'); } catch { /* gone */ }
         for (let i = 0; i < 50 && leftover.some(alive); i++) await sleep(100);
         if (leftover.some(alive)) problems.push(`processes ${leftover.filter(alive).join(', ')} survived SIGKILL`);
-        for (const h of hierarchies) {
+        for (const h of cleaned) {
           const dir = join(CGROUP_V1, h, cgroupName);
           for (let i = 0; ; i++) {
             try { removeCgroup(dir); break; } catch (e) {

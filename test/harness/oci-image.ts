@@ -36,6 +36,8 @@ export interface OciImageProps {
   readonly cmd?: readonly string[];
   /** @default ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"] */
   readonly env?: readonly string[];
+  /** Empty directories of the image (0755), absolute paths. @default [] */
+  readonly dirs?: readonly string[];
 }
 
 const DEFAULT_ENV = ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'];
@@ -58,6 +60,11 @@ export async function writeOciImage(props: OciImageProps, out: string): Promise<
       copyFileSync(f.source, dest);
       chmodSync(dest, f.mode ?? statSync(f.source).mode & 0o7777);
       top.add(f.path.split('/')[1]);
+    }
+    for (const d of props.dirs ?? []) {
+      if (!d.startsWith('/') || d.includes('..')) throw new Error(`image directory "${d}" must be absolute and have no ".."`);
+      mkdirSync(join(stage, d), { recursive: true, mode: 0o755 });
+      top.add(d.split('/')[1]);
     }
     const layer = join(work, 'layer.tar');
     await tar.c({ file: layer, cwd: stage, portable: true, noMtime: true, mtime: new Date(0) }, [...top].sort());
@@ -103,6 +110,32 @@ export async function writeOciImage(props: OciImageProps, out: string): Promise<
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
+}
+
+/**
+ * Host programs for an image: each program at its own path, with every shared library `ldd` lists for
+ * it (the dynamic loader included) at the path the loader finds it by. For Debian's daemons in a lab
+ * image; the host's versions, not the upstream image's.
+ */
+export function hostProgramFiles(programs: readonly string[]): ImageFile[] {
+  const files = new Map<string, ImageFile>();
+  for (const program of programs) {
+    files.set(program, { path: program, source: program });
+    let out: string;
+    try {
+      out = execFileSync('ldd', [program], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    } catch (e) {
+      const err = e as { stdout?: string; stderr?: string; message: string };
+      if (/not a dynamic executable/.test(`${err.stdout ?? ''}${err.stderr ?? ''}`)) continue; // static
+      throw new Error(`ldd ${program}: ${err.stderr || err.message}`);
+    }
+    for (const line of out.split('\n')) {
+      if (/=> not found/.test(line)) throw new Error(`ldd ${program}: ${line.trim()}`);
+      const m = /(\/\S+) \(0x[0-9a-f]+\)/.exec(line);
+      if (m) files.set(m[1], { path: m[1], source: m[1] });
+    }
+  }
+  return [...files.values()];
 }
 
 /** The pause process: sleeps until SIGINT or SIGTERM, reaping any child that exits meanwhile. */
