@@ -92,6 +92,58 @@ test('nginx instead of haproxy', async () => {
   await assertWorkingControlPlane();
 });
 
+test('vip-only: keepalived alone on the masters, kubectl on VIP:6443 straight to the holder\'s API server; the VIP moves when that API server stops and comes back when it is ready', async () => {
+  cp = await startControlPlane({ bootstrap: 'kubeadm', endpointPort: 6443, spec: { loadBalancer: { type: 'vip-only' } } });
+  expect(cp.endpoint).toBe(`${cp.vip}:6443`);
+  await cp.waitAllReady(READY_WITHIN_MS);
+  for (const m of cp.masters) {
+    const r = cp.runners.get(m)!;
+    expect(r.pod('keepalived')).toBeDefined();
+    expect(r.pod('haproxy')).toBeUndefined();
+    expect(r.pod('nginx')).toBeUndefined();
+  }
+  await cp.finishBootstrap();
+  // admin.conf (written by the real kubeadm from the generated config) names the VIP on the API server's port.
+  expect(readFileSync(join(cp.rootOf('master-1'), 'etc/kubernetes/admin.conf'), 'utf8')).toContain(`server: https://${cp.vip}:6443`);
+  await assertWorkingControlPlane();
+
+  const holders = async () => {
+    const out: string[] = [];
+    for (const n of cp!.masters) {
+      if ((await cp!.lab.exec(n, 'ip', ['-4', 'addr', 'show', 'dev', 'eth0'])).stdout.includes(` ${cp!.vip}/`)) out.push(n);
+    }
+    return out;
+  };
+  const holderIs = (want: string) => async () => {
+    const h = await holders();
+    return h.length === 1 && h[0] === want ? h : undefined;
+  };
+  // The highest priority (master-1) holds the VIP once its API server answers its check (init_fail).
+  await eventually('the VIP on master-1 alone', 30_000, holderIs('master-1'));
+
+  // master-1's API server stops (its manifest's pod removed, as when the kubelet stops it): its
+  // keepalived's check fails and the VIP moves to master-2, whose API server answers on VIP:6443 itself.
+  const stopping = Date.now();
+  await cp.runners.get('master-1')!.stopPod('kube-apiserver');
+  const stopped = Date.now();
+  await eventually('the VIP on master-2 alone', 20_000, holderIs('master-2'));
+  const movedMs = Date.now() - stopped;
+  // eslint-disable-next-line no-console
+  console.log(`vip-only e2e: master-1's API server took ${stopped - stopping} ms to stop; the VIP was on master-2 alone ${movedMs} ms later (polled every 1 s; check script only: the lab removes track_process)`);
+  expect(movedMs).toBeLessThan(10_000);
+  expect((await kubectlOk(['get', '--raw', '/readyz'])).trim()).toBe('ok');
+  await kubectlOk(['create', 'configmap', 'e2e-after-move', '--from-literal=k=v2']);
+  expect(JSON.parse(await kubectlOk(['get', 'configmap', 'e2e-after-move', '-o', 'json'])).data).toEqual({ k: 'v2' });
+  const ka1 = readFileSync(cp.runners.get('master-1')!.pod('keepalived')!.containers[0].logFile!, 'utf8');
+  expect(ka1).toMatch(/VRRP_Script\(chk_apiserver\) failed/);
+
+  // Started again and ready, master-1's API server takes the VIP back (highest priority, preemption).
+  cp.runners.get('master-1')!.startPod('kube-apiserver');
+  await cp.runners.get('master-1')!.waitReady(['kube-apiserver'], 120_000);
+  await eventually('the VIP back on master-1 alone', 30_000, holderIs('master-1'));
+  expect((await kubectlOk(['get', '--raw', '/readyz'])).trim()).toBe('ok');
+});
+
 test('pki.mode generate (no kubeadm at all), hardened: Secrets encrypted in etcd, the request audited, anonymous access only to the health paths', async () => {
   cp = await startControlPlane({ bootstrap: 'generate', spec: { security: { profile: 'hardened' } } });
   await cp.waitAllReady(READY_WITHIN_MS);

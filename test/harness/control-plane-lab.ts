@@ -16,6 +16,7 @@ import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSyn
 import { tmpdir } from 'os';
 import { dirname, join } from 'path';
 import { ClusterSpec, DEFAULT_KUBERNETES_MINOR, HaControlPlane, KUBERNETES_PROFILES, planCluster, preparePki, StaticPodApp } from '../../lib';
+import { hostPort } from '../../lib/plan/net';
 import { TEST_ENCRYPTION_KEY } from '../util';
 import { builtVersionOf, etcdBinary, k8sBinary, REPO_ROOT } from './binaries';
 import { makeEtcdCa, makeEtcdMemberPki, makeLeaf } from './certs';
@@ -52,6 +53,8 @@ export interface ControlPlaneLabOptions {
   readonly lbHosts?: boolean;
   /** A worker (worker-1) with the local API server proxy (workerProxy, its default type) also without lbHosts. @default false */
   readonly worker?: boolean;
+  /** controlPlaneEndpoint.port on the VIP (vip-only needs the API server's, 6443). @default 8443 */
+  readonly endpointPort?: number;
   /** Progress lines. */
   readonly log?: (line: string) => void;
 }
@@ -158,9 +161,10 @@ export async function startControlPlane(opts: ControlPlaneLabOptions = {}): Prom
   };
   try {
     const vip = opts.ipv6 ? `${lab.prefix6}:100` : `${lab.prefix}.100`;
+    const endpointPort = opts.endpointPort ?? 8443;
     const spec: ClusterSpec = {
       name: 'e2e',
-      controlPlaneEndpoint: { host: vip, port: 8443 },
+      controlPlaneEndpoint: { host: vip, port: endpointPort },
       masters: masters.map((name) => ({ name, address: addressOf(name) })),
       networking: opts.ipv6 ? { serviceSubnet: 'fd00:10:96::/112', podSubnet: 'fd00:10:244::/56' } : { podSubnet: '10.244.0.0/16' },
       loadBalancer: { type: 'haproxy' },
@@ -203,7 +207,7 @@ export async function startControlPlane(opts: ControlPlaneLabOptions = {}): Prom
       masters,
       clientNode: 'client',
       vip,
-      endpoint: opts.ipv6 ? `[${vip}]:8443` : `${vip}:8443`,
+      endpoint: hostPort(vip, endpointPort),
       addressOf,
       rootOf: root,
       runners,
