@@ -47,6 +47,8 @@ describe('keepalived + haproxy on the masters (the default example)', () => {
     expect(script.mode).toBe(0o755);
     // It checks the node's own load balancer on the endpoint port, not a remote API server.
     expect(script.content).toMatch(/https:\/\/127\.0\.0\.1:8443\/healthz\n$/);
+    // curl gives up inside keepalived's 1 s script timeout, so its own failure is what keepalived sees.
+    expect(script.content).toMatch(/ --max-time 0\.8 /);
   });
 
   test('keepalived pod: NET_ADMIN, NET_BROADCAST, NET_RAW only; hostPID for process tracking; configs mounted as File', () => {

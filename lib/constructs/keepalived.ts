@@ -42,10 +42,10 @@ function watchOf(lb: LoadBalancerPlan, node: VrrpNode): Watch {
     case 'nginx':
       return {
         config: {
-          check: { name: 'chk_load_balancer', script: CHECK_SCRIPT, intervalSeconds: 1, fall: 2, rise: 2, initFail: false },
+          check: { name: 'chk_load_balancer', script: CHECK_SCRIPT, ...LB_DEFAULTS.proxyCheck, initFail: false },
           trackProcess: { name: 'track_load_balancer', process: lb.type },
         },
-        script: renderCheckScript(localUrl(node.address, lb.port), 'load balancer', maxTime(1)),
+        script: renderCheckScript(localUrl(node.address, lb.port), 'load balancer', maxTime(LB_DEFAULTS.proxyCheck.intervalSeconds)),
       };
     case 'lvs-dr':
       return { config: { virtualServer: { port: lb.port, backends: lb.backends, check: lb.check } } };

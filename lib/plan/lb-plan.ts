@@ -25,6 +25,11 @@ export const LB_DEFAULTS = {
    * a restart by the kubelet does not pull the VIP back to an API server that is still starting.
    */
   apiServerTrackForkDelaySeconds: 3,
+  /**
+   * haproxy/nginx: keepalived's check of the node's own proxy, every second (keepalived 2.2 scripts run at
+   * whole seconds), 2 failures to fail and 2 successes to recover; its process tracking acts at once.
+   */
+  proxyCheck: { intervalSeconds: 1, fall: 2, rise: 2 },
   /** How much sooner than keepalived's script timeout the check's curl gives up, so curl reports the failure. */
   checkScriptHeadroomSeconds: 0.2,
 } as const;
