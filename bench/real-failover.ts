@@ -8,8 +8,10 @@
 // Environment:
 //   REAL_FAILOVER_RUNS=3            runs per load balancer
 //   REAL_FAILOVER_LBS=haproxy,nginx load balancers; also vip-only (no proxy: the client on VIP:6443 straight to
-//                                   the holder's API server; the lab has no track_process, so an API server
-//                                   death moves the VIP by the check script alone; gray only through the VIP)
+//                                   the holder's API server; gray only through the VIP)
+//   REAL_FAILOVER_TRACK_PROCESS=remove  keepalived's track_process in the lab (it cannot work in a network
+//                                   namespace): remove it (the check script alone moves the VIP), or
+//                                   emulate it (a track_file kept by a watcher, with fork_delay)
 //   REAL_FAILOVER_SCENARIOS=apiserver-restart,apiserver-kill,node-loss   in this order, node-loss last
 //                                   (empty: none of these, e.g. only the gray failure)
 //   REAL_FAILOVER_GRAY=1            also the gray failure (a master's etcd member cut off from the other
@@ -33,6 +35,7 @@ for (const lb of LBS) if (!['haproxy', 'nginx', 'vip-only'].includes(lb)) throw 
 /** The lab of one LB type: vip-only's endpoint port is the API server's. */
 const labOf = (lb: RealLb, extra: Partial<ControlPlaneLabOptions> = {}): ControlPlaneLabOptions => ({
   bootstrap: 'generate',
+  trackProcess: TRACK,
   ...(lb === 'vip-only' ? { endpointPort: 6443 } : {}),
   ...extra,
   spec: { loadBalancer: { type: lb }, ...extra.spec },
@@ -40,6 +43,8 @@ const labOf = (lb: RealLb, extra: Partial<ControlPlaneLabOptions> = {}): Control
 const ORDER = (process.env.REAL_FAILOVER_SCENARIOS ?? 'apiserver-restart,apiserver-kill,node-loss').split(',').map((x) => x.trim()).filter(Boolean) as RealScenario[];
 for (const x of ORDER) if (!['apiserver-restart', 'apiserver-kill', 'node-loss'].includes(x)) throw new Error(`REAL_FAILOVER_SCENARIOS: unknown ${x} (node-loss must be last: it breaks the lab)`);
 const GRAY = process.env.REAL_FAILOVER_GRAY !== '0';
+const TRACK = (process.env.REAL_FAILOVER_TRACK_PROCESS ?? 'remove') as 'remove' | 'emulate';
+if (TRACK !== 'remove' && TRACK !== 'emulate') throw new Error(`REAL_FAILOVER_TRACK_PROCESS: ${TRACK as string} is not remove or emulate`);
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const worst = (xs: number[]) => Math.max(...xs);
@@ -91,7 +96,8 @@ async function main(): Promise<void> {
   }
   if (process.env.REAL_FAILOVER_JSON) writeFileSync(process.env.REAL_FAILOVER_JSON, JSON.stringify(results, null, 2));
 
-  console.log(`\nReal components (kube-apiserver, etcd, controller manager, scheduler of the default minor), client every 100 ms through the VIP; medians (worst) of ${RUNS} runs\n`);
+  console.log(`\nReal components (kube-apiserver, etcd, controller manager, scheduler of the default minor), client every 100 ms through the VIP; medians (worst) of ${RUNS} runs; `
+    + `keepalived's track_process ${TRACK === 'emulate' ? 'emulated (track_file + watcher)' : 'removed (check script only)'}\n`);
   console.log('| fault on the VIP holder | LB | write outage | read outage | failed writes / reads | acknowledged writes lost | Lease hand-over |');
   console.log('|---|---|---|---|---|---|---|');
   const rows = [...ORDER.map((scenario) => ({ scenario, via: 'vip' as const })), ...(GRAY ? [{ scenario: 'gray' as const, via: 'vip' as const }, { scenario: 'gray' as const, via: 'worker-proxy' as const }] : [])];
