@@ -6,7 +6,7 @@
 //
 // Environment:
 //   FAILOVER_RUNS=3                      runs per scenario, profile, LB and layout
-//   FAILOVER_LBS=haproxy,nginx           load balancers
+//   FAILOVER_LBS=haproxy,nginx,vip-only  VIP tiers (vip-only: no proxy, masters layout, no lb-death)
 //   FAILOVER_LAYOUTS=masters,lb-hosts    where keepalived + LB run (lb-hosts: spec loadBalancers lb1, lb2)
 //   FAILOVER_PROFILES=default,kubeadm-guide
 //   FAILOVER_SCENARIOS=node-loss,lb-death,keepalived-term,keepalived-kill,apiserver-death,etcd-leader-kill
@@ -16,8 +16,8 @@
 // libnginx-mod-stream, etcd-server and etcd-client (`bash scripts/test-deps.sh` installs them).
 import { writeFileSync } from 'node:fs';
 import {
-  ClusterOptions, etcdLeaderKill, EtcdLeaderResult, HAPROXY_FD_NOTE, Layout, LAYOUTS, LbKind, Profile, PROFILES, runScenario, Scenario, SCENARIOS,
-  ScenarioResult, startCluster, TRACK_PROCESS_NOTE,
+  ClusterOptions, etcdLeaderKill, EtcdLeaderResult, HAPROXY_FD_NOTE, Layout, LAYOUTS, LbKind, Profile, PROFILES, runScenario, Scenario, scenarioApplies,
+  SCENARIOS, ScenarioResult, startCluster, TRACK_PROCESS_NOTE,
 } from '../test/harness/failover';
 
 type BenchProfile = Profile;
@@ -31,7 +31,8 @@ const list = <T extends string>(name: string, def: readonly T[], allowed: readon
 };
 
 const RUNS = Number(process.env.FAILOVER_RUNS ?? 3);
-const LBS = list<LbKind>('FAILOVER_LBS', ['haproxy', 'nginx'], ['haproxy', 'nginx']);
+const ALL_LBS: LbKind[] = ['haproxy', 'nginx', 'vip-only'];
+const LBS = list<LbKind>('FAILOVER_LBS', ALL_LBS, ALL_LBS);
 const BENCH_LAYOUTS = list<Layout>('FAILOVER_LAYOUTS', Object.keys(LAYOUTS) as Layout[], Object.keys(LAYOUTS));
 const BENCH_PROFILES = list<BenchProfile>('FAILOVER_PROFILES', ['default', 'kubeadm-guide'], ['default', 'kubeadm-guide']);
 const LB_SCENARIOS = Object.keys(SCENARIOS) as Scenario[];
@@ -100,7 +101,11 @@ async function main(): Promise<void> {
   const rows: Row[] = [];
   const lbScenarios = LB_SCENARIOS.filter((s) => WANT.includes(s));
   for (const layout of BENCH_LAYOUTS) {
-    for (const lb of LBS) for (const scenario of lbScenarios) for (const profile of BENCH_PROFILES) rows.push({ layout, lb, scenario, profile, results: [], errors: [] });
+    for (const lb of LBS) {
+      for (const scenario of lbScenarios.filter((sc) => scenarioApplies(lb, layout, sc))) {
+        for (const profile of BENCH_PROFILES) rows.push({ layout, lb, scenario, profile, results: [], errors: [] });
+      }
+    }
   }
   const etcd: EtcdLeaderResult[] = [];
   const etcdErrors: string[] = [];
@@ -140,7 +145,7 @@ async function main(): Promise<void> {
   const out: string[] = [];
   out.push(`# Fail-over bench: ${RUNS} run(s) per cell, fresh lab each, ${((Date.now() - t0) / 60000).toFixed(1)} min`);
   out.push('');
-  out.push('Client: https://VIP:8443/readyz from its own namespace every 50 ms, fresh TLS connection, 500 ms deadline.');
+  out.push('Client: https://VIP:8443/readyz (vip-only: VIP:6443, the API server stand-in itself) from its own namespace every 50 ms, fresh TLS connection, 500 ms deadline.');
   out.push('outage = fault → end of the first successful request started after the last failure of the first outage episode');
   out.push('(failures < 1 s apart); failed = failed requests within ≥ 8 s after the fault (and 3 s without failures), late = of those after the');
   out.push('first episode. med/worst over the runs. ratio = kubeadm-guide median outage / default median outage.');
@@ -156,7 +161,7 @@ async function main(): Promise<void> {
   const header = ['layout', 'LB', 'scenario', ...BENCH_PROFILES.flatMap((p) => [`${p} outage med/worst`, 'failed med/worst (late)']), ...(BENCH_PROFILES.includes('default') && BENCH_PROFILES.includes('kubeadm-guide') ? ['ratio'] : []), 'VIP (default)'];
   const table: string[][] = [header];
   for (const layout of BENCH_LAYOUTS) for (const lb of LBS) {
-    for (const scenario of lbScenarios) {
+    for (const scenario of lbScenarios.filter((sc) => scenarioApplies(lb, layout, sc))) {
       const cells: string[] = [layout, lb, scenario];
       const med: Partial<Record<BenchProfile, number>> = {};
       for (const p of BENCH_PROFILES) {

@@ -7,7 +7,11 @@
 //
 // Environment:
 //   REAL_FAILOVER_RUNS=3            runs per load balancer
-//   REAL_FAILOVER_LBS=haproxy,nginx load balancers
+//   REAL_FAILOVER_LBS=haproxy,nginx load balancers; also vip-only (no proxy: the client on VIP:6443 straight to
+//                                   the holder's API server; gray only through the VIP)
+//   REAL_FAILOVER_TRACK_PROCESS=remove  keepalived's track_process in the lab (it cannot work in a network
+//                                   namespace): remove it (the check script alone moves the VIP), or
+//                                   emulate it (a track_file kept by a watcher, with fork_delay)
 //   REAL_FAILOVER_SCENARIOS=apiserver-restart,apiserver-kill,node-loss   in this order, node-loss last
 //                                   (empty: none of these, e.g. only the gray failure)
 //   REAL_FAILOVER_GRAY=1            also the gray failure (a master's etcd member cut off from the other
@@ -20,23 +24,36 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startControlPlane } from '../test/harness/control-plane-lab';
+import { ControlPlaneLabOptions, startControlPlane } from '../test/harness/control-plane-lab';
 import { formatRealResult, REAL_SCENARIOS, RealFailoverResult, RealScenario, runRealScenario } from '../test/harness/real-failover';
 
 const RUNS = Number(process.env.REAL_FAILOVER_RUNS ?? 3);
-const LBS = (process.env.REAL_FAILOVER_LBS ?? 'haproxy,nginx').split(',').map((s) => s.trim()) as ('haproxy' | 'nginx')[];
+type RealLb = 'haproxy' | 'nginx' | 'vip-only';
+const LBS = (process.env.REAL_FAILOVER_LBS ?? 'haproxy,nginx').split(',').map((s) => s.trim()) as RealLb[];
+for (const lb of LBS) if (!['haproxy', 'nginx', 'vip-only'].includes(lb)) throw new Error(`REAL_FAILOVER_LBS: unknown ${lb}`);
+
+/** The lab of one LB type: vip-only's endpoint port is the API server's. */
+const labOf = (lb: RealLb, extra: Partial<ControlPlaneLabOptions> = {}): ControlPlaneLabOptions => ({
+  bootstrap: 'generate',
+  trackProcess: TRACK,
+  ...(lb === 'vip-only' ? { endpointPort: 6443 } : {}),
+  ...extra,
+  spec: { loadBalancer: { type: lb }, ...extra.spec },
+});
 const ORDER = (process.env.REAL_FAILOVER_SCENARIOS ?? 'apiserver-restart,apiserver-kill,node-loss').split(',').map((x) => x.trim()).filter(Boolean) as RealScenario[];
 for (const x of ORDER) if (!['apiserver-restart', 'apiserver-kill', 'node-loss'].includes(x)) throw new Error(`REAL_FAILOVER_SCENARIOS: unknown ${x} (node-loss must be last: it breaks the lab)`);
 const GRAY = process.env.REAL_FAILOVER_GRAY !== '0';
+const TRACK = (process.env.REAL_FAILOVER_TRACK_PROCESS ?? 'remove') as 'remove' | 'emulate';
+if (TRACK !== 'remove' && TRACK !== 'emulate') throw new Error(`REAL_FAILOVER_TRACK_PROCESS: ${TRACK as string} is not remove or emulate`);
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const worst = (xs: number[]) => Math.max(...xs);
 const secs = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 
 /** One lab on which the faults of ORDER follow one another. */
-async function faultsInARow(lb: 'haproxy' | 'nginx', run: number, results: (RealFailoverResult & { lb: string; run: number })[]): Promise<void> {
+async function faultsInARow(lb: RealLb, run: number, results: (RealFailoverResult & { lb: string; run: number })[]): Promise<void> {
   const work = mkdtempSync(join(tmpdir(), 'hacp-real-bench-'));
-  const cp = await startControlPlane({ bootstrap: 'generate', spec: { loadBalancer: { type: lb } } });
+  const cp = await startControlPlane(labOf(lb));
   try {
     const t0 = Date.now();
     await cp.waitAllReady(180_000);
@@ -60,10 +77,10 @@ async function main(): Promise<void> {
     for (let run = 1; run <= RUNS; run++) {
       if (ORDER.length > 0) await faultsInARow(lb, run, results);
       if (!GRAY) continue;
-      for (const via of ['vip', 'worker-proxy'] as const) {
+      // A worker proxy of the row's type (vip-only has none to compare: only through the VIP).
+      for (const via of lb === 'vip-only' ? ['vip'] as const : ['vip', 'worker-proxy'] as const) {
         const gwork = mkdtempSync(join(tmpdir(), 'hacp-real-bench-'));
-        // Through the worker, the worker's proxy is of the same type as the row's LB.
-        const g = await startControlPlane({ bootstrap: 'generate', worker: true, spec: { loadBalancer: { type: lb }, workerProxy: { port: 6443, type: lb } } });
+        const g = await startControlPlane(lb === 'vip-only' ? labOf(lb) : labOf(lb, { worker: true, spec: { workerProxy: { port: 6443, type: lb } } }));
         try {
           await g.waitAllReady(180_000);
           await g.finishBootstrap();
@@ -79,7 +96,8 @@ async function main(): Promise<void> {
   }
   if (process.env.REAL_FAILOVER_JSON) writeFileSync(process.env.REAL_FAILOVER_JSON, JSON.stringify(results, null, 2));
 
-  console.log(`\nReal components (kube-apiserver, etcd, controller manager, scheduler of the default minor), client every 100 ms through the VIP; medians (worst) of ${RUNS} runs\n`);
+  console.log(`\nReal components (kube-apiserver, etcd, controller manager, scheduler of the default minor), client every 100 ms through the VIP; medians (worst) of ${RUNS} runs; `
+    + `keepalived's track_process ${TRACK === 'emulate' ? 'emulated (track_file + watcher)' : 'removed (check script only)'}\n`);
   console.log('| fault on the VIP holder | LB | write outage | read outage | failed writes / reads | acknowledged writes lost | Lease hand-over |');
   console.log('|---|---|---|---|---|---|---|');
   const rows = [...ORDER.map((scenario) => ({ scenario, via: 'vip' as const })), ...(GRAY ? [{ scenario: 'gray' as const, via: 'vip' as const }, { scenario: 'gray' as const, via: 'worker-proxy' as const }] : [])];

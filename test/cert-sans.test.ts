@@ -64,6 +64,20 @@ describe('a DNS name as the endpoint with a load balancer', () => {
     expect(api.ipAddresses).toContain(VIP);
   });
 
+  test('vip-only: clients reach the API server itself on the VIP, so its certificate and the kubeadm config carry the VIP', () => {
+    const s = dnsEndpoint({ controlPlaneEndpoint: { host: 'api.example.com', port: 6443 }, loadBalancer: { type: 'vip-only', vip: VIP }, pki: { mode: 'generate' } });
+    expect(validateSpec(s)).toEqual({ errors: [], warnings: [] });
+    const cc = clusterConfig({ ...s, pki: undefined });
+    expect(cc.controlPlaneEndpoint).toBe('api.example.com:6443');
+    expect(cc.apiServer.certSANs).toEqual(expect.arrayContaining(['api.example.com', VIP]));
+    for (const m of ['master-1', 'master-2', 'master-3']) {
+      const api = leaf(s, m, 'apiserver');
+      expect(api.dnsNames).toContain('api.example.com');
+      expect(api.ipAddresses).toContain(VIP);
+    }
+    expect(leaf(s, 'master-1', 'admin.conf').output).toMatchObject({ kind: 'kubeconfig', server: 'https://api.example.com:6443' });
+  });
+
   test('the VIP is still the endpoint when loadBalancer.vip is not given (IP host)', () => {
     const plan = planCluster(haSpec());
     expect(plan.loadBalancer!.vip).toBe(VIP);

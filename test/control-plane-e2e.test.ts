@@ -92,6 +92,101 @@ test('nginx instead of haproxy', async () => {
   await assertWorkingControlPlane();
 });
 
+test('vip-only: keepalived alone on the masters, kubectl on VIP:6443 straight to the holder\'s API server; the VIP moves when that API server stops or dies and comes back when it is ready', async () => {
+  // track_process emulated (a track_file kept by a watcher, with the generated fork_delay): see the lab.
+  cp = await startControlPlane({ bootstrap: 'kubeadm', endpointPort: 6443, trackProcess: 'emulate', spec: { loadBalancer: { type: 'vip-only' } } });
+  expect(cp.notes.join('\n')).toMatch(/track_process EMULATED/);
+  expect(cp.endpoint).toBe(`${cp.vip}:6443`);
+  await cp.waitAllReady(READY_WITHIN_MS);
+  for (const m of cp.masters) {
+    const r = cp.runners.get(m)!;
+    expect(r.pod('keepalived')).toBeDefined();
+    expect(r.pod('haproxy')).toBeUndefined();
+    expect(r.pod('nginx')).toBeUndefined();
+  }
+  await cp.finishBootstrap();
+  // admin.conf (written by the real kubeadm from the generated config) names the VIP on the API server's port.
+  expect(readFileSync(join(cp.rootOf('master-1'), 'etc/kubernetes/admin.conf'), 'utf8')).toContain(`server: https://${cp.vip}:6443`);
+  await assertWorkingControlPlane();
+
+  const holders = async () => {
+    const out: string[] = [];
+    for (const n of cp!.masters) {
+      if ((await cp!.lab.exec(n, 'ip', ['-4', 'addr', 'show', 'dev', 'eth0'])).stdout.includes(` ${cp!.vip}/`)) out.push(n);
+    }
+    return out;
+  };
+  const holderIs = (want: string) => async () => {
+    const h = await holders();
+    return h.length === 1 && h[0] === want ? h : undefined;
+  };
+  // The highest priority (master-1) holds the VIP once its API server answers its check (init_fail).
+  await eventually('the VIP on master-1 alone', 30_000, holderIs('master-1'));
+
+  // master-1's API server stops (its manifest's pod removed, as when the kubelet stops it): its
+  // keepalived's check fails and the VIP moves to master-2, whose API server answers on VIP:6443 itself.
+  // The VIP is watched while the pod stops (SIGTERM, then the API server's graceful shutdown).
+  const stopping = Date.now();
+  let stoppedAt: number | undefined;
+  const stop = cp.runners.get('master-1')!.stopPod('kube-apiserver').then(() => { stoppedAt = Date.now(); });
+  let movedMs: number | undefined;
+  while (movedMs === undefined && Date.now() - stopping < 40_000) {
+    if (await holderIs('master-2')()) movedMs = Date.now() - stopping;
+    else await new Promise((r) => setTimeout(r, 200));
+  }
+  await stop;
+  // eslint-disable-next-line no-console
+  console.log(`vip-only e2e: the VIP was on master-2 alone ${movedMs} ms after master-1's API server got SIGTERM (polled every ~200 ms; `
+    + `by the check script: the process runs on through its graceful shutdown); the pod took ${stoppedAt! - stopping} ms to stop`);
+  expect(movedMs).toBeDefined();
+  expect(movedMs!).toBeLessThan(10_000);
+  expect((await kubectlOk(['get', '--raw', '/readyz'])).trim()).toBe('ok');
+  await kubectlOk(['create', 'configmap', 'e2e-after-move', '--from-literal=k=v2']);
+  expect(JSON.parse(await kubectlOk(['get', 'configmap', 'e2e-after-move', '-o', 'json'])).data).toEqual({ k: 'v2' });
+  const ka1 = readFileSync(cp.runners.get('master-1')!.pod('keepalived')!.containers[0].logFile!, 'utf8');
+  expect(ka1).toMatch(/VRRP_Script\(chk_apiserver\) failed/);
+
+  // Started again and ready, master-1's API server takes the VIP back (highest priority, preemption).
+  cp.runners.get('master-1')!.startPod('kube-apiserver');
+  await cp.runners.get('master-1')!.waitReady(['kube-apiserver'], 120_000);
+  await eventually('the VIP back on master-1 alone', 30_000, holderIs('master-1'));
+  expect((await kubectlOk(['get', '--raw', '/readyz'])).trim()).toBe('ok');
+
+  // SIGKILL of master-1's API server: its process is gone, the (emulated) track_process puts keepalived in
+  // FAULT at once; the runner restarts the API server at once (as the kubelet does), and the VIP comes
+  // back only when that API server is ready again (fork_delay, then the check script's rise).
+  const r1 = cp.runners.get('master-1')!;
+  const killed = Date.now();
+  r1.killContainer('kube-apiserver', 'kube-apiserver', 'SIGKILL');
+  let killMovedMs: number | undefined;
+  while (killMovedMs === undefined && Date.now() - killed < 20_000) {
+    if (await holderIs('master-2')()) killMovedMs = Date.now() - killed;
+    else await new Promise((r) => setTimeout(r, 100));
+  }
+  // Once the VIP is back, master-1's API server answers /readyz itself (the kubelet's own readiness may
+  // lag: its readiness probe waits for the startup probe's first 10 s).
+  const readyz1 = async () => (await cp!.lab.exec(cp!.clientNode, 'curl', ['-k', '-sS', '--max-time', '2', `https://${cp!.addressOf('master-1')}:6443/readyz`])).stdout.trim();
+  let backMs: number | undefined;
+  let readyWhenBack: string | undefined;
+  while (backMs === undefined && Date.now() - killed < 120_000) {
+    if (await holderIs('master-1')()) {
+      backMs = Date.now() - killed;
+      readyWhenBack = await readyz1();
+    } else {
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+  // eslint-disable-next-line no-console
+  console.log(`vip-only e2e: API server SIGKILL on master-1: the VIP on master-2 alone after ${killMovedMs} ms (polled every ~100 ms), back on master-1 after ${backMs} ms (its API server ready: ${readyWhenBack})`);
+  expect(killMovedMs).toBeDefined();
+  expect(killMovedMs!).toBeLessThan(1500);
+  expect(r1.pod('kube-apiserver')!.containers[0].restarts).toBeGreaterThanOrEqual(1);
+  expect(readFileSync(r1.pod('keepalived')!.containers[0].logFile!, 'utf8')).toMatch(/tracked file track_apiserver now FAULT state/);
+  expect(backMs).toBeDefined();
+  expect(readyWhenBack).toBe('ok');
+  expect((await kubectlOk(['get', '--raw', '/readyz'])).trim()).toBe('ok');
+});
+
 test('pki.mode generate (no kubeadm at all), hardened: Secrets encrypted in etcd, the request audited, anonymous access only to the health paths', async () => {
   cp = await startControlPlane({ bootstrap: 'generate', spec: { security: { profile: 'hardened' } } });
   await cp.waitAllReady(READY_WITHIN_MS);

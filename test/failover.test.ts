@@ -7,7 +7,9 @@
  * Two layouts: the LB/VIP tier on the masters, and on two dedicated LB hosts (spec `loadBalancers`;
  * the masters then run only the API server stand-in). Two faults on the VIP holder, each once on a fresh
  * lab: node loss (its link goes down: a master, or the active LB host) and load balancer death (SIGKILL
- * to haproxy). Each must be over within a generous 5 s (the bench measures the real figures), with the
+ * to haproxy). With vip-only (keepalived alone on the masters, the client talks to the VIP holder's API
+ * server stand-in on 6443): node loss, API server SIGKILL (the VIP must move), keepalived SIGTERM and
+ * SIGKILL. Each must be over within a generous 5 s (the bench measures the real figures), with the
  * VIP and the client's traffic on the next node by priority afterwards and the VIP answering again.
  *
  * EMULATION: keepalived's track_process needs the kernel proc connector, which only the initial network
@@ -19,7 +21,7 @@
  */
 import { readFileSync } from 'fs';
 import {
-  BINARIES, emulateTrackProcess, faultTarget, HAPROXY_FD_NOTE, kubeadmGuideEdits, renderBundles, runScenario, summarize,
+  BINARIES, emulateTrackProcess, faultTarget, HAPROXY_FD_NOTE, kubeadmGuideEdits, renderBundles, runScenario, scenarioApplies, summarize,
   TRACK_PROCESS_NOTE,
 } from './harness/failover';
 import { labPerTest } from './harness/lab-per-test';
@@ -45,6 +47,18 @@ describe('the generated configs adapted for the lab', () => {
     expect(added.filter((l) => !l.startsWith('#'))).toEqual(['track_file track_load_balancer {', '  file "/x/lb-process"', '  track_file {']);
   });
 
+  test('vip-only: the emulation turns track_process kube-apiserver (fork_delay 3) into the same weight-0 track_file', () => {
+    const vipOnly = renderBundles(haSpec({ loadBalancer: { type: 'vip-only' }, controlPlaneEndpoint: { host: '192.168.10.100', port: 6443 } })).get('master-1')!.get('etc/keepalived/keepalived.conf')!.content;
+    const { conf: out, process } = emulateTrackProcess(vipOnly, '/x/apiserver-process');
+    expect(process).toBe('kube-apiserver');
+    const removed = vipOnly.split('\n').filter((l) => !out.split('\n').includes(l));
+    expect(removed).toEqual(['vrrp_track_process track_apiserver {', '  process kube-apiserver', '  quorum 1', '  fork_delay 3', '  track_process {']);
+    expect(out).toMatch(/# HARNESS EMULATION of "vrrp_track_process track_apiserver \{ process kube-apiserver quorum 1 weight 0 fork_delay 3 \}"/);
+    expect(out).toMatch(/track_file track_apiserver \{\n  file "\/x\/apiserver-process"\n  weight 0\n\}/);
+    // The check script block is untouched (init_fail included).
+    expect(out).toMatch(/vrrp_script chk_apiserver \{[^}]*init_fail\n\}/);
+  });
+
   test('the kubeadm-guide edits: script every 3 s, fall 10, no track_process', () => {
     const out = kubeadmGuideEdits(conf);
     expect(out).toMatch(/^ {2}interval 3$/m);
@@ -62,6 +76,14 @@ describe('the generated configs adapted for the lab', () => {
     });
     expect(summarize([r(1000, 1005, true)], 1000, 2000, true)).toMatchObject({ recoveryMs: 0, failed: 0, lastFailureMs: 0 });
   });
+});
+
+test('vip-only has no LB hosts and no proxy to kill: those scenarios do not apply', () => {
+  expect(scenarioApplies('vip-only', 'masters', 'apiserver-death')).toBe(true);
+  expect(scenarioApplies('vip-only', 'masters', 'node-loss')).toBe(true);
+  expect(scenarioApplies('vip-only', 'masters', 'lb-death')).toBe(false);
+  expect(scenarioApplies('vip-only', 'lb-hosts', 'node-loss')).toBe(false);
+  expect(scenarioApplies('haproxy', 'lb-hosts', 'lb-death')).toBe(true);
 });
 
 test('the API server death of the lb-hosts layout hits the first master (the LB hosts run none)', () => {
@@ -122,6 +144,52 @@ describe('fail-over of the VIP with real keepalived and haproxy', () => {
         expect(() => c.processOf(m, 'lb')).toThrow(/no lb on/);
         expect(c.processOf(m, 'standin').exitStatus()).toBeNull();
       }
+    }
+  }, 60_000);
+});
+
+describe('fail-over of the VIP with vip-only: real keepalived, the VIP straight on the API server stand-ins', () => {
+  const lab = labPerTest();
+
+  test.each([
+    ['node-loss', 'master node loss (link down)'],
+    ['apiserver-death', 'API server SIGKILL'],
+    ['keepalived-term', 'keepalived SIGTERM'],
+    ['keepalived-kill', 'keepalived SIGKILL'],
+  ] as const)('vip-only, %s: %s on the VIP holder is over within 5 s and the next master answers on VIP:6443', async (scenario, _what) => {
+    const c = await lab.start({ lb: 'vip-only' });
+    expect(c.lbNodes).toEqual(['m1', 'm2', 'm3']);
+    expect(c.port).toBe(6443);
+    // The bundles run keepalived and nothing in front of the API server.
+    for (const m of c.masters) {
+      expect(() => c.fileOf(m, 'etc/haproxy/haproxy.cfg')).toThrow(/no etc\/haproxy/);
+      expect(() => c.processOf(m, 'lb')).toThrow(/no lb on/);
+      expect(c.fileOf(m, 'etc/keepalived/check_apiserver.sh')).toMatch(/https:\/\/127\.0\.0\.1:6443\/readyz\n$/);
+    }
+    const r = await runScenario(c, scenario, { windowMs: 4000, stableMs: 2000, maxMs: 15_000 });
+    const o = r.observation;
+    // eslint-disable-next-line no-console
+    console.log(`vip-only ${scenario} (default profile): outage ${o.recoveryMs} ms, ${o.failed}/${o.total} requests failed `
+      + `(${JSON.stringify(o.errors)}; ${o.lateFailures} after the first episode), VIP ${r.holderBefore} -> ${r.holdersAfter.join(',')}, client -> ${r.clientTarget}\n`
+      + `NOTE: ${TRACK_PROCESS_NOTE}`);
+    const diag = () => (o.recovered && o.recoveryMs < RECOVERY_BOUND_MS ? '' : c.diagnostics());
+    expect({ recovered: o.recovered, withinBound: o.recoveryMs < RECOVERY_BOUND_MS, diag: diag() }).toEqual({ recovered: true, withinBound: true, diag: '' });
+    expect(o.failed).toBeLessThanOrEqual(FAILED_BOUND);
+    expect(r.holderBefore).toBe('m1');
+    expect(r.faultOn).toBe('m1');
+    expect(r.clientTarget).toBe('m2');
+    expect(r.holdersAfter).toContain('m2');
+    // A fresh request through the VIP reaches the new holder's own API server (no proxy picks one).
+    const res = await c.lab.exec(c.client, BINARIES.curl, ['-sSk', '--max-time', '2', `https://${c.vip}:${c.port}/readyz`], { timeoutMs: 5000 });
+    expect({ code: res.code, stderr: res.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(res.stdout).toMatch(/^ok m2$/m);
+    if (scenario === 'apiserver-death' || scenario === 'keepalived-term') {
+      // The old holder gave the VIP up (its API server is gone, or its keepalived left cleanly).
+      expect(r.holdersAfter).toEqual(['m2']);
+    }
+    if (scenario === 'apiserver-death') {
+      // ... and it was the (emulated) process tracking of the API server that did it.
+      expect(readFileSync(c.processOf('m1', 'keepalived').logFile, 'utf8')).toMatch(/tracked file track_apiserver now FAULT state/);
     }
   }, 60_000);
 });

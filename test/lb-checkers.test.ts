@@ -4,7 +4,7 @@
  * (test/harness/lb-daemons.ts): the host's Debian 12 packages (haproxy 2.6, nginx 1.22 with
  * libnginx-mod-stream, keepalived 2.2.7) and Debian unstable's, pinned in scripts/lb-daemons.txt on the
  * same major.minor as the default images (haproxy 3.2, nginx 1.30, keepalived 2.3), over a matrix of
- * specs (3 and 5 masters, haproxy / nginx / lvs-dr, masters or dedicated LB hosts, unicast / multicast,
+ * specs (3 and 5 masters, haproxy / nginx / lvs-dr / vip-only, masters or dedicated LB hosts, unicast / multicast,
  * VRRPv2 with and without a password, VRRPv3, IPv4 and IPv6, worker local proxies, a custom interface
  * name). Negative controls show that each checker, run exactly this way, does reject a broken config.
  *
@@ -340,6 +340,29 @@ const CASES: readonly Case[] = [
     expect: { haproxy: 0, nginx: 0, keepalived: 2 },
   },
   {
+    title: '3 masters, vip-only (no proxy), unicast, VRRPv3 100 ms',
+    spec: haSpec({ controlPlaneEndpoint: { host: '192.168.10.100', port: 6443 }, loadBalancer: { type: 'vip-only' } }),
+    expect: { haproxy: 0, nginx: 0, keepalived: 3 },
+  },
+  {
+    title: '5 masters, vip-only, multicast, VRRPv2 1 s, authPass, interface ens192, /livez every 2 s, bindPort 7443',
+    spec: haSpec({
+      masters: v4Masters(5), controlPlaneEndpoint: { host: '192.168.10.100', port: 7443 }, apiServer: { bindPort: 7443 },
+      loadBalancer: { type: 'vip-only', healthCheckPath: '/livez', checkIntervalMs: 2000, fall: 3 },
+      keepalived: { interface: 'ens192', vrrpVersion: 2, advertIntervalMs: 1000, peering: 'multicast', authPass: 'vipOnly1' },
+    }),
+    expect: { haproxy: 0, nginx: 0, keepalived: 5 },
+  },
+  {
+    title: 'IPv6: 3 masters, vip-only, unicast, VRRPv3, /64, workers with an nginx proxy',
+    spec: haSpec({
+      masters: v6Masters(3), controlPlaneEndpoint: v6Endpoint(6443), networking: v6Net,
+      loadBalancer: { type: 'vip-only' }, keepalived: { vrrpVersion: 3, vipPrefixLength: 64 },
+      workers: v6Workers, workerProxy: { type: 'nginx' },
+    }),
+    expect: { haproxy: 0, nginx: 2, keepalived: 3 },
+  },
+  {
     title: '3 masters, haproxy, workers with an nginx proxy',
     spec: haSpec({ workers: v4Workers, workerProxy: { type: 'nginx' } }),
     expect: { haproxy: 3, nginx: 2, keepalived: 3 },
@@ -501,6 +524,14 @@ describe.each(LB_LINES.map((l) => [l.name, l] as const))('%s', (_name, line) => 
       expect(r.output).toMatch(/interface ens192 for vrrp_instance VI_51 doesn't exist/);
       // ... and accepts the same config where ens192 exists.
       expect(ka(dir, 'ens192').problems).toEqual([]);
+    });
+
+    test('keepalived -t reports a misspelt keyword in vip-only\'s track_process block (it reads that block)', () => {
+      const s = haSpec({ controlPlaneEndpoint: { host: '192.168.10.100', port: 6443 }, loadBalancer: { type: 'vip-only' } });
+      const dir = variant('ka-vip-only-typo', s, master, 'etc/keepalived/keepalived.conf', (t) => t.replace('  fork_delay 3', '  fork_dealy 3'));
+      const r = ka(dir);
+      expect(r.problems.length).toBeGreaterThan(0);
+      expect(r.output).toMatch(/Unknown keyword 'fork_dealy'/);
     });
 
     test('keepalived -t sees the bundle\'s own check script at /etc/keepalived (missing or insecure is reported)', () => {

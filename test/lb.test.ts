@@ -1,7 +1,7 @@
 import { parse, parseAllDocuments } from 'yaml';
 import { ClusterSpec, SpecError, validateSpec } from '../lib';
 import { defaultPriorities } from '../lib/plan/lb-plan';
-import { haSpec, render } from './util';
+import { haSpec, render, spec } from './util';
 
 const M = (n: number, base = '192.168.10.') => Array.from({ length: n }, (_, i) => ({ name: `master-${i + 1}`, address: `${base}${11 + i}` }));
 const file = (s: ClusterSpec, node: string, path: string) => {
@@ -47,6 +47,8 @@ describe('keepalived + haproxy on the masters (the default example)', () => {
     expect(script.mode).toBe(0o755);
     // It checks the node's own load balancer on the endpoint port, not a remote API server.
     expect(script.content).toMatch(/https:\/\/127\.0\.0\.1:8443\/healthz\n$/);
+    // curl gives up inside keepalived's 1 s script timeout, so its own failure is what keepalived sees.
+    expect(script.content).toMatch(/ --max-time 0\.8 /);
   });
 
   test('keepalived pod: NET_ADMIN, NET_BROADCAST, NET_RAW only; hostPID for process tracking; configs mounted as File', () => {
@@ -198,6 +200,74 @@ describe('dedicated LB hosts and LVS direct routing', () => {
   });
 });
 
+describe('vip-only: keepalived alone on the masters, the VIP straight on the API servers', () => {
+  const s = haSpec({ loadBalancer: { type: 'vip-only' }, controlPlaneEndpoint: { host: '192.168.10.100', port: 6443 } });
+  const b = render(s);
+  const ka = (node: string) => b.get(node)!.get('etc/keepalived/keepalived.conf')!.content;
+
+  test('keepalived.conf snapshot (master-1)', () => {
+    expect(ka('master-1')).toMatchSnapshot();
+  });
+
+  test('no proxy, no loopback VIP: only keepalived beside the control plane', () => {
+    for (const m of ['master-1', 'master-2', 'master-3']) {
+      const manifests = [...b.get(m)!.keys()].filter((p) => p.startsWith('etc/kubernetes/manifests/')).sort();
+      expect(manifests).toEqual(['etcd', 'keepalived', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler'].map((n) => `etc/kubernetes/manifests/${n}.yaml`));
+      expect(b.get(m)!.has('etc/haproxy/haproxy.cfg')).toBe(false);
+      expect(b.get(m)!.has('etc/sysctl.d/90-ha-control-plane-lvs-dr.conf')).toBe(false);
+    }
+    expect([...b.keys()].sort()).toEqual(['master-1', 'master-2', 'master-3']);
+  });
+
+  test('the same VRRPv3, unicast and priority defaults as the other topologies; the VIP on the NIC', () => {
+    expect(ka('master-1')).toMatch(/vrrp_version 3\n/);
+    expect(ka('master-1')).toMatch(/advert_int 0\.1\n/);
+    expect(ka('master-1')).toMatch(/state MASTER\n[\s\S]*priority 150\n/);
+    expect(ka('master-2')).toMatch(/state BACKUP\n[\s\S]*priority 100\n/);
+    expect(ka('master-3')).toMatch(/state BACKUP\n[\s\S]*priority 50\n/);
+    expect(ka('master-2')).toMatch(/unicast_src_ip 192\.168\.10\.12\n  unicast_peer \{\n    192\.168\.10\.11\n    192\.168\.10\.13\n  \}/);
+    expect(ka('master-1')).toMatch(/virtual_ipaddress \{\n    192\.168\.10\.100\/24 dev eth0\n  \}/);
+    expect(ka('master-1')).not.toMatch(/virtual_server|authentication/);
+  });
+
+  test('checks the local API server: /readyz over HTTPS on the bind port, inside the interval, failed until it answers', () => {
+    const c = ka('master-1');
+    expect(c).toMatch(/vrrp_script chk_apiserver \{\n  script "\/etc\/keepalived\/check_apiserver\.sh"\n  interval 1\n  timeout 1\n  fall 2\n  rise 2\n  weight -110\n  init_fail\n\}/);
+    expect(c).toMatch(/track_script \{\n    chk_apiserver\n  \}/);
+    const script = b.get('master-1')!.get('etc/keepalived/check_apiserver.sh')!;
+    expect(script.mode).toBe(0o755);
+    expect(script.content).toMatch(/\nexec curl --silent --fail --insecure --max-time 0\.8 --output \/dev\/null https:\/\/127\.0\.0\.1:6443\/readyz\n$/);
+  });
+
+  test('tracks the kube-apiserver process with a fork delay (a kubelet restart does not bounce the VIP); hostPID', () => {
+    const c = ka('master-1');
+    expect(c).toMatch(/vrrp_track_process track_apiserver \{\n  process kube-apiserver\n  quorum 1\n  weight 0\n  fork_delay 3\n\}/);
+    expect(c).toMatch(/track_process \{\n    track_apiserver\n  \}/);
+    const p = podOf(s, 'master-1', 'keepalived');
+    expect(p.spec.hostPID).toBe(true);
+    expect(p.spec.containers[0].securityContext).toEqual({ capabilities: { add: ['NET_ADMIN', 'NET_BROADCAST', 'NET_RAW'] } });
+  });
+
+  test('the health path, interval and counts of loadBalancer drive the check; an IPv6 master checks ::1', () => {
+    const v6 = haSpec({
+      masters: [1, 2, 3].map((i) => ({ name: `m${i}`, address: `fd00::${i}` })), networking: { serviceSubnet: 'fd00:96::/112' },
+      controlPlaneEndpoint: { host: 'fd00::100', port: 6443 }, apiServer: { bindPort: 6443 },
+      loadBalancer: { type: 'vip-only', healthCheckPath: '/livez', checkIntervalMs: 2000, fall: 3, rise: 1 },
+    });
+    const r = render(v6);
+    expect(r.get('m1')!.get('etc/keepalived/keepalived.conf')!.content).toMatch(/interval 2\n  timeout 2\n  fall 3\n  rise 1\n/);
+    expect(r.get('m1')!.get('etc/keepalived/check_apiserver.sh')!.content).toMatch(/--max-time 1\.8 --output \/dev\/null https:\/\/\[::1\]:6443\/livez\n$/);
+  });
+
+  test('the API server listens on every address and its certificate and kubeadm config carry the VIP', () => {
+    const api = podOf(s, 'master-1', 'kube-apiserver');
+    expect(api.spec.containers[0].command.some((a: string) => a.startsWith('--bind-address='))).toBe(false);
+    const cluster = parseAllDocuments(b.get('master-1')!.get('etc/kubernetes/kubeadm-config.yaml')!.content)[1].toJS();
+    expect(cluster.controlPlaneEndpoint).toBe('192.168.10.100:6443');
+    expect(cluster.apiServer.certSANs).toEqual(expect.arrayContaining(['192.168.10.100']));
+  });
+});
+
 describe('worker local proxy', () => {
   const workers = [{ name: 'worker-1', address: '192.168.10.31' }, { name: 'worker-2', address: '192.168.10.32' }];
 
@@ -246,7 +316,11 @@ describe('invalid LB/VIP layouts fail with the field, the value and the fix', ()
     ['an LB host that is a master', { loadBalancers: [hosts[0], { name: 'master-2', address: '192.168.10.40' }] }, /loadBalancers\[1\]\.name: "master-2" is also masters\[1\]\.name/],
     ['an LB host with a master\'s address', { loadBalancers: [hosts[0], { name: 'lb-9', address: '192.168.10.13' }] }, /loadBalancers\[1\]\.address: "192\.168\.10\.13" is also masters\[2\]\.address/],
     ['VIP outside the LB hosts\' subnet', { loadBalancers: [{ name: 'lb-1', address: '10.1.0.21' }, { name: 'lb-2', address: '10.1.0.22' }], controlPlaneEndpoint: { host: '192.168.10.100', port: 6443 } }, /controlPlaneEndpoint\.host: "192\.168\.10\.100" is in the subnet 192\.168\.10\.0\/24 .*which holds none of the load-balancer hosts \(10\.1\.0\.21, 10\.1\.0\.22\)/],
-    ['unknown load balancer type', { loadBalancer: { type: 'traefik' as any } }, /loadBalancer\.type: "traefik" is not a load balancer type/],
+    ['unknown load balancer type', { loadBalancer: { type: 'traefik' as any } }, /loadBalancer\.type: "traefik" is not a load balancer type \(fix: use "haproxy", "nginx", "lvs-dr" or "vip-only"\)/],
+    ['vip-only with dedicated LB hosts', { loadBalancer: { type: 'vip-only' }, loadBalancers: hosts, controlPlaneEndpoint: { host: '192.168.10.100', port: 6443 } }, /loadBalancers: 2 are listed, but loadBalancer\.type "vip-only" puts the VIP on the masters' own API servers: a dedicated host has nothing to run \(fix: remove loadBalancers/],
+    ['vip-only with another port than the API server\'s', { loadBalancer: { type: 'vip-only' }, controlPlaneEndpoint: { host: '192.168.10.100', port: 8443 } }, /controlPlaneEndpoint\.port: 8443 differs from apiServer\.bindPort \(6443\); with vip-only clients reach the VIP holder's API server itself, .* \(fix: set controlPlaneEndpoint\.port to 6443\)/],
+    ['vip-only with the API server bound to one address', { loadBalancer: { type: 'vip-only' }, controlPlaneEndpoint: { host: '192.168.10.100', port: 6443 }, apiServer: { extraArgs: [{ name: 'v', value: '2' }, { name: 'bind-address', value: '192.168.10.11' }] } }, /apiServer\.extraArgs\[1\]\.value: "192\.168\.10\.11" is the API server's --bind-address, so it does not listen on the VIP, but clients reach the API server on the VIP \(vip-only\)/],
+    ['lvs-dr with the API server bound to loopback', { loadBalancer: { type: 'lvs-dr' }, loadBalancers: hosts, controlPlaneEndpoint: { host: '192.168.10.100', port: 6443 }, apiServer: { extraArgs: [{ name: 'bind-address', value: '127.0.0.1' }] } }, /apiServer\.extraArgs\[0\]\.value: "127\.0\.0\.1" is the API server's --bind-address, so it does not listen on the VIP, but the masters answer clients on the VIP they hold on loopback \(lvs-dr\)/],
     ['unknown keepalived field', { keepalived: { intervace: 'eth0' } as any }, /keepalived\.intervace: "eth0" is not a known field/],
   ];
   test.each(cases)('%s', (_n, overrides, message) => {
@@ -258,6 +332,26 @@ describe('invalid LB/VIP layouts fail with the field, the value and the fix', ()
     }
     expect(error).toBeInstanceOf(SpecError);
     expect((error as Error).message).toMatch(message);
+  });
+
+  test('vip-only and lvs-dr accept a bind address of every address (0.0.0.0, ::, an earlier one overridden)', () => {
+    const ok = (extraArgs: { name: string; value: string }[]) => validateSpec(haSpec({ loadBalancer: { type: 'vip-only' }, controlPlaneEndpoint: { host: '192.168.10.100', port: 6443 }, apiServer: { extraArgs } })).errors;
+    expect(ok([{ name: 'bind-address', value: '0.0.0.0' }])).toEqual([]);
+    expect(ok([{ name: 'bind-address', value: '::' }])).toEqual([]);
+    expect(ok([{ name: 'bind-address', value: '192.168.10.11' }, { name: 'bind-address', value: '0:0::0' }])).toEqual([]);
+    expect(ok([{ name: 'bind-address', value: '192.168.10.11' }]).map((e) => e.path)).toEqual(['apiServer.extraArgs[0].value']);
+    // With a proxy in front, the API server may bind its node address.
+    expect(validateSpec(haSpec({ apiServer: { extraArgs: [{ name: 'bind-address', value: '192.168.10.11' }] } })).errors).toEqual([]);
+  });
+
+  test('vip-only or lvs-dr with a proxy image: warned, ignored', () => {
+    const w = validateSpec(haSpec({ loadBalancer: { type: 'vip-only', image: 'haproxy:3' }, controlPlaneEndpoint: { host: '192.168.10.100', port: 6443 } })).warnings;
+    expect(w.find((x) => x.path === 'loadBalancer.image')?.problem).toBe('is ignored: loadBalancer.type "vip-only" runs no proxy');
+  });
+
+  test('keepalived without loadBalancer: the warning names vip-only', () => {
+    const w = validateSpec(spec({ keepalived: { interface: 'eth0' } })).warnings.find((x) => x.path === 'keepalived');
+    expect(w?.fix).toMatch(/loadBalancer: \{ type: "vip-only" \} for the VIP alone on the masters' API servers/);
   });
 
   test('the password never appears in an error', () => {

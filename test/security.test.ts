@@ -306,6 +306,15 @@ describe('anonymous access and health checks', () => {
     expect(nginx.get('etc/nginx/nginx.conf')!.content).not.toMatch(/GET|http_check|health/);
   });
 
+  test.each(['/readyz', '/livez', '/healthz'] as const)('vip-only: keepalived\'s check of the local API server requests %s, an anonymous-allowed path', (checkPath) => {
+    const files = hardened({ controlPlaneEndpoint: { host: '192.168.10.100', port: 6443 }, loadBalancer: { type: 'vip-only', healthCheckPath: checkPath } });
+    for (const m of ['master-1', 'master-2', 'master-3']) {
+      const script = files.get(m)!.get('etc/keepalived/check_apiserver.sh')!.content;
+      const url = new URL(/https:\/\/\S+/.exec(script)![0]);
+      expect({ path: url.pathname, port: url.port, allowed: allowed(url.pathname) }).toEqual({ path: checkPath, port: '6443', allowed: true });
+    }
+  });
+
   test('controller manager and scheduler probes stay on their own always-allowed health paths', () => {
     const files = hardened();
     expect(probePaths(podOf(files, 'master-1', 'kube-controller-manager'))).toEqual(['/healthz', '/healthz']);

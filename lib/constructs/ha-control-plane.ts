@@ -5,7 +5,7 @@ import { ansibleFiles } from '../ansible/files';
 import { isStaticPodApp, StaticPodApp } from '../bundle/app';
 import { clusterStateDir, loadOrGenerateEncryptionKey, newEncryptionKeyWarning, readEncryptionKeyFile, StateKey } from '../bundle/encryption-key';
 import { pkiSummary } from '../pki/summary';
-import { LoadBalancerPlan } from '../plan/lb-plan';
+import { assertNever, LoadBalancerPlan } from '../plan/lb-plan';
 import { ClusterPlan, planCluster } from '../plan/plan';
 import { renderKubeadmConfig } from '../render/kubeadm-config';
 import { PreparedPki } from '../pki/prepare';
@@ -60,7 +60,8 @@ export const KUBEADM_CONFIG_PATH = '/etc/kubernetes/kubeadm-config.yaml';
  * A highly available control plane: one NodeChart per master holding etcd (stacked), kube-apiserver,
  * kube-controller-manager, kube-scheduler and its kubeadm config; with `loadBalancer`, keepalived and
  * haproxy|nginx on the masters or on dedicated LB hosts (or, for LVS direct routing, keepalived on the LB
- * hosts and the loopback VIP on the masters); with `workerProxy`, a local proxy per worker.
+ * hosts and the loopback VIP on the masters; for vip-only, keepalived alone on the masters); with
+ * `workerProxy`, a local proxy per worker.
  *
  * ```ts
  * const app = new StaticPodApp();
@@ -109,7 +110,7 @@ export class HaControlPlane extends Construct {
       new KubeScheduler(c, 'kube-scheduler', { plan, master });
       new HostFile(c, 'kubeadm-config', { path: KUBEADM_CONFIG_PATH, content: renderKubeadmConfig(plan, master), mode: 0o600 });
       if (lb?.placement === 'masters') addLoadBalancing(c, lb, master.name);
-      if (lb?.type === 'lvs-dr') new LvsDrVip(c, 'lvs-dr-vip', { plan });
+      if (lb && masterHoldsVipOnLoopback(lb)) new LvsDrVip(c, 'lvs-dr-vip', { plan });
       masters.set(master.name, c);
     }
     this.masters = masters;
@@ -220,15 +221,33 @@ function checkPki(plan: ClusterPlan, pki: PreparedPki | undefined): PreparedPki[
   return pki.files;
 }
 
-/** keepalived and (unless LVS) the proxy on one LB node: a master, or a dedicated host. */
+/** keepalived and the proxy (haproxy/nginx; none for lvs-dr and vip-only) on one LB node: a master, or a dedicated host. */
 function addLoadBalancing(chart: NodeChart, lb: LoadBalancerPlan, nodeName: string): void {
   const node = lb.keepalived.nodes.find((n) => n.name === nodeName)!;
-  if (lb.type !== 'lvs-dr') {
+  if (lb.proxy) {
     new TcpProxy(chart, 'load-balancer', {
-      type: lb.type,
-      image: lb.image,
+      type: lb.proxy.type,
+      image: lb.proxy.image,
       config: { listen: ['*'], port: lb.port, backends: lb.backends, check: lb.check, idleTimeoutSeconds: lb.idleTimeoutSeconds },
     });
   }
   new Keepalived(chart, 'keepalived', { lb, node });
+}
+
+/**
+ * Whether every master holds the VIP on loopback: behind LVS direct routing, where the director forwards
+ * packets for the VIP unchanged. Not with a proxy (it connects to the masters' own addresses) nor with
+ * vip-only (keepalived puts the VIP on the holder's interface).
+ */
+function masterHoldsVipOnLoopback(lb: LoadBalancerPlan): boolean {
+  switch (lb.type) {
+    case 'lvs-dr':
+      return true;
+    case 'haproxy':
+    case 'nginx':
+    case 'vip-only':
+      return false;
+    default:
+      return assertNever(lb.type, 'loadBalancer.type');
+  }
 }

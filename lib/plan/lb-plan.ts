@@ -1,4 +1,4 @@
-import { ClusterSpec } from '../spec/types';
+import { ClusterSpec, LoadBalancerType } from '../spec/types';
 import { ipFamily, loopbackFor, urlHost } from './net';
 
 /**
@@ -27,7 +27,62 @@ export const LB_DEFAULTS = {
   workerProxyPort: 6443,
   /** haproxy checks every API server's /readyz as the VIP tier does; open-source nginx sees only failed connects. */
   workerProxyType: 'haproxy' as 'haproxy' | 'nginx',
+  /**
+   * vip-only: seconds keepalived waits after kube-apiserver's process reappears before it counts it up, so
+   * a restart by the kubelet does not pull the VIP back to an API server that is still starting.
+   */
+  apiServerTrackForkDelaySeconds: 3,
+  /**
+   * haproxy/nginx: keepalived's check of the node's own proxy, every second (keepalived 2.2 scripts run at
+   * whole seconds), 2 failures to fail and 2 successes to recover; its process tracking acts at once.
+   */
+  proxyCheck: { intervalSeconds: 1, fall: 2, rise: 2 },
+  /** How much sooner than keepalived's script timeout the check's curl gives up, so curl reports the failure. */
+  checkScriptHeadroomSeconds: 0.2,
 } as const;
+
+/** A proxy type (the TCP proxies the LB tier and the worker proxy can run). */
+export type ProxyType = 'haproxy' | 'nginx';
+
+/** Every load-balancer type, with what it puts behind the VIP (a Record: a new type must be listed here). */
+export const LOAD_BALANCER_TYPES: Readonly<Record<LoadBalancerType, string>> = {
+  'haproxy': 'haproxy on every LB node, behind the keepalived VIP',
+  'nginx': 'nginx on every LB node, behind the keepalived VIP',
+  'lvs-dr': 'keepalived IPVS direct routing on dedicated hosts',
+  'vip-only': 'the keepalived VIP straight on the masters\' API servers, no proxy',
+};
+
+/** True for a load-balancer type (untrusted input). */
+export function isLoadBalancerType(v: unknown): v is LoadBalancerType {
+  return typeof v === 'string' && Object.prototype.hasOwnProperty.call(LOAD_BALANCER_TYPES, v);
+}
+
+/** For exhaustive switches: a type the switch forgot does not compile. */
+export function assertNever(value: never, what: string): never {
+  throw new Error(`unhandled ${what}: ${JSON.stringify(value)}`);
+}
+
+/**
+ * The TCP proxy a load-balancer type runs beside keepalived on every LB node: haproxy or nginx; none
+ * for lvs-dr (the kernel's IPVS forwards) and vip-only (clients reach the VIP holder's API server).
+ */
+export function proxyOf(type: LoadBalancerType): ProxyType | undefined {
+  switch (type) {
+    case 'haproxy':
+    case 'nginx':
+      return type;
+    case 'lvs-dr':
+    case 'vip-only':
+      return undefined;
+    default:
+      return assertNever(type, 'loadBalancer.type');
+  }
+}
+
+/** keepalived's checks run in whole seconds (vrrp_script interval, LVS delay_loop): the interval rounded, at least 1. */
+export function checkIntervalSeconds(check: HealthCheck): number {
+  return Math.max(1, Math.round(check.intervalMs / 1000));
+}
 
 /** Default VRRP advert interval: whole seconds are all VRRPv2 allows; VRRPv3 advertises every 100 ms. */
 export function defaultAdvertIntervalMs(vrrpVersion: number): number {
@@ -82,15 +137,15 @@ export interface KeepalivedPlan {
 
 /** The load-balancing tier, resolved. */
 export interface LoadBalancerPlan {
-  readonly type: 'haproxy' | 'nginx' | 'lvs-dr';
-  /** Where keepalived and the proxy run. */
+  readonly type: LoadBalancerType;
+  /** Where keepalived and the proxy run (vip-only: always the masters). */
   readonly placement: 'masters' | 'hosts';
   /** The address keepalived holds: `loadBalancer.vip`, else the endpoint host. */
   readonly vip: string;
-  /** The port clients use on the VIP. */
+  /** The port clients use on the VIP (lvs-dr and vip-only: the API server's bindPort). */
   readonly port: number;
-  /** Proxy image (haproxy/nginx); unused for lvs-dr. */
-  readonly image: string;
+  /** The proxy (haproxy/nginx) and its image; undefined for lvs-dr and vip-only, which run none. */
+  readonly proxy?: { readonly type: ProxyType; readonly image: string };
   readonly backends: readonly Backend[];
   readonly check: HealthCheck;
   readonly idleTimeoutSeconds: number;
@@ -99,7 +154,7 @@ export interface LoadBalancerPlan {
 
 /** The per-worker local proxy, resolved. */
 export interface WorkerProxyPlan {
-  readonly type: 'nginx' | 'haproxy';
+  readonly type: ProxyType;
   readonly port: number;
   readonly image: string;
   /** Addresses it listens on: 127.0.0.1 and ::1. */
@@ -136,12 +191,13 @@ export function planLoadBalancer(spec: ClusterSpec, bindPort: number): LoadBalan
   const priorities = ka.priorities ?? defaultPriorities(vrrpHosts.length);
   const vrrpVersion = ka.vrrpVersion ?? 3;
   const vip = lb.vip ?? spec.controlPlaneEndpoint.host;
+  const proxy = proxyOf(type);
   return {
     type,
     placement: hosts.length > 0 ? 'hosts' : 'masters',
     vip,
     port: spec.controlPlaneEndpoint.port ?? 6443,
-    image: lb.image ?? (type === 'nginx' ? LB_IMAGES.nginx : LB_IMAGES.haproxy),
+    proxy: proxy && { type: proxy, image: lb.image ?? LB_IMAGES[proxy] },
     backends: backendsOf(spec, bindPort),
     check: checkOf(spec),
     idleTimeoutSeconds: lb.idleTimeoutSeconds ?? LB_DEFAULTS.idleTimeoutSeconds,
@@ -169,7 +225,7 @@ export function planWorkerProxy(spec: ClusterSpec, bindPort: number): WorkerProx
   return {
     type,
     port,
-    image: wp.image ?? (type === 'nginx' ? LB_IMAGES.nginx : LB_IMAGES.haproxy),
+    image: wp.image ?? LB_IMAGES[type],
     listen: ['127.0.0.1', '::1'],
     backends: backendsOf(spec, bindPort),
     check: checkOf(spec),
@@ -188,7 +244,7 @@ function checkOf(spec: ClusterSpec): HealthCheck {
   return { path: lb.healthCheckPath ?? '/readyz', intervalMs: lb.checkIntervalMs ?? 500, fall: lb.fall ?? 2, rise: lb.rise ?? 2 };
 }
 
-/** `https://<loopback>:<port>/healthz` of a node's own load balancer, for keepalived's check script. */
-export function localLbUrl(nodeAddress: string, port: number): string {
-  return `https://${urlHost(loopbackFor(nodeAddress))}:${port}/healthz`;
+/** `https://<loopback>:<port><path>` on a node itself (its load balancer's /healthz, or its API server), for keepalived's check script. */
+export function localUrl(nodeAddress: string, port: number, path = '/healthz'): string {
+  return `https://${urlHost(loopbackFor(nodeAddress))}:${port}${path}`;
 }

@@ -1,6 +1,30 @@
-import { Backend, HealthCheck, KeepalivedPlan, VrrpNode } from '../plan/lb-plan';
+import { Backend, checkIntervalSeconds, HealthCheck, KeepalivedPlan, VrrpNode } from '../plan/lb-plan';
 import { ipFamily } from '../plan/net';
 import { generatedBy } from './proxy';
+
+/** A vrrp_script keepalived runs to check this node's own load balancer, or (vip-only) its own API server. */
+export interface KeepalivedScriptCheck {
+  /** vrrp_script name, e.g. chk_load_balancer. */
+  readonly name: string;
+  /** Path of the script on the host. */
+  readonly script: string;
+  /** Whole seconds (keepalived 2.2 rejects fractional script intervals); also the script's timeout. */
+  readonly intervalSeconds: number;
+  readonly fall: number;
+  readonly rise: number;
+  /** Start in the failed state, so a node does not claim the VIP before its first good check. */
+  readonly initFail: boolean;
+}
+
+/** A process keepalived follows: the node goes to FAULT the moment it is gone (needs hostPID). */
+export interface KeepalivedTrackedProcess {
+  /** vrrp_track_process name, e.g. track_load_balancer. */
+  readonly name: string;
+  /** Process name as in /proc/<pid>/status (at most 15 characters). */
+  readonly process: string;
+  /** Seconds a reappeared process must run before it counts as up (a restart then does not bounce the VIP). */
+  readonly forkDelaySeconds?: number;
+}
 
 /** keepalived.conf inputs for one node. */
 export interface KeepalivedConfig {
@@ -8,10 +32,10 @@ export interface KeepalivedConfig {
   /** This node. */
   readonly self: VrrpNode;
   readonly vip: string;
-  /** Proxy mode: path of the script that checks the node's own load balancer. */
-  readonly checkScript?: string;
-  /** Proxy mode: process name of the load balancer (FAULT as soon as it is gone). */
-  readonly trackProcess?: string;
+  /** Proxy and vip-only modes: the script that checks the node's own load balancer or API server. */
+  readonly check?: KeepalivedScriptCheck;
+  /** Proxy and vip-only modes: the load balancer or API server process (FAULT as soon as it is gone). */
+  readonly trackProcess?: KeepalivedTrackedProcess;
   /** LVS direct-routing mode: the virtual server and its real servers. */
   readonly virtualServer?: { readonly port: number; readonly backends: readonly Backend[]; readonly check: HealthCheck };
 }
@@ -19,9 +43,10 @@ export interface KeepalivedConfig {
 /**
  * keepalived.conf for one node of the VRRP group (keepalived ≥ 2.0 syntax; checked with `keepalived -t`
  * 2.2.7 in the tests). Rules learned in real runs, enforced by the plan and the validation:
- * - the check script's weight exceeds the whole priority range, so a node whose load balancer fails
- *   drops below every healthy node;
- * - `track_process` (weight 0) puts the node in FAULT the moment the load balancer process is gone:
+ * - the check script's weight exceeds the whole priority range, so a node whose load balancer (vip-only:
+ *   API server) fails drops below every healthy node;
+ * - `track_process` (weight 0) puts the node in FAULT the moment the load balancer (vip-only: API
+ *   server) process is gone:
  *   a priority-0 advert makes a backup take over at once, instead of waiting `interval × fall` of the
  *   whole-second script (keepalived 2.2 rejects fractional script intervals); it needs hostPID;
  * - VRRPv3 for sub-second adverts and IPv6, and no `authentication` with it; VRRPv2 adverts are whole seconds;
@@ -43,25 +68,28 @@ export function renderKeepalived(cfg: KeepalivedConfig): string {
     '}',
     '',
   ];
-  if (cfg.checkScript) {
+  const { check, trackProcess } = cfg;
+  if (check) {
     lines.push(
-      'vrrp_script chk_load_balancer {',
-      `  script "${cfg.checkScript}"`,
-      '  interval 1',
-      '  timeout 1',
-      '  fall 2',
-      '  rise 2',
+      `vrrp_script ${check.name} {`,
+      `  script "${check.script}"`,
+      `  interval ${check.intervalSeconds}`,
+      `  timeout ${check.intervalSeconds}`,
+      `  fall ${check.fall}`,
+      `  rise ${check.rise}`,
       `  weight -${plan.scriptWeight}`,
+      ...(check.initFail ? ['  init_fail'] : []),
       '}',
       '',
     );
   }
-  if (cfg.trackProcess) {
+  if (trackProcess) {
     lines.push(
-      'vrrp_track_process track_load_balancer {',
-      `  process ${cfg.trackProcess}`,
+      `vrrp_track_process ${trackProcess.name} {`,
+      `  process ${trackProcess.process}`,
       '  quorum 1',
       '  weight 0',
+      ...(trackProcess.forkDelaySeconds !== undefined ? [`  fork_delay ${trackProcess.forkDelaySeconds}`] : []),
       '}',
       '',
     );
@@ -81,8 +109,8 @@ export function renderKeepalived(cfg: KeepalivedConfig): string {
     lines.push('  authentication {', '    auth_type PASS', `    auth_pass ${plan.authPass}`, '  }');
   }
   lines.push('  virtual_ipaddress {', `    ${cfg.vip}/${plan.vipPrefixLength} dev ${plan.interface}`, '  }');
-  if (cfg.checkScript) lines.push('  track_script {', '    chk_load_balancer', '  }');
-  if (cfg.trackProcess) lines.push('  track_process {', '    track_load_balancer', '  }');
+  if (check) lines.push('  track_script {', `    ${check.name}`, '  }');
+  if (trackProcess) lines.push('  track_process {', `    ${trackProcess.name}`, '  }');
   lines.push('}', '');
   if (cfg.virtualServer) lines.push(...renderVirtualServer(cfg.vip, cfg.virtualServer));
   return lines.join('\n');
@@ -90,7 +118,7 @@ export function renderKeepalived(cfg: KeepalivedConfig): string {
 
 /** IPVS direct routing to every API server, with HTTPS checks of the health path about every second. */
 function renderVirtualServer(vip: string, vs: NonNullable<KeepalivedConfig['virtualServer']>): string[] {
-  const seconds = Math.max(1, Math.round(vs.check.intervalMs / 1000));
+  const seconds = checkIntervalSeconds(vs.check);
   return [
     `virtual_server ${vip} ${vs.port} {`,
     `  delay_loop ${seconds}`,
@@ -116,13 +144,16 @@ function renderVirtualServer(vip: string, vs: NonNullable<KeepalivedConfig['virt
   ];
 }
 
-/** The check script keepalived runs: does this node's own load balancer answer? */
-export function renderCheckScript(url: string): string {
+/**
+ * The check script keepalived runs: does this node's own load balancer (proxy mode) or API server
+ * (vip-only) answer `url`? curl gives up after `maxTimeSeconds`, inside keepalived's script timeout.
+ */
+export function renderCheckScript(url: string, target: 'load balancer' | 'API server', maxTimeSeconds: number): string {
   return [
     '#!/bin/sh',
-    '# keepalived check: succeeds while this node\'s own load balancer answers. Generated by',
+    `# keepalived check: succeeds while this node's own ${target} answers. Generated by`,
     '# cdk8s-ha-control-plane; a failure lowers this node\'s VRRP priority below every healthy node.',
-    `exec curl --silent --fail --insecure --max-time 1 --output /dev/null ${url}`,
+    `exec curl --silent --fail --insecure --max-time ${maxTimeSeconds} --output /dev/null ${url}`,
     '',
   ].join('\n');
 }

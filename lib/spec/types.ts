@@ -387,15 +387,24 @@ export interface PkiSpec {
   readonly backdateMinutes?: number;
 }
 
+/**
+ * How clients reach the API servers through the VIP: a TCP proxy behind the VIP (`haproxy`, `nginx`),
+ * IPVS direct routing (`lvs-dr`), or no load balancing at all (`vip-only`).
+ */
+export type LoadBalancerType = 'haproxy' | 'nginx' | 'lvs-dr' | 'vip-only';
+
 /** The load balancer in front of the API servers. */
 export interface LoadBalancerSpec {
   /**
-   * `haproxy` or `nginx` (TCP proxy static pod on every LB node, behind the keepalived VIP), or
+   * `haproxy` or `nginx` (TCP proxy static pod on every LB node, behind the keepalived VIP),
    * `lvs-dr` (keepalived IPVS direct routing on dedicated `loadBalancers` hosts; the masters hold the
-   * VIP on loopback and answer clients directly).
+   * VIP on loopback and answer clients directly), or `vip-only` (keepalived on the masters only, no
+   * proxy: the VIP lands on one master and clients talk to its API server on controlPlaneEndpoint.port,
+   * which must be apiServer.bindPort; keepalived moves the VIP when that API server fails its health
+   * check or its process is gone. No load spreading: every client talks to the VIP holder).
    * @default "haproxy"
    */
-  readonly type?: 'haproxy' | 'nginx' | 'lvs-dr';
+  readonly type?: LoadBalancerType;
   /**
    * The virtual IP (IPv4 or IPv6) keepalived holds, when controlPlaneEndpoint.host is a DNS name that
    * resolves to it. When omitted the VIP is controlPlaneEndpoint.host, which must then be an IP address.
@@ -403,19 +412,20 @@ export interface LoadBalancerSpec {
    */
   readonly vip?: string;
   /**
-   * Image of the proxy. When omitted, the official image pinned in lib/plan/lb-plan.ts (LB_IMAGES):
+   * Image of the proxy (haproxy or nginx; `lvs-dr` and `vip-only` run no proxy). When omitted, the official image pinned in lib/plan/lb-plan.ts (LB_IMAGES):
    * "docker.io/library/haproxy:3.2.26-alpine" for haproxy, "docker.io/library/nginx:1.30.6-alpine"
    * for nginx — the branches whose daemons the tests check the generated configs with.
    */
   readonly image?: string;
   /**
-   * API server path the active health checks request (haproxy, LVS); anonymous access to it is allowed by
-   * default RBAC (system:public-info-viewer).
+   * API server path the active health checks request (haproxy, LVS, and keepalived's check of the local
+   * API server with `vip-only`); anonymous access to it is allowed by default RBAC (system:public-info-viewer).
    * @default "/readyz"
    */
   readonly healthCheckPath?: '/readyz' | '/livez' | '/healthz';
   /**
-   * Interval of the active health checks of each API server, in milliseconds (LVS rounds up to seconds).
+   * Interval of the active health checks of each API server, in milliseconds (LVS and `vip-only`'s
+   * keepalived script round to whole seconds, at least 1).
    * @default 500
    */
   readonly checkIntervalMs?: number;

@@ -1,6 +1,6 @@
 import { DEFAULTS } from '../plan/defaults';
 import { cidrContains, formatCidr, ipFamily, ipToBigInt, isDnsSubdomain, parseCidr, sameIp } from '../plan/net';
-import { defaultAdvertIntervalMs, defaultPriorities, defaultVipPrefixLength, LB_DEFAULTS } from '../plan/lb-plan';
+import { assertNever, defaultAdvertIntervalMs, defaultPriorities, defaultVipPrefixLength, isLoadBalancerType, LB_DEFAULTS, LOAD_BALANCER_TYPES, proxyOf } from '../plan/lb-plan';
 import { checkPort, count, hasControlChar, isInt, isObj, known, Obj, Report } from './check';
 import { ClusterSpec } from './types';
 
@@ -85,7 +85,7 @@ export function checkLoadBalancing(err: Report, warn: Report, spec: Partial<Clus
   const endpoint: Obj = isObj(spec.controlPlaneEndpoint) ? spec.controlPlaneEndpoint : {};
   if (lb === undefined) {
     checkUnheldEndpoint(warn, endpoint, masterAddresses);
-    if (spec.keepalived !== undefined) warn('keepalived', spec.keepalived, 'is ignored without loadBalancer', 'add loadBalancer: { type: "haproxy" } to generate the VIP and load balancer');
+    if (spec.keepalived !== undefined) warn('keepalived', spec.keepalived, 'is ignored without loadBalancer', 'add loadBalancer: { type: "haproxy" } for the VIP in front of a load balancer, or loadBalancer: { type: "vip-only" } for the VIP alone on the masters\' API servers');
     if (lbHosts.length > 0) err('loadBalancers', lbHosts.length, 'are listed but loadBalancer is not set', 'add loadBalancer: { type: "haproxy" | "nginx" | "lvs-dr" }');
     return;
   }
@@ -98,8 +98,9 @@ export function checkLoadBalancing(err: Report, warn: Report, spec: Partial<Clus
   }
   known(err, 'loadBalancer', lb, ['type', 'vip', 'image', 'healthCheckPath', 'checkIntervalMs', 'fall', 'rise', 'idleTimeoutSeconds']);
   const type = lb.type ?? 'haproxy';
-  if (type !== 'haproxy' && type !== 'nginx' && type !== 'lvs-dr') {
-    err('loadBalancer.type', lb.type, 'is not a load balancer type', 'use "haproxy", "nginx" or "lvs-dr"');
+  if (!isLoadBalancerType(type)) {
+    const names = Object.keys(LOAD_BALANCER_TYPES).map((t) => `"${t}"`);
+    err('loadBalancer.type', lb.type, 'is not a load balancer type', `use ${names.slice(0, -1).join(', ')} or ${names[names.length - 1]}`);
   }
   if (lb.healthCheckPath !== undefined && !['/readyz', '/livez', '/healthz'].includes(lb.healthCheckPath as string)) {
     err('loadBalancer.healthCheckPath', lb.healthCheckPath, 'is not an API server health endpoint', 'use "/readyz" (recommended), "/livez" or "/healthz"');
@@ -145,22 +146,47 @@ export function checkLoadBalancing(err: Report, warn: Report, spec: Partial<Clus
   const onMasters = lbHosts.length === 0;
   const lbNodes = onMasters ? masters : lbHosts;
   const lbPath = onMasters ? 'masters' : 'loadBalancers';
-  if (type === 'lvs-dr') {
-    if (onMasters) {
-      err('loadBalancer.type', 'lvs-dr', 'needs dedicated director hosts: a backup director that is also a master holds the IPVS rules and bounces packets back to the active one', 'list two or more hosts under loadBalancers: [{ name, address }], or use type "haproxy"/"nginx" on the masters');
-    }
+  // Where the VIP's clients land, by type: a proxy on the LB nodes, or the API servers themselves.
+  const sameAsBindPort = (why: string) => {
     if (endpointPort !== undefined && bindPort !== undefined && endpointPort !== bindPort) {
-      err('controlPlaneEndpoint.port', endpointPort, `differs from apiServer.bindPort (${bindPort}); direct routing cannot change the port`, `set controlPlaneEndpoint.port to ${bindPort}`);
+      err('controlPlaneEndpoint.port', endpointPort, `differs from apiServer.bindPort (${bindPort}); ${why}`, `set controlPlaneEndpoint.port to ${bindPort}`);
     }
-  } else if (endpointPort !== undefined) {
-    const user = portsInUse(onMasters ? 'master' : 'load-balancer host', bindPort, stacked).get(endpointPort);
-    if (onMasters && endpointPort === bindPort) {
-      err('controlPlaneEndpoint.port', endpointPort, `is also the API server's port (apiServer.bindPort) on the masters, where the ${type} load balancer listens`, 'use another port for the load balancer, e.g. 8443 (the API server keeps 6443)');
-    } else if (user) {
-      err('controlPlaneEndpoint.port', endpointPort, `is the port of ${user} on the ${onMasters ? 'masters' : 'load-balancer hosts'}, where the ${type} load balancer listens on every address`, `use a free port for the load balancer, e.g. ${endpointPort === 8443 ? 8444 : 8443}`);
+  };
+  if (isLoadBalancerType(type)) {
+    switch (type) {
+      case 'lvs-dr':
+        if (onMasters) {
+          err('loadBalancer.type', 'lvs-dr', 'needs dedicated director hosts: a backup director that is also a master holds the IPVS rules and bounces packets back to the active one', 'list two or more hosts under loadBalancers: [{ name, address }], or use type "haproxy"/"nginx" (a proxy) or "vip-only" (the VIP alone) on the masters');
+        }
+        sameAsBindPort('direct routing cannot change the port');
+        checkApiServerBindsEverywhere(err, spec, 'the masters answer clients on the VIP they hold on loopback (lvs-dr)');
+        break;
+      case 'vip-only':
+        if (!onMasters) {
+          err('loadBalancers', lbHosts.length, 'are listed, but loadBalancer.type "vip-only" puts the VIP on the masters\' own API servers: a dedicated host has nothing to run', 'remove loadBalancers, or use type "haproxy"/"nginx" (a proxy on the hosts) or "lvs-dr" (IPVS directors) for dedicated load-balancer hosts');
+        }
+        sameAsBindPort('with vip-only clients reach the VIP holder\'s API server itself, which listens on apiServer.bindPort (no proxy translates the port)');
+        checkApiServerBindsEverywhere(err, spec, 'clients reach the API server on the VIP (vip-only), an address of the holder that moves between masters');
+        break;
+      case 'haproxy':
+      case 'nginx':
+        if (endpointPort !== undefined) {
+          const user = portsInUse(onMasters ? 'master' : 'load-balancer host', bindPort, stacked).get(endpointPort);
+          if (onMasters && endpointPort === bindPort) {
+            err('controlPlaneEndpoint.port', endpointPort, `is also the API server's port (apiServer.bindPort) on the masters, where the ${type} load balancer listens`, 'use another port for the load balancer, e.g. 8443 (the API server keeps 6443), or loadBalancer.type "vip-only" for the VIP straight on the API servers');
+          } else if (user) {
+            err('controlPlaneEndpoint.port', endpointPort, `is the port of ${user} on the ${onMasters ? 'masters' : 'load-balancer hosts'}, where the ${type} load balancer listens on every address`, `use a free port for the load balancer, e.g. ${endpointPort === 8443 ? 8444 : 8443}`);
+          }
+        }
+        break;
+      default:
+        assertNever(type, 'loadBalancer.type');
+    }
+    if (proxyOf(type) === undefined && lb.image !== undefined) {
+      warn('loadBalancer.image', lb.image, `is ignored: loadBalancer.type "${type}" runs no proxy`, 'remove loadBalancer.image (keepalived\'s image is keepalived.image)');
     }
   }
-  if (!onMasters && lbHosts.length < 2) {
+  if (!onMasters && lbHosts.length < 2 && type !== 'vip-only') {
     err('loadBalancers', lbHosts.length, 'is a single host: the VIP has nowhere to fail over to', 'list at least 2 load-balancer hosts');
   }
 
@@ -236,6 +262,24 @@ export function checkLoadBalancing(err: Report, warn: Report, spec: Partial<Clus
   }
   if (ka.image !== undefined && (typeof ka.image !== 'string' || /\s/.test(ka.image) || hasControlChar(ka.image))) err('keepalived.image', ka.image, 'is not an image reference', 'use e.g. "registry.example.com/keepalived:2.3.3"');
   if (lb.image !== undefined && (typeof lb.image !== 'string' || /\s/.test(lb.image) || hasControlChar(lb.image))) err('loadBalancer.image', lb.image, 'is not an image reference', 'use e.g. "registry.example.com/haproxy:3.2.26-alpine"');
+}
+
+/** The unspecified addresses (and the empty string): the API server then listens on every address. */
+const isUnspecified = (a: string) => a === '' || (ipFamily(a) !== 0 && ipToBigInt(a) === 0n);
+
+/**
+ * Refuses an API server --bind-address (apiServer.extraArgs, the last one wins) other than 0.0.0.0 or
+ * ::, where clients reach the API servers on the VIP itself (lvs-dr, vip-only): bound to the node
+ * address, an API server refuses the VIP's connections.
+ */
+function checkApiServerBindsEverywhere(err: Report, spec: Obj, why: string): void {
+  const api = spec.apiServer;
+  if (!isObj(api) || !Array.isArray(api.extraArgs)) return;
+  const i = api.extraArgs.map((a) => (isObj(a) ? a.name : undefined)).lastIndexOf('bind-address');
+  const value = i >= 0 && isObj(api.extraArgs[i]) ? api.extraArgs[i].value : undefined;
+  if (typeof value === 'string' && !isUnspecified(value)) {
+    err(`apiServer.extraArgs[${i}].value`, value, `is the API server's --bind-address, so it does not listen on the VIP, but ${why}`, 'remove the bind-address flag (the API server then listens on every address), or set it to "0.0.0.0" or "::"');
+  }
 }
 
 function checkHosts(err: Report, path: string, hosts: unknown, masterNames: Map<string, number>, masterAddresses: Map<string, number>): void {

@@ -8,11 +8,14 @@
  *
  * Lab edits, each one printed by `notes`: keepalived's track_process needs the kernel's proc connector,
  * which exists only in the initial network namespace, so the installed keepalived.conf loses that
- * block (the check script still moves the VIP); haproxy's maxconn gets `no strict-limits` where the
- * hard fd limit is below what it asks for.
+ * block (the check script still moves the VIP) — or, with `trackProcess: 'emulate'`, the block becomes
+ * a weight-0 track_file in a directory the keepalived manifest gets as one more hostPath volume, written
+ * by a watcher in the node's namespace that looks for the tracked process (by name, in the node's network
+ * namespace) every PROC_WATCH_INTERVAL_MS and honours its fork_delay; haproxy's maxconn gets
+ * `no strict-limits` where the hard fd limit is below what it asks for.
  */
 import { execFileSync, spawnSync } from 'child_process';
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, unlinkSync } from 'fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { dirname, join } from 'path';
 import { ClusterPlan, ClusterSpec, DEFAULT_KUBERNETES_MINOR, HaControlPlane, HostFile, KUBERNETES_PROFILES, planCluster, preparePki, StaticPodApp } from '../../lib';
@@ -20,10 +23,11 @@ import { TEST_ENCRYPTION_KEY } from '../util';
 import { hostPort } from '../../lib/plan/net';
 import { builtVersionOf, etcdBinary, k8sBinary, REPO_ROOT } from './binaries';
 import { makeEtcdCa, makeEtcdMemberPki, makeLeaf } from './certs';
-import { tolerateFdLimit } from './failover';
+import { emulateTrackProcess, tolerateFdLimit } from './failover';
 import { runKubeadm } from './kubeadm';
 import { createLab, ExecResult, Lab } from './netns';
 import { NodeRunner, parseManifest, startNode } from './pod-runner';
+import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 
 /** How the certificates and kubeconfigs are made. */
 export type Bootstrap = 'kubeadm' | 'generate';
@@ -53,6 +57,14 @@ export interface ControlPlaneLabOptions {
   readonly lbHosts?: boolean;
   /** A worker (worker-1) with the local API server proxy (workerProxy, its default type) also without lbHosts. @default false */
   readonly worker?: boolean;
+  /** controlPlaneEndpoint.port on the VIP (vip-only needs the API server's, 6443). @default 8443 */
+  readonly endpointPort?: number;
+  /**
+   * keepalived's track_process, which cannot work in a network namespace: `remove` it (the check script
+   * alone moves the VIP), or `emulate` it with a track_file and a watcher (see the file comment).
+   * @default "remove"
+   */
+  readonly trackProcess?: 'remove' | 'emulate';
   /** Progress lines. */
   readonly log?: (line: string) => void;
 }
@@ -168,9 +180,10 @@ export async function startControlPlane(opts: ControlPlaneLabOptions = {}): Prom
   };
   try {
     const vip = opts.ipv6 ? `${lab.prefix6}:100` : `${lab.prefix}.100`;
+    const endpointPort = opts.endpointPort ?? 8443;
     const spec: ClusterSpec = {
       name: 'e2e',
-      controlPlaneEndpoint: { host: vip, port: 8443 },
+      controlPlaneEndpoint: { host: vip, port: endpointPort },
       masters: masters.map((name) => ({ name, address: addressOf(name) })),
       networking: opts.ipv6 ? { serviceSubnet: 'fd00:10:96::/112', podSubnet: 'fd00:10:244::/56' } : { podSubnet: '10.244.0.0/16' },
       loadBalancer: { type: 'haproxy' },
@@ -189,7 +202,7 @@ export async function startControlPlane(opts: ControlPlaneLabOptions = {}): Prom
       const app = new StaticPodApp({ reporter: false, outdir, tarballs: true });
       // The hardened profile's encryption key as props: nothing is read from or written to the working directory.
       const hcp = new HaControlPlane(app, s.name, { spec: s, pki, encryptionKey: TEST_ENCRYPTION_KEY });
-      applyLabEdits(hcp, notes);
+      applyLabEdits(hcp, notes, opts.trackProcess === 'emulate');
       app.synth();
       return join(outdir, s.name);
     };
@@ -202,6 +215,7 @@ export async function startControlPlane(opts: ControlPlaneLabOptions = {}): Prom
       mkdirSync(root(m), { recursive: true, mode: 0o755 });
       const r = spawnSync('sh', [join(x, m, 'install.sh'), '--root', root(m), '--node-name', m], { encoding: 'utf8', timeout: 30_000 });
       if (r.status !== 0) throw new Error(`install.sh on ${m} exited ${r.status}: ${r.stderr}`);
+      if (opts.trackProcess === 'emulate') emulateTrackProcessInstalled(lab, m, root(m), join(work, 'scripts'), notes);
     }
     log(`installed ${bundleNodes.length} bundles`);
     if (opts.externalEtcd) startExternalEtcd(lab, join(work, 'etcd'), masters.map(root));
@@ -281,6 +295,76 @@ function startExternalEtcd(lab: Lab, dir: string, roots: readonly string[]): voi
   ], { logFile: join(dir, 'etcd.log') });
 }
 
+/** How often the emulated track_process looks for the tracked process. */
+export const PROC_WATCH_INTERVAL_MS = 50;
+
+/** Where the emulated track_process files live, on the node and in the keepalived pod. */
+const TRACK_DIR = '/run/hacp-track';
+
+const PROC_WATCHER_JS = `// track_process stand-in for the control-plane lab: 1 in the track file while no process named <name>
+// runs in this network namespace (zombies count as gone), 0 once one has run for <forkDelayMs>.
+const fs = require('fs');
+const [file, name, forkDelayMs, everyMs] = process.argv.slice(2);
+const net = fs.readlinkSync('/proc/self/ns/net');
+function running() {
+  for (const d of fs.readdirSync('/proc')) {
+    if (!/^[0-9]+$/.test(d)) continue;
+    try {
+      if (fs.readFileSync('/proc/' + d + '/comm', 'utf8').trim() !== name) continue;
+      const s = fs.readFileSync('/proc/' + d + '/stat', 'utf8');
+      const state = s.slice(s.lastIndexOf(')') + 2, s.lastIndexOf(')') + 3);
+      if (state === 'Z' || state === 'X') continue;
+      if (fs.readlinkSync('/proc/' + d + '/ns/net') === net) return true;
+    } catch { /* gone meanwhile */ }
+  }
+  return false;
+}
+let upSince;
+let last = -1;
+function poll() {
+  const now = Date.now();
+  if (!running()) upSince = undefined;
+  else if (upSince === undefined) upSince = now;
+  const v = upSince !== undefined && now - upSince >= Number(forkDelayMs) ? 0 : 1;
+  if (v !== last) {
+    fs.writeFileSync(file + '.tmp', v + '\\n');
+    fs.renameSync(file + '.tmp', file);
+    console.log(now, 'wrote', v);
+    last = v;
+  }
+}
+poll();
+setInterval(poll, Number(everyMs));
+process.on('SIGTERM', () => process.exit(0));
+`;
+
+/**
+ * The emulated track_process of one node (see the file comment): keepalived.conf's block becomes a
+ * track_file under TRACK_DIR, the keepalived manifest mounts that directory, and a watcher keeps the file.
+ * Nodes without keepalived are left alone.
+ */
+function emulateTrackProcessInstalled(lab: Lab, node: string, root: string, scripts: string, notes: string[]): void {
+  const confPath = join(root, 'etc/keepalived/keepalived.conf');
+  const manifestPath = join(root, 'etc/kubernetes/manifests/keepalived.yaml');
+  if (!existsSync(confPath)) return;
+  const conf = readFileSync(confPath, 'utf8');
+  const name = /^vrrp_track_process (\S+) \{/m.exec(conf)?.[1];
+  if (!name) return;
+  const forkDelay = Number(new RegExp(`^vrrp_track_process ${name} \\{\\n(?: {2}.*\\n)*? {2}fork_delay (\\S+)\\n`, 'm').exec(conf)?.[1] ?? 0);
+  const { conf: emulated, process: proc } = emulateTrackProcess(conf, `${TRACK_DIR}/${name}`);
+  writeFileSync(confPath, emulated);
+  const manifest = parseYaml(readFileSync(manifestPath, 'utf8'));
+  manifest.spec.volumes.push({ name: 'hacp-track', hostPath: { path: TRACK_DIR, type: 'DirectoryOrCreate' } });
+  manifest.spec.containers[0].volumeMounts.push({ name: 'hacp-track', mountPath: TRACK_DIR, readOnly: true });
+  writeFileSync(manifestPath, stringifyYaml(manifest));
+  mkdirSync(join(root, TRACK_DIR), { recursive: true, mode: 0o755 });
+  mkdirSync(scripts, { recursive: true });
+  const script = join(scripts, 'proc-watcher.js');
+  if (!existsSync(script)) writeFileSync(script, PROC_WATCHER_JS);
+  lab.spawn(node, process.execPath, [script, join(root, TRACK_DIR, name), proc, String(forkDelay * 1000), String(PROC_WATCH_INTERVAL_MS)], { logFile: join(scripts, `proc-watcher-${node}.log`) });
+  notes.push(`keepalived.conf: track_process EMULATED by a weight-0 track_file in ${TRACK_DIR} (one more hostPath volume in keepalived.yaml), written by a watcher that looks for the process by name in the node's network namespace every ${PROC_WATCH_INTERVAL_MS} ms, with the block's fork_delay`);
+}
+
 /** The etcd line the default Kubernetes minor runs (from its etcd image tag). */
 const ETCD_LINE_OF_DEFAULT = KUBERNETES_PROFILES.find((p) => p.minor === DEFAULT_KUBERNETES_MINOR)!.etcdImageTag.split('.').slice(0, 2).join('.');
 
@@ -301,9 +385,9 @@ function planVersion(spec: ClusterSpec): string {
  * track_process (no proc connector in a network namespace), haproxy without strict-limits (the hard fd
  * limit here).
  */
-function applyLabEdits(hcp: HaControlPlane, notes: string[]): void {
+function applyLabEdits(hcp: HaControlPlane, notes: string[], keepTrackProcess: boolean): void {
   const edits: Record<string, { edit: (s: string) => string; note: string }> = {
-    '/etc/keepalived/keepalived.conf': { edit: withoutTrackProcess, note: 'keepalived.conf: track_process removed (no proc connector in a network namespace)' },
+    ...(keepTrackProcess ? {} : { '/etc/keepalived/keepalived.conf': { edit: withoutTrackProcess, note: 'keepalived.conf: track_process removed (no proc connector in a network namespace)' } }),
     '/etc/haproxy/haproxy.cfg': { edit: tolerateFdLimit, note: 'haproxy.cfg: no strict-limits (hard fd limit)' },
   };
   for (const hf of hcp.node.findAll().filter((c): c is HostFile => c instanceof HostFile)) {

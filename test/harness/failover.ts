@@ -2,6 +2,9 @@
  * A fail-over lab: a synthesized 3-master cluster whose generated LB/VIP tier runs as real daemons in
  * network namespaces, with a client that measures what it sees while faults are injected.
  *
+ * Three kinds of VIP tier (LbKind): haproxy or nginx behind the VIP, or `vip-only` (keepalived alone on
+ * the masters, clients reach the VIP holder's API server stand-in directly on the bind port, 6443).
+ *
  * Two layouts (Layout): `masters` (the LB/VIP tier on the masters) and `lb-hosts` (the spec sets
  * `loadBalancers`: two dedicated hosts lb1, lb2 carry keepalived and the proxy, fed from their own
  * generated bundles; the masters run only etcd and the API server stand-in). Both go through the same
@@ -32,8 +35,9 @@
  * connector, which only the initial network namespace has, so inside a test namespace it never sees the
  * load balancer die. The harness rewrites the generated `vrrp_track_process` block (and its reference
  * in the instance) into a `track_file` with the same name and weight 0, and runs a watcher per LB node
- * that polls the load balancer's processes every WATCH_INTERVAL_MS and writes 1 to that file once they
- * are all gone (0 while any is alive). Everything else in keepalived.conf is exactly as generated
+ * that polls the tracked processes (the load balancer's; with vip-only the API server stand-in's) every
+ * WATCH_INTERVAL_MS and writes 1 to that file once they are all gone (0 while any is alive). vip-only's
+ * `fork_delay` has no counterpart: no scenario here restarts the tracked process. Everything else in keepalived.conf is exactly as generated
  * (except in the "kubeadm-guide" profile, whose edits are listed at PROFILES).
  * Other edits: haproxy.cfg gets `no strict-limits` when this process's hard fd limit is below what its
  * `maxconn` needs (see HAPROXY_FD_NOTE). Experiments may pass their own `edit`.
@@ -68,9 +72,20 @@ export const WATCH_INTERVAL_MS = 25;
 
 /** The line every report prints about the track_process emulation. */
 export const TRACK_PROCESS_NOTE = 'track_process is EMULATED: the kernel proc connector keepalived uses exists only in the initial network '
-  + `namespace, so the generated vrrp_track_process block is rewritten into a weight-0 track_file written by a watcher that polls the LB's PIDs every ${WATCH_INTERVAL_MS} ms`;
+  + `namespace, so the generated vrrp_track_process block is rewritten into a weight-0 track_file written by a watcher that polls the LB's PIDs `
+  + `(vip-only: the API server stand-in's) every ${WATCH_INTERVAL_MS} ms`;
 
-export type LbKind = 'haproxy' | 'nginx';
+/** The VIP tier: a proxy (haproxy, nginx) behind the VIP, or none (vip-only: the VIP on the API servers). */
+export type LbKind = 'haproxy' | 'nginx' | 'vip-only';
+
+/** The proxy a VIP tier runs (none for vip-only). */
+export const proxyOfKind = (lb: LbKind): 'haproxy' | 'nginx' | undefined => (lb === 'vip-only' ? undefined : lb);
+
+/** Whether a scenario applies to a VIP tier and layout (no proxy to kill with vip-only, which has no LB hosts). */
+export function scenarioApplies(lb: LbKind, layout: Layout, scenario: Scenario): boolean {
+  if (lb !== 'vip-only') return true;
+  return layout === 'masters' && scenario !== 'lb-death';
+}
 
 /**
  * - default: the project's defaults (VRRPv3, 100 ms adverts, script every 1 s fall 2, track_process).
@@ -226,10 +241,11 @@ export function emulateTrackProcess(conf: string, trackFile: string): { conf: st
   if (!block) throw new Error(`no vrrp_track_process block in the generated keepalived.conf:\n${conf}`);
   const [whole, name, proc, body] = block;
   if (!/^ {2}weight 0$/m.test(body)) throw new Error(`the generated vrrp_track_process ${name} is not weight 0:\n${whole}`);
+  const settings = body.trim().split('\n').map((l) => l.trim()).join(' ');
   const ref = `  track_process {\n    ${name}\n  }\n`;
   if (!conf.includes(ref)) throw new Error(`the instance does not reference track_process ${name}:\n${conf}`);
   const replacement = [
-    `# HARNESS EMULATION of "vrrp_track_process ${name} { process ${proc} quorum 1 weight 0 }": the proc connector`,
+    `# HARNESS EMULATION of "vrrp_track_process ${name} { process ${proc} ${settings} }": the proc connector`,
     '# is missing in test network namespaces; a watcher writes 1 here once the process is gone.',
     `track_file ${name} {`,
     `  file "${trackFile}"`,
@@ -502,8 +518,10 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<FailoverC
   const profile = opts.profile ?? 'default';
   const layout = opts.layout ?? 'masters';
   const log = opts.log ?? (() => {});
-  requireBinaries(['keepalived', lbKind, 'curl', ...(opts.etcd ? ['etcd', 'etcdctl'] as const : [])]);
-  for (const d of ['/etc/keepalived', ...(lbKind === 'haproxy' ? ['/etc/haproxy'] : ['/etc/nginx/nginx.conf', '/etc/nginx/modules-enabled'])]) {
+  const proxy = proxyOfKind(lbKind);
+  if (!proxy && layout === 'lb-hosts') throw new Error('vip-only runs on the masters only: the spec refuses loadBalancers with it (use layout "masters")');
+  requireBinaries(['keepalived', ...(proxy ? [proxy] : []), 'curl', ...(opts.etcd ? ['etcd', 'etcdctl'] as const : [])]);
+  for (const d of ['/etc/keepalived', ...(proxy === 'haproxy' ? ['/etc/haproxy'] : proxy === 'nginx' ? ['/etc/nginx/nginx.conf', '/etc/nginx/modules-enabled'] : [])]) {
     // These host paths are only mount points inside private mount namespaces (never written).
     if (!existsSync(d)) throw new Error(`${d} is missing (it comes with Debian's ${lbKind === 'haproxy' || d.includes('keepalived') ? d.split('/')[2] : 'nginx'} package): run \`bash scripts/test-deps.sh\``);
   }
@@ -520,7 +538,8 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<FailoverC
     lab = createLab({ nodes: [...masters, ...lbHosts, client] });
     const L = lab;
     const vip = `${L.prefix}.100`;
-    const port = 8443;
+    // vip-only: clients reach the API server itself, so the endpoint port is its bind port.
+    const port = proxy ? 8443 : (opts.specOverrides?.apiServer?.bindPort ?? 6443);
     const base: ClusterSpec = {
       name: 'failover',
       kubernetesVersion: '1.33',
@@ -560,7 +579,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<FailoverC
       const dir = join(root, m);
       const bundleDir = join(dir, 'bundle');
       for (const d of [bundleDir, join(dir, 'run'), join(dir, 'tmp'), join(dir, 'track')]) mkdirs(d);
-      const trackFile = join(dir, 'track', 'lb-process');
+      const trackFile = join(dir, 'track', proxy ? 'lb-process' : 'apiserver-process');
       const nodeFiles = new Map<string, string>();
       for (const [rel, f] of bundles.get(m)!) {
         let content = f.content;
@@ -584,7 +603,6 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<FailoverC
       if (!y) throw new Error(`no ${component}.yaml in ${m}'s bundle`);
       return parse(y).spec.containers[0].command as string[];
     };
-    const lbComponent = lbKind;
 
     // Scripts and certificates.
     const scripts = join(root, 'scripts');
@@ -654,31 +672,34 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<FailoverC
       }, diagnostics);
     }
 
-    // 3. Load balancers, with the generated static pod's command, the bundle's config at its path.
-    for (const m of lbNodes) {
+    // 3. Load balancers, with the generated static pod's command, the bundle's config at its path
+    //    (none with vip-only: its bundles have no proxy, which the test asserts).
+    for (const m of proxy ? lbNodes : []) {
       const r = rt.get(m)!;
-      const [argv0, ...args] = podCommand(m, lbComponent);
-      if (argv0 !== lbKind) throw new Error(`argv[0] of ${m}'s ${lbComponent} command is ${argv0}`);
-      const binds = lbKind === 'haproxy'
+      const [argv0, ...args] = podCommand(m, proxy!);
+      if (argv0 !== proxy) throw new Error(`argv[0] of ${m}'s ${proxy} command is ${argv0}`);
+      const binds = proxy === 'haproxy'
         ? [{ source: join(r.bundleDir, 'etc/haproxy'), target: '/etc/haproxy' }]
         // nginx: only the config file (the host's modules-enabled stays visible: its stream module);
         // a private /tmp for the generated `pid /tmp/nginx.pid` (several nginx share this host).
         : [{ source: join(r.bundleDir, 'etc/nginx/nginx.conf'), target: '/etc/nginx/nginx.conf' }, { source: join(r.dir, 'tmp'), target: '/tmp' }];
-      const run = withBindMounts(binds, BINARIES[lbKind], args);
-      r.lb = L.spawn(m, run.cmd, run.args, { logFile: join(r.dir, `${lbKind}.log`) });
+      const run = withBindMounts(binds, BINARIES[proxy!], args);
+      r.lb = L.spawn(m, run.cmd, run.args, { logFile: join(r.dir, `${proxy}.log`) });
     }
-    for (const m of lbNodes) {
-      await waitFor(`${lbKind} on ${m} to answer on 127.0.0.1:${port}`, 15_000, async () => {
+    for (const m of proxy ? lbNodes : []) {
+      await waitFor(`${proxy} on ${m} to answer on 127.0.0.1:${port}`, 15_000, async () => {
         assertRunning();
         return (await L.exec(m, BINARIES.curl, ['-sfk', '--max-time', '1', '-o', '/dev/null', `https://127.0.0.1:${port}/healthz`], { timeoutMs: 3000 })).code === 0;
       }, diagnostics);
     }
 
-    // 4. track_process stand-ins (default profile), then keepalived (after the local LB answers).
+    // 4. track_process stand-ins (default profile), then keepalived (after the local LB, or with vip-only
+    //    the local API server stand-in, answers).
     for (const m of lbNodes) {
       const r = rt.get(m)!;
       if (files.get(m)!.get('etc/keepalived/keepalived.conf')!.includes(`file "${r.trackFile}"`)) {
-        r.watcher = L.spawn(m, process.execPath, [join(scripts, 'watcher.js'), r.trackFile, String(r.lb!.pid), String(WATCH_INTERVAL_MS)], { logFile: join(r.dir, 'watcher.log') });
+        const tracked = proxy ? r.lb! : r.standin!;
+        r.watcher = L.spawn(m, process.execPath, [join(scripts, 'watcher.js'), r.trackFile, String(tracked.pid), String(WATCH_INTERVAL_MS)], { logFile: join(r.dir, 'watcher.log') });
         await waitFor(`the track file of ${m}`, 10_000, () => existsSync(r.trackFile) && readFileSync(r.trackFile, 'utf8').trim() === '0', diagnostics, 20);
       }
     }
@@ -818,7 +839,10 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<FailoverC
         if (res.status !== 0) throw new Error(`node loss of ${node}: ${res.stderr}`);
         return t;
       },
-      killLb: (node) => killGroup(node, 'lb'),
+      killLb: (node) => {
+        if (!proxy) throw new Error('vip-only runs no load balancer to kill (kill the API server instead)');
+        return killGroup(node, 'lb');
+      },
       stopKeepalived(node, signal) {
         const p = cluster.processOf(node, 'keepalived');
         killed.add(p.pid);
@@ -865,10 +889,10 @@ export type Scenario = 'node-loss' | 'lb-death' | 'keepalived-term' | 'keepalive
 /** What each scenario does; the node is the VIP holder (a master, or in the lb-hosts layout an LB host). */
 export const SCENARIOS: Record<Scenario, string> = {
   'node-loss': 'loss of the VIP holder (its link down: a master, or with lb-hosts the active LB host)',
-  'lb-death': 'LB process SIGKILL on the VIP holder',
+  'lb-death': 'LB process SIGKILL on the VIP holder (not with vip-only: no proxy)',
   'keepalived-term': 'keepalived SIGTERM on the VIP holder',
   'keepalived-kill': 'keepalived SIGKILL on the VIP holder',
-  'apiserver-death': 'API server SIGKILL on the VIP holder (lb-hosts: on the first master, the LB hosts run none)',
+  'apiserver-death': 'API server SIGKILL on the VIP holder (lb-hosts: on the first master, the LB hosts run none; vip-only: the VIP must move)',
 };
 
 /** The node a scenario hits: the VIP holder, except an API server death in the lb-hosts layout (first master). */
@@ -894,6 +918,7 @@ export interface ScenarioResult {
 
 /** Runs one scenario on a fresh cluster's VIP holder (see faultTarget; the client is started here). */
 export async function runScenario(cluster: FailoverCluster, scenario: Scenario, w: ObserveOptions = {}): Promise<ScenarioResult> {
+  if (!scenarioApplies(cluster.lb, cluster.layout, scenario)) throw new Error(`${scenario} does not apply to ${cluster.lb} in the ${cluster.layout} layout`);
   const before = await cluster.holders();
   if (before.length !== 1) throw new Error(`expected one VIP holder before the fault, got ${JSON.stringify(before)}`);
   const holder = before[0];
