@@ -13,7 +13,6 @@ import { readFileSync } from 'fs';
 import { join } from 'path';
 import { parse } from 'yaml';
 import { LB_IMAGES } from '../lib/plan/lb-plan';
-import { renderCheckScript } from '../lib/render/keepalived';
 import { REPO_ROOT } from './harness/binaries';
 import { LB_DAEMONS, LbDaemon, majorMinor, pinnedDaemonVersions, pinnedDebs } from './harness/lb-daemons';
 import { haSpec, render } from './util';
@@ -95,7 +94,11 @@ describe('images/keepalived/Containerfile', () => {
     expect(install).toBeDefined();
     const packages = /apt-get install -y --no-install-recommends ([a-z0-9 .+-]+?)(?:\s+&&|$)/.exec(install!)?.[1].split(/\s+/);
     expect(packages).toContain('keepalived');
-    const programs = programsOf(renderCheckScript('https://127.0.0.1:8443/healthz'));
+    // The check scripts of both kinds: the proxy's (haproxy) and the API server's (vip-only).
+    const scripts = [haSpec(), haSpec({ controlPlaneEndpoint: { host: '192.168.10.100', port: 6443 }, loadBalancer: { type: 'vip-only' } })]
+      .map((s) => render(s).get('master-1')!.get('etc/keepalived/check_apiserver.sh')!.content);
+    expect(new Set(scripts).size).toBe(2);
+    const programs = [...new Set(scripts.flatMap((s) => programsOf(s)))];
     expect(programs).toEqual(['sh', 'curl']);
     // sh is Debian's essential dash; everything else must be installed.
     for (const p of programs.filter((x) => x !== 'sh')) expect(packages).toContain(p);
