@@ -128,23 +128,28 @@ describe('OCI image layouts written by the harness', () => {
   });
 });
 
+/** A scratch directory for one kubelet lab (root is required: network and mount namespaces, cgroups). */
+function kubeletWorkDir(prefix: string): string {
+  if (process.getuid?.() !== 0) throw new Error('test/kubelet.test.ts needs root (network and mount namespaces, cgroups)');
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+/** Stops the node (kubelet, containerd, containers, cgroups, sysctls), then the lab; removes the scratch directory. */
+async function teardown(node: KubeletNode | undefined, lab: Lab | undefined, work: string): Promise<void> {
+  const problems: string[] = [];
+  await node?.stop().catch((e) => problems.push(String(e)));
+  await lab?.destroy().catch((e) => problems.push(String(e)));
+  rmSync(work, { recursive: true, force: true });
+  if (problems.length > 0) throw new Error(problems.join('\n'));
+}
+
 describe('the real kubelet runs a static pod of the bundle', () => {
   let lab: Lab | undefined;
   let node: KubeletNode | undefined;
   let work: string;
 
-  beforeAll(() => {
-    if (process.getuid?.() !== 0) throw new Error('test/kubelet.test.ts needs root (network and mount namespaces, cgroups)');
-    work = mkdtempSync(join(tmpdir(), 'hacp-kubelet-'));
-  });
-
-  afterAll(async () => {
-    const problems: string[] = [];
-    await node?.stop().catch((e) => problems.push(String(e)));
-    await lab?.destroy().catch((e) => problems.push(String(e)));
-    rmSync(work, { recursive: true, force: true });
-    if (problems.length > 0) throw new Error(problems.join('\n'));
-  });
+  beforeAll(() => { work = kubeletWorkDir('hacp-kubelet-'); });
+  afterAll(() => teardown(node, lab, work));
 
   test('etcd of a one-master stacked bundle: started by the kubelet, probes pass, stopped when its manifest goes', async () => {
     const t0 = Date.now();
@@ -230,18 +235,8 @@ describe('the real kubelet runs a whole master of the bundle', () => {
   let node: KubeletNode | undefined;
   let work: string;
 
-  beforeAll(() => {
-    if (process.getuid?.() !== 0) throw new Error('test/kubelet.test.ts needs root (network and mount namespaces, cgroups)');
-    work = mkdtempSync(join(tmpdir(), 'hacp-kubelet-master-'));
-  });
-
-  afterAll(async () => {
-    const problems: string[] = [];
-    await node?.stop().catch((e) => problems.push(String(e)));
-    await lab?.destroy().catch((e) => problems.push(String(e)));
-    rmSync(work, { recursive: true, force: true });
-    if (problems.length > 0) throw new Error(problems.join('\n'));
-  });
+  beforeAll(() => { work = kubeletWorkDir('hacp-kubelet-master-'); });
+  afterAll(() => teardown(node, lab, work));
 
   test('etcd, kube-apiserver, kube-controller-manager, kube-scheduler, keepalived, haproxy: ready, VIP up, node registered, mirror pods listed; a changed scheduler manifest restarts only the scheduler', async () => {
     const t0 = Date.now();
