@@ -5,7 +5,7 @@
  */
 export * from './spec/types';
 export * from './spec/errors';
-export { validateSpec, ValidationResult } from './spec/validate';
+export { validateSpec, ValidationResult } from './plan/validate';
 export { EXAMPLE_SPEC } from './spec/example';
 export * from './plan/plan';
 export * from './plan/defaults';
@@ -22,15 +22,16 @@ export * from './constructs/kube-scheduler';
 export * from './constructs/ha-control-plane';
 export * from './constructs/api-server-hardening';
 export * from './bundle/app';
-export { BundleFile, writeBundles, WriteBundlesOptions, writeFileAtomic } from './bundle/files';
+export { BundleFile, writeBundles, WriteBundlesOptions } from './bundle/files';
+export { writeFileAtomic } from './util/files';
 export { clusterStateDir, newEncryptionKeyWarning, loadOrCreateEncryptionKey, loadOrGenerateEncryptionKey, StateKey, readEncryptionKeyFile, STATE_DIR_NAME, ENCRYPTION_KEY_FILE } from './bundle/encryption-key';
 export { TARBALLS_DIR, TARBALL_MTIME, writeTarball, writeTarballs, nodePackages } from './bundle/tarball';
 export { PackageEntry, nodePackage, installerScript, INSTALLER_NAME } from './bundle/package';
-export { LoadedSpec, readSpec, loadSpec, readSpecFile, loadSpecFile } from './spec/load';
+export { LoadedSpec, readSpec, loadSpec, readSpecFile, loadSpecFile } from './plan/load';
 export { CLUSTER_SPEC_SCHEMA } from './spec/schema-check';
 export { LIBRARY_VERSION, VERSION_ANNOTATION, PACKAGE_NAME } from './version';
 export { preparePki, PreparePkiOptions, PreparedPki, PkiFile, PkiReport, IssuedCert } from './pki/prepare';
 export { pkiProfile, PkiProfile, NodePkiSpec, LeafSpec, CaSpec, SharedFile, apiServerSans } from './pki/profile';
 export { RBAC_MANIFEST_PATH, RBAC_APPLY_COMMAND } from './pki/rbac';
 export { pkiSummary } from './pki/summary';
-export { KEY_ALGORITHMS } from './spec/validate-pki';
+export { KEY_ALGORITHMS } from './plan/validate-pki';

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { SpecError } from '../spec/errors';
-import { ensureStateGitignore, ensureStateGitignoreIfExists } from './state-ignore';
+import { ensureStateGitignore, ensureStateGitignoreIfExists } from '../util/state-ignore';
 
 /** Directory (relative to the working directory, or the spec file's for the CLI) that holds cluster state. */
 export const STATE_DIR_NAME = 'ha-control-plane-state';
