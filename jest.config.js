@@ -17,6 +17,7 @@ const UNIT = [
   'escape-hatches',
   'examples',
   'fix-fields',
+  'layers',
   'lb',
   'load',
   'new-user-mistakes',

@@ -7,7 +7,7 @@ import { encryptionKeyPreview, newEncryptionKeyWarning } from './bundle/encrypti
 import { bundleSummary } from './bundle/summary';
 import { TARBALLS_DIR } from './bundle/tarball';
 import { ANSIBLE_DIR } from './ansible/files';
-import { HaControlPlane } from './constructs/ha-control-plane';
+import { HaControlPlane } from './ha-control-plane';
 import { PreparedPki, preparePki } from './pki/prepare';
 import { pkiSummary } from './pki/summary';
 import { count } from './plan/check';

@@ -19,7 +19,7 @@ export * from './constructs/etcd';
 export * from './constructs/kube-apiserver';
 export * from './constructs/kube-controller-manager';
 export * from './constructs/kube-scheduler';
-export * from './constructs/ha-control-plane';
+export * from './ha-control-plane';
 export * from './constructs/api-server-hardening';
 export * from './bundle/app';
 export { BundleFile, writeBundles, WriteBundlesOptions } from './bundle/files';
