@@ -1,20 +1,21 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { BundleFile, writeFileAtomic } from './bundle/files';
+import { BundleFile } from './bundle/files';
 import { StaticPodApp } from './bundle/app';
 import { encryptionKeyPreview, newEncryptionKeyWarning } from './bundle/encryption-key';
 import { bundleSummary } from './bundle/summary';
 import { TARBALLS_DIR } from './bundle/tarball';
 import { ANSIBLE_DIR } from './ansible/files';
-import { HaControlPlane } from './constructs/ha-control-plane';
+import { HaControlPlane } from './ha-control-plane';
 import { PreparedPki, preparePki } from './pki/prepare';
 import { pkiSummary } from './pki/summary';
-import { count } from './spec/check';
+import { count } from './plan/check';
 import { formatIssue, SpecError } from './spec/errors';
 import { initSpecYaml } from './spec/init-template';
-import { LoadedSpec, readSpec, readSpecFile } from './spec/load';
+import { LoadedSpec, readSpec, readSpecFile } from './plan/load';
 import { CLUSTER_SPEC_SCHEMA } from './spec/schema-check';
+import { writeFileAtomic } from './util/files';
 
 /** Where the CLI reads and writes; process streams by default, buffers in tests. */
 export interface CliIo {

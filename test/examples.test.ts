@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { HaControlPlane, PreparedPki, preparePki, readSpecFile, StaticPodApp } from '../lib';
 import { schemaRef } from '../lib/cli';
 import { initSpecYaml } from '../lib/spec/init-template';
-import { readSpec } from '../lib/spec/load';
+import { readSpec } from '../lib/plan/load';
 
 const root = path.resolve(__dirname, '..');
 const dir = path.join(root, 'examples');

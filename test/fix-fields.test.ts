@@ -80,7 +80,7 @@ describe('error and warning texts name fields that exist', () => {
   test('the texts are found (the check is not vacuous)', () => {
     expect(all.length).toBeGreaterThan(300);
     const files = new Set(all.map((t) => t.file));
-    for (const f of ['lib/spec/validate.ts', 'lib/spec/validate-lb.ts', 'lib/spec/validate-pki.ts', 'lib/spec/schema-check.ts', 'lib/plan/plan.ts']) expect(files).toContain(f);
+    for (const f of ['lib/plan/validate.ts', 'lib/plan/validate-lb.ts', 'lib/plan/validate-pki.ts', 'lib/spec/schema-check.ts', 'lib/plan/plan.ts']) expect(files).toContain(f);
     expect(all.some((t) => t.text.includes('loadBalancer.vip'))).toBe(true);
   });
 

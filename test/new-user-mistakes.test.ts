@@ -285,7 +285,7 @@ describe('an endpoint VIP that nothing holds (no loadBalancer)', () => {
 
 describe('init', () => {
   const { initSpecYaml } = jest.requireActual<typeof import('../lib/spec/init-template')>('../lib/spec/init-template');
-  const { readSpec } = jest.requireActual<typeof import('../lib/spec/load')>('../lib/spec/load');
+  const { readSpec } = jest.requireActual<typeof import('../lib/plan/load')>('../lib/plan/load');
   const text = initSpecYaml('schema.json');
 
   test('writes the load-balancing tier on the masters: haproxy, keepalived, the VIP, an endpoint port other than 6443, the interface to edit', () => {

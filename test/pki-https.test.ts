@@ -12,7 +12,7 @@ import { AddressInfo } from 'net';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { ClusterSpec, planCluster, pkiProfile, PreparedPki, preparePki } from '../lib';
-import { hostPort, urlHost } from '../lib/plan/net';
+import { hostPort, urlHost } from '../lib/util/net';
 import { kubeconfigParts, nodeFile } from './harness/pki';
 import { haSpec, spec } from './util';
 

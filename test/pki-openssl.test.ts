@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { ClusterSpec, KeyAlgorithm, planCluster, pkiProfile, PreparedPki, preparePki } from '../lib';
-import { ipFamily, ipToBigInt } from '../lib/plan/net';
+import { ipFamily, ipToBigInt } from '../lib/util/net';
 import { kubeconfigParts, nodeFile, openssl, opensslCert } from './harness/pki';
 import { haSpec, spec } from './util';
 

@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import { stringify } from 'yaml';
 import { ClusterSpec, formatIssue, HaControlPlane, readSpec, SpecError, StaticPodApp, SUPPORTED_MINORS } from '../lib';
 import { CliIo, runCli } from '../lib/cli';
-import { ipFamily } from '../lib/plan/net';
+import { ipFamily } from '../lib/util/net';
 
 type Json = Record<string, any>;
 

@@ -8,9 +8,9 @@ import * as path from 'node:path';
 import { validateSpec } from '../lib';
 import { CliIo, runCli } from '../lib/cli';
 import { defaultPriorities } from '../lib/plan/lb-plan';
-import { formatCidr, formatIp, ipToBigInt, parseCidr } from '../lib/plan/net';
+import { formatCidr, formatIp, ipToBigInt, parseCidr } from '../lib/util/net';
 import { pkiSummary } from '../lib/pki/summary';
-import { count } from '../lib/spec/check';
+import { count } from '../lib/plan/check';
 import { haSpec, spec } from './util';
 
 const root = path.resolve(__dirname, '..');

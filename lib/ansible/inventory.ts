@@ -1,5 +1,5 @@
 import { DEFAULTS } from '../plan/defaults';
-import { hostPort, urlHost } from '../plan/net';
+import { hostPort, urlHost } from '../util/net';
 import { ClusterPlan } from '../plan/plan';
 
 /** The inventory groups the playbooks act on. */

@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { ENCRYPTION_KEY_BYTES, isEncryptionKey } from '../render/security';
 import { SpecError } from '../spec/errors';
-import { ensureStateGitignore, ensureStateGitignoreIfExists } from './state-ignore';
+import { ensureStateGitignore, ensureStateGitignoreIfExists } from '../util/state-ignore';
 
 /** Directory (relative to the working directory, or the spec file's for the CLI) that holds cluster state. */
 export const STATE_DIR_NAME = 'ha-control-plane-state';
@@ -10,18 +11,9 @@ export const STATE_DIR_NAME = 'ha-control-plane-state';
 /** Name of the encryption key file in a cluster's state directory. */
 export const ENCRYPTION_KEY_FILE = 'encryption-key';
 
-/** Bytes of a secretbox key. */
-const KEY_BYTES = 32;
-
 /** The state directory of a cluster: `<baseDir>/ha-control-plane-state/<cluster>`. */
 export function clusterStateDir(baseDir: string, cluster: string): string {
   return path.join(baseDir, STATE_DIR_NAME, cluster);
-}
-
-/** True when `text` is the base64 encoding of exactly 32 bytes. The text itself never goes into a message. */
-export function isEncryptionKey(text: string): boolean {
-  const t = text.trim();
-  return /^[A-Za-z0-9+/]{43}=$/.test(t) && Buffer.from(t, 'base64').length === KEY_BYTES;
 }
 
 /**
@@ -61,7 +53,7 @@ export interface StateKey {
 export function loadOrGenerateEncryptionKey(stateDir: string): StateKey {
   const file = path.join(stateDir, ENCRYPTION_KEY_FILE);
   if (fs.existsSync(file)) return { key: readEncryptionKeyFile(file, 'security (state file)'), persist: () => ensureStateGitignoreIfExists(stateDir) };
-  const key = randomBytes(KEY_BYTES).toString('base64');
+  const key = randomBytes(ENCRYPTION_KEY_BYTES).toString('base64');
   const persist = () => {
     try {
       fs.mkdirSync(stateDir, { recursive: true, mode: 0o700 });

@@ -1,31 +1,10 @@
-import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { BundleFile, directoryMode, installOrder } from './layout';
 import { writeTarballs } from './tarball';
+import { writeFileAtomic } from '../util/files';
 
 export { BundleFile, DIRECTORY_MODES } from './layout';
-
-/**
- * Writes a file atomically: a temporary file in the same directory (dot-prefixed, so a kubelet watching
- * the directory ignores it), fsync, chmod, then rename over the target.
- */
-export function writeFileAtomic(file: string, content: string, mode: number): void {
-  const dir = path.dirname(file);
-  const tmp = path.join(dir, `.${path.basename(file)}.${randomBytes(6).toString('hex')}.tmp`);
-  const fd = fs.openSync(tmp, 'wx', mode);
-  try {
-    fs.writeFileSync(fd, content);
-    fs.fchmodSync(fd, mode);
-    fs.fsyncSync(fd);
-  } catch (e) {
-    fs.closeSync(fd);
-    fs.rmSync(tmp, { force: true });
-    throw e;
-  }
-  fs.closeSync(fd);
-  fs.renameSync(tmp, file);
-}
 
 /** Creates a directory chain under root with explicit modes (umask-independent). */
 function ensureDir(root: string, rel: string): void {

@@ -1,8 +1,7 @@
 import { Construct } from 'constructs';
-import { isEncryptionKey } from '../bundle/encryption-key';
 import { ClusterPlan } from '../plan/plan';
 import { HARDENED_API_SERVER_FILES, hardenedApiServerVolumes } from '../plan/security';
-import { renderAdmissionConfig, renderAuditPolicy, renderAuthenticationConfig, renderEncryptionConfig } from '../render/security';
+import { isEncryptionKey, renderAdmissionConfig, renderAuditPolicy, renderAuthenticationConfig, renderEncryptionConfig } from '../render/security';
 import { HostFile } from './host-file';
 import { StaticPod } from './static-pod';
 

@@ -1,7 +1,7 @@
 import { Construct } from 'constructs';
 import { args, lastArgValue } from '../plan/args';
 import { DEFAULTS } from '../plan/defaults';
-import { hostPort } from '../plan/net';
+import { hostPort } from '../util/net';
 import { ClusterPlan, LocalEtcdPlan, MasterPlan } from '../plan/plan';
 import { effectiveExtraArgs } from '../plan/security';
 import { Arg } from '../spec/types';

@@ -1,7 +1,7 @@
 import { Construct } from 'constructs';
 import { args } from '../plan/args';
 import { DEFAULTS } from '../plan/defaults';
-import { hostPort } from '../plan/net';
+import { hostPort } from '../util/net';
 import { ClusterPlan, MasterPlan } from '../plan/plan';
 import { componentPodProps, pkiAndCaVolumes } from './common';
 import { HostPathMount, StaticPod } from './static-pod';

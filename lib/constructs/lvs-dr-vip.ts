@@ -1,6 +1,6 @@
 import { Construct } from 'constructs';
 import { ClusterPlan } from '../plan/plan';
-import { ipFamily } from '../plan/net';
+import { ipFamily } from '../util/net';
 import { LB_IMAGES } from '../plan/lb-plan';
 import { renderDrSysctl } from '../render/keepalived';
 import { HostFile } from './host-file';

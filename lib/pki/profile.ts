@@ -5,9 +5,9 @@
  *
  * Sources: kubeadm's cmd/kubeadm/app/phases/certs/certlist.go and phases/kubeconfig/kubeconfig.go.
  */
-import { firstHostAddress, hostPort, ipFamily } from '../plan/net';
+import { firstHostAddress, hostPort, ipFamily } from '../util/net';
+import { apiServerCertSans } from '../plan/cert-sans';
 import { ClusterPlan, MasterPlan } from '../plan/plan';
-import { apiServerCertSans } from '../render/kubeadm-config';
 
 /** The CAs, named by their path under the PKI directory (kubeadm's layout). */
 export type CaId = 'ca' | 'front-proxy-ca' | 'etcd/ca';

@@ -3,7 +3,7 @@
  * algorithm, issuing CA) must equal the wanted ones, its key must match, and it must not be within
  * renewBeforeDays of expiry.
  */
-import { bigIntToIp, ipFamily, ipToBigInt } from '../plan/net';
+import { bigIntToIp, ipFamily, ipToBigInt } from '../util/net';
 import { KeyAlgorithm } from '../spec/types';
 import type { Ca } from './issue';
 import { LeafSpec } from './profile';

@@ -5,8 +5,8 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { writeFileAtomic } from '../bundle/files';
-import { ensureStateGitignore, ensureStateGitignoreIfExists } from '../bundle/state-ignore';
+import { writeFileAtomic } from '../util/files';
+import { ensureStateGitignore, ensureStateGitignoreIfExists } from '../util/state-ignore';
 import { SpecError, SpecIssue } from '../spec/errors';
 
 /** Reads and writes files of one state directory. */

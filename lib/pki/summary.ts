@@ -1,4 +1,4 @@
-import { count } from '../spec/check';
+import { count } from '../plan/check';
 import { PreparedPki } from './prepare';
 
 /** What the PKI step did (or, for validate, would do). Names and reasons only: never key material. */

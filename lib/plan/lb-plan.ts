@@ -1,5 +1,5 @@
 import { ClusterSpec, LoadBalancerType } from '../spec/types';
-import { ipFamily, loopbackFor, urlHost } from './net';
+import { ipFamily, loopbackFor, urlHost } from '../util/net';
 
 /**
  * Default images of the load-balancing tier (pinned; every one is overridable in the spec). haproxy

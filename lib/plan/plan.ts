@@ -1,10 +1,9 @@
 import { SpecError, SpecIssue } from '../spec/errors';
 import { ClusterSpec, ComponentSpec, KeyAlgorithm } from '../spec/types';
-import { validateSpec } from '../spec/validate';
+import { validateSpec } from './validate';
 import { DEFAULTS, KUBEADM_ETCD_IMAGE } from './defaults';
 import { LoadBalancerPlan, planLoadBalancer, planWorkerProxy, WorkerProxyPlan } from './lb-plan';
-import { hostPort, ipFamily, loopbackFor } from './net';
-import { SecurityPlan } from './security';
+import { hostPort, ipFamily, loopbackFor } from '../util/net';
 import {
   DEFAULT_KUBERNETES_MINOR, EtcdProbePaths, EtcdProfile, etcdProbePaths, etcdProfile, KubernetesProfile,
   kubernetesProfile, parseEtcdVersion,
@@ -76,6 +75,16 @@ export interface PkiPlan {
    * (kubeadm of this version does so); otherwise it is in O kubeadm:cluster-admins.
    */
   readonly kubeletClientBinding: boolean;
+}
+
+/** `kubeadm` (kubeadm's flags) or `hardened` (CIS v1.12). */
+export type SecurityProfile = 'kubeadm' | 'hardened';
+
+/** The security settings, resolved. */
+export interface SecurityPlan {
+  readonly profile: SecurityProfile;
+  /** A user-supplied encryption key file (base64 of 32 bytes), as written in the spec. */
+  readonly encryptionKeyFile?: string;
 }
 
 /**

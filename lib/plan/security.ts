@@ -6,16 +6,6 @@
 import { Arg, ComponentSpec, ExtraVolume } from '../spec/types';
 import type { ClusterPlan } from './plan';
 
-/** `kubeadm` (kubeadm's flags) or `hardened` (CIS v1.12). */
-export type SecurityProfile = 'kubeadm' | 'hardened';
-
-/** The security settings, resolved. */
-export interface SecurityPlan {
-  readonly profile: SecurityProfile;
-  /** A user-supplied encryption key file (base64 of 32 bytes), as written in the spec. */
-  readonly encryptionKeyFile?: string;
-}
-
 /** Directory of the hardened API server's config files on every master. */
 export const SECURITY_CONFIG_DIR = '/etc/kubernetes/security';
 

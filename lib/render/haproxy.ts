@@ -1,4 +1,4 @@
-import { hostPort } from '../plan/net';
+import { hostPort } from '../util/net';
 import { CONNECT_TIMEOUT_MS, generatedBy, ProxyConfig } from './proxy';
 
 /**

@@ -1,5 +1,5 @@
 import { Backend, checkIntervalSeconds, HealthCheck, KeepalivedPlan, VrrpNode } from '../plan/lb-plan';
-import { ipFamily } from '../plan/net';
+import { ipFamily } from '../util/net';
 import { generatedBy } from './proxy';
 
 /** A vrrp_script keepalived runs to check this node's own load balancer, or (vip-only) its own API server. */

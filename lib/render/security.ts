@@ -18,6 +18,15 @@ export function renderAuthenticationConfig(apiVersion: string): string {
   });
 }
 
+/** Bytes of a secretbox key. */
+export const ENCRYPTION_KEY_BYTES = 32;
+
+/** True when `text` is the base64 encoding of exactly 32 bytes. The text itself never goes into a message. */
+export function isEncryptionKey(text: string): boolean {
+  const t = text.trim();
+  return /^[A-Za-z0-9+/]{43}=$/.test(t) && Buffer.from(t, 'base64').length === ENCRYPTION_KEY_BYTES;
+}
+
 /**
  * EncryptionConfiguration (--encryption-provider-config): Secrets are written with secretbox
  * (XSalsa20-Poly1305, one of the providers CIS 1.2.28 accepts and the strongest local one; aescbc is

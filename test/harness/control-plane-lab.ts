@@ -20,7 +20,7 @@ import { tmpdir } from 'os';
 import { dirname, join } from 'path';
 import { ClusterPlan, ClusterSpec, DEFAULT_KUBERNETES_MINOR, HaControlPlane, HostFile, KUBERNETES_PROFILES, planCluster, preparePki, StaticPodApp } from '../../lib';
 import { TEST_ENCRYPTION_KEY } from '../util';
-import { hostPort } from '../../lib/plan/net';
+import { hostPort } from '../../lib/util/net';
 import { builtVersionOf, etcdBinary, k8sBinary, REPO_ROOT } from './binaries';
 import { makeEtcdCa, makeEtcdMemberPki, makeLeaf } from './certs';
 import { emulateTrackProcess, tolerateFdLimit } from './failover';

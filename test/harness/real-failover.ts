@@ -6,7 +6,7 @@
  */
 import { writeFileSync } from 'fs';
 import { join } from 'path';
-import { hostPort } from '../../lib/plan/net';
+import { hostPort } from '../../lib/util/net';
 import { ApiOutcome, readApiRequests, summarizeApi, writeApiClient } from './api-client';
 import { ControlPlaneLab } from './control-plane-lab';
 

@@ -1,10 +1,10 @@
 import * as fs from 'node:fs';
 import { isAlias, isCollection, isNode, isScalar, LineCounter, parseDocument, visit, Document } from 'yaml';
-import { planCluster } from '../plan/plan';
-import { SourceLocation, SpecError, SpecIssue } from './errors';
-import { checkSchema, SchemaIssue } from './schema-check';
-import { formatPath, parsePath, PathSegment, SourceMap } from './source';
-import { ClusterSpec } from './types';
+import { planCluster } from './plan';
+import { SourceLocation, SpecError, SpecIssue } from '../spec/errors';
+import { checkSchema, SchemaIssue } from '../spec/schema-check';
+import { formatPath, parsePath, PathSegment, SourceMap } from '../spec/source';
+import { ClusterSpec } from '../spec/types';
 import { validateSpec } from './validate';
 
 /** A spec read from a file, with the advisory findings (warnings) that did not stop it. */

@@ -1,6 +1,6 @@
-import { DEFAULTS } from '../plan/defaults';
+import { DEFAULTS } from './defaults';
 import { isInt, isObj, known, Report } from './check';
-import { KeyAlgorithm } from './types';
+import { KeyAlgorithm } from '../spec/types';
 
 /** The key algorithms kubeadm offers (encryptionAlgorithm), in the order the docs list them. */
 export const KEY_ALGORITHMS: readonly KeyAlgorithm[] = ['RSA-2048', 'RSA-3072', 'RSA-4096', 'ECDSA-P256', 'ECDSA-P384'];

@@ -1,8 +1,8 @@
-import { DEFAULTS } from '../plan/defaults';
-import { cidrContains, formatCidr, ipFamily, ipToBigInt, isDnsSubdomain, parseCidr, sameIp } from '../plan/net';
-import { assertNever, defaultAdvertIntervalMs, defaultPriorities, defaultVipPrefixLength, isLoadBalancerType, LB_DEFAULTS, LOAD_BALANCER_TYPES, proxyOf } from '../plan/lb-plan';
+import { DEFAULTS } from './defaults';
+import { cidrContains, formatCidr, ipFamily, ipToBigInt, isDnsSubdomain, parseCidr, sameIp } from '../util/net';
+import { assertNever, defaultAdvertIntervalMs, defaultPriorities, defaultVipPrefixLength, isLoadBalancerType, LB_DEFAULTS, LOAD_BALANCER_TYPES, proxyOf } from './lb-plan';
 import { checkPort, count, hasControlChar, isInt, isObj, known, Obj, Report } from './check';
-import { ClusterSpec } from './types';
+import { ClusterSpec } from '../spec/types';
 
 
 /** The nodes a port can be opened on. */

@@ -1,11 +1,11 @@
-import { DEFAULTS, KUBEADM_ETCD_IMAGE } from '../plan/defaults';
-import { cidrContains, cidrsOverlap, ipFamily, ipToBigInt, isDnsLabel, isDnsSubdomain, parseCidr, sameIp } from '../plan/net';
-import { kubernetesProfile, parseEtcdVersion, etcdProfile, SUPPORTED_MINORS, ETCD_PROFILES } from '../plan/versions';
-import { SpecIssue } from './errors';
+import { DEFAULTS, KUBEADM_ETCD_IMAGE } from './defaults';
+import { cidrContains, cidrsOverlap, ipFamily, ipToBigInt, isDnsLabel, isDnsSubdomain, parseCidr, sameIp } from '../util/net';
+import { kubernetesProfile, parseEtcdVersion, etcdProfile, SUPPORTED_MINORS, ETCD_PROFILES } from './versions';
+import { SpecIssue } from '../spec/errors';
 import { checkPort, hasControlChar, isObj, known, Obj, Report } from './check';
 import { checkLoadBalancing } from './validate-lb';
 import { checkPki } from './validate-pki';
-import { ClusterSpec, ComponentSpec } from './types';
+import { ClusterSpec, ComponentSpec } from '../spec/types';
 
 /** Result of validation: hard errors and advisory warnings (both in the same path/value/fix form). */
 export interface ValidationResult {

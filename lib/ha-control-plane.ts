@@ -1,27 +1,27 @@
 import * as path from 'node:path';
 import { App } from 'cdk8s';
 import { Construct } from 'constructs';
-import { ansibleFiles } from '../ansible/files';
-import { isStaticPodApp, StaticPodApp } from '../bundle/app';
-import { clusterStateDir, loadOrGenerateEncryptionKey, newEncryptionKeyWarning, readEncryptionKeyFile, StateKey } from '../bundle/encryption-key';
-import { pkiSummary } from '../pki/summary';
-import { assertNever, LoadBalancerPlan } from '../plan/lb-plan';
-import { ClusterPlan, planCluster } from '../plan/plan';
-import { renderKubeadmConfig } from '../render/kubeadm-config';
-import { PreparedPki } from '../pki/prepare';
-import { formatIssue, SpecError, SpecIssue } from '../spec/errors';
-import { ClusterSpec } from '../spec/types';
-import { ApiServerHardening } from './api-server-hardening';
-import { Etcd } from './etcd';
-import { HostFile } from './host-file';
-import { Keepalived } from './keepalived';
-import { KubeApiServer } from './kube-apiserver';
-import { KubeControllerManager } from './kube-controller-manager';
-import { KubeScheduler } from './kube-scheduler';
-import { LvsDrVip } from './lvs-dr-vip';
-import { NodeChart } from './node-chart';
-import { StandaloneKubelet } from './standalone-kubelet';
-import { TcpProxy } from './tcp-proxy';
+import { ansibleFiles } from './ansible/files';
+import { isStaticPodApp, StaticPodApp } from './bundle/app';
+import { clusterStateDir, loadOrGenerateEncryptionKey, newEncryptionKeyWarning, readEncryptionKeyFile, StateKey } from './bundle/encryption-key';
+import { pkiSummary } from './pki/summary';
+import { assertNever, LoadBalancerPlan } from './plan/lb-plan';
+import { ClusterPlan, planCluster } from './plan/plan';
+import { renderKubeadmConfig } from './render/kubeadm-config';
+import { PreparedPki } from './pki/prepare';
+import { formatIssue, SpecError, SpecIssue } from './spec/errors';
+import { ClusterSpec } from './spec/types';
+import { ApiServerHardening } from './constructs/api-server-hardening';
+import { Etcd } from './constructs/etcd';
+import { HostFile } from './constructs/host-file';
+import { Keepalived } from './constructs/keepalived';
+import { KubeApiServer } from './constructs/kube-apiserver';
+import { KubeControllerManager } from './constructs/kube-controller-manager';
+import { KubeScheduler } from './constructs/kube-scheduler';
+import { LvsDrVip } from './constructs/lvs-dr-vip';
+import { NodeChart } from './constructs/node-chart';
+import { StandaloneKubelet } from './constructs/standalone-kubelet';
+import { TcpProxy } from './constructs/tcp-proxy';
 
 /** Props of a highly available control plane. */
 export interface HaControlPlaneProps {
