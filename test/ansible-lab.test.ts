@@ -23,7 +23,8 @@ let cp: ControlPlaneLab;
 const log = (line: string) => process.stderr.write(`[ansible-lab] ${line}\n`);
 
 beforeAll(async () => {
-  cp = await startControlPlane({ log });
+  // pki.mode generate: a master added later gets its certificates from the same CAs (the lab's PKI state).
+  cp = await startControlPlane({ log, bootstrap: 'generate', spareMasters: 1 });
   await cp.waitAllReady(240_000);
   await cp.finishBootstrap();
 }, 600_000);
@@ -34,7 +35,7 @@ function labAnsible(clusterDir: string): string {
   const dir = join(clusterDir, 'ansible');
   mkdirSync(join(dir, 'host_vars'), { recursive: true });
   const ip = ['/usr/sbin/ip', '/sbin/ip'].find((p) => existsSync(p)) ?? 'ip';
-  for (const m of cp.masters) {
+  for (const m of [...cp.masters, ...cp.spares]) {
     writeFileSync(join(dir, 'host_vars', `${m}.yml`), stringify({
       ansible_connection: 'local',
       ansible_python_interpreter: '/usr/bin/python3',
@@ -60,7 +61,8 @@ function hostsOfTask(stdout: string, task: string): string[] {
   const out: string[] = [];
   for (const block of stdout.split(/\nTASK \[/).slice(1)) {
     if (!block.startsWith(`${task}]`) && !block.startsWith(`ha_control_plane : ${task}]`)) continue;
-    for (const m of block.matchAll(/^(?:ok|changed): \[([^\]]+)\]/gm)) out.push(m[1]);
+    // A delegated task's line reads "changed: [master-4 -> master-1(10.0.0.11)]": the task's host is the first.
+    for (const m of block.matchAll(/^(?:ok|changed): \[([^\]\s]+)(?: -> [^\]]*)?\]/gm)) out.push(m[1]);
   }
   return out;
 }
@@ -152,5 +154,37 @@ describe('the playbooks on a running control plane', () => {
     const members = await cp.lab.exec(cp.masters[0], etcdBinary('etcdctl', `v${cp.plan.etcd.kind === 'local' ? cp.plan.etcd.version : ''}`), ['member', 'list', '--endpoints', `https://${cp.addressOf(cp.masters[0])}:2379`,
       '--cacert', join(cp.rootOf(cp.masters[0]), 'etc/kubernetes/pki/etcd/ca.crt'), '--cert', join(cp.rootOf(cp.masters[0]), 'etc/kubernetes/pki/apiserver-etcd-client.crt'), '--key', join(cp.rootOf(cp.masters[0]), 'etc/kubernetes/pki/apiserver-etcd-client.key')]);
     expect(members.stdout.trim().split('\n')).toHaveLength(3);
+  });
+
+  test('add-master.yml: a fourth master joins (its etcd member added before it starts), then the others get their changed files one at a time; no acknowledged write lost', async () => {
+    const node = cp.spares[0];
+    cp.startRunner(node);
+    const bigger: ClusterSpec = {
+      ...withFlag(cp.spec, 'profiling', 'false'),
+      masters: [...cp.spec.masters, { name: node, address: cp.addressOf(node), etcdState: 'existing' }],
+    };
+    const dir = labAnsible(await cp.synthesize(bigger));
+    const t0 = Date.now();
+    const { result: run, api, acked, lost } = await withClient('add', () => playbook(dir, 'add-master.yml', ['-e', `hacp_node=${node}`]));
+    log(`add-master ${node} (and the rolling update of the others): ${((Date.now() - t0) / 1000).toFixed(1)} s; client: ${api.failedWrites}/${api.writes} writes and ${api.failedReads}/${api.reads} reads failed (${JSON.stringify(api.errors)}), ${acked} acknowledged writes, ${lost.length} lost`);
+    expect({ code: run.code, tail: run.code === 0 ? '' : run.stdout.slice(-5000) + run.stderr.slice(-2000) }).toEqual({ code: 0, tail: '' });
+    // member add before the new member's first install; its install first, the others after.
+    expect(hostsOfTask(run.stdout, 'Add the member')).toEqual([node]);
+    const installs = hostsOfTask(run.stdout, 'Run install.sh');
+    expect(installs[0]).toBe(node);
+    expect([...new Set(installs)].sort()).toEqual([...cp.masters, node].sort());
+    // Four started members, the new one among them; its API server ready on its own address.
+    const m0 = cp.masters[0];
+    const pki = (f: string) => join(cp.rootOf(m0), 'etc/kubernetes/pki', f);
+    const members = await cp.lab.exec(m0, etcdBinary('etcdctl', `v${cp.plan.etcd.kind === 'local' ? cp.plan.etcd.version : ''}`),
+      ['member', 'list', '-w', 'json', '--endpoints', `https://${cp.addressOf(m0)}:2379`, '--cacert', pki('etcd/ca.crt'), '--cert', pki('apiserver-etcd-client.crt'), '--key', pki('apiserver-etcd-client.key')]);
+    const list = JSON.parse(members.stdout).members as { name: string; clientURLs?: string[] }[];
+    expect(list.map((x) => x.name).sort()).toEqual([...cp.masters, node].sort());
+    expect(list.every((x) => (x.clientURLs ?? []).length === 1)).toBe(true);
+    const readyz = await cp.kubectl([`--server=https://${cp.addressOf(node)}:${cp.plan.apiServer.bindPort}`, 'get', '--raw', '/readyz'], { node: cp.clientNode });
+    expect(readyz.stdout).toBe('ok');
+    // The old masters' haproxy now sends to the new API server too.
+    expect(readFileSync(join(cp.rootOf(m0), 'etc/haproxy/haproxy.cfg'), 'utf8')).toContain(`${cp.addressOf(node)}:${cp.plan.apiServer.bindPort}`);
+    expect(lost).toEqual([]);
   });
 });

@@ -57,6 +57,12 @@ export interface ControlPlaneLabOptions {
   readonly lbHosts?: boolean;
   /** A worker (worker-1) with the local API server proxy (workerProxy, its default type) also without lbHosts. @default false */
   readonly worker?: boolean;
+  /**
+   * Spare nodes for masters to come (master-4, …): in the lab's network, not in the spec, nothing
+   * installed or run until {@link ControlPlaneLab.startRunner} (the Ansible add-master test).
+   * @default 0
+   */
+  readonly spareMasters?: number;
   /** controlPlaneEndpoint.port on the VIP (vip-only needs the API server's, 6443). @default 8443 */
   readonly endpointPort?: number;
   /**
@@ -96,6 +102,10 @@ export interface ControlPlaneLab {
    */
   synthesize(spec: ClusterSpec): Promise<string>;
   readonly runners: ReadonlyMap<string, NodeRunner>;
+  /** The spare nodes (see spareMasters). */
+  readonly spares: readonly string[];
+  /** Starts the pod runner on a spare node: it runs whatever gets installed into rootOf(node). */
+  startRunner(node: string): void;
   /** The lab edits made to installed files. */
   readonly notes: readonly string[];
   /** Real kubectl with the admin kubeconfig (server: the VIP), run in `node`'s namespace. */
@@ -171,7 +181,8 @@ export async function startControlPlane(opts: ControlPlaneLabOptions = {}): Prom
   const workers = opts.lbHosts || opts.worker ? ['worker-1'] : [];
   /** Every node whose bundle is installed and run. */
   const bundleNodes = [...masters, ...lbHosts, ...workers];
-  const lab = createLab({ nodes: [...bundleNodes, 'client', ...(opts.externalEtcd ? ['etcd-1'] : [])], ipv6: opts.ipv6 });
+  const spares = Array.from({ length: opts.spareMasters ?? 0 }, (_, i) => `master-${masters.length + i + 1}`);
+  const lab = createLab({ nodes: [...bundleNodes, ...spares, 'client', ...(opts.externalEtcd ? ['etcd-1'] : [])], ipv6: opts.ipv6 });
   const addressOf = (n: string) => (opts.ipv6 ? lab.address6Of(n) : lab.addressOf(n));
   const cleanup = async () => {
     await Promise.allSettled([...runners.values()].map((r) => r.stopNode()));
@@ -222,7 +233,12 @@ export async function startControlPlane(opts: ControlPlaneLabOptions = {}): Prom
 
     if (bootstrap === 'kubeadm') kubeadmBootstrap(spec, masters, root, lab, readFileSync(README, 'utf8'));
 
-    for (const m of bundleNodes) runners.set(m, startNode(lab, m, { root: root(m), stateDir: join(work, 'state', m) }));
+    const startRunner = (m: string) => {
+      if (runners.has(m)) throw new Error(`${m} runs already`);
+      mkdirSync(root(m), { recursive: true, mode: 0o755 });
+      runners.set(m, startNode(lab, m, { root: root(m), stateDir: join(work, 'state', m) }));
+    };
+    for (const m of bundleNodes) startRunner(m);
     const plan = planCluster(spec);
     const kubectlBin = k8sBinary('kubectl', `v${plan.kubernetesVersion}`);
     const cp: ControlPlaneLab = {
@@ -240,6 +256,11 @@ export async function startControlPlane(opts: ControlPlaneLabOptions = {}): Prom
         return synth(s, mkdtempSync(join(work, 'dist-')));
       },
       runners,
+      spares,
+      startRunner(m) {
+        if (!spares.includes(m)) throw new Error(`${m} is not a spare node of this lab (${spares.join(', ') || 'none'})`);
+        startRunner(m);
+      },
       notes: [...new Set(notes)],
       kubectl(args, o = {}) {
         const kubeconfig = o.kubeconfig ?? join(root(masters[0]), 'etc/kubernetes/admin.conf');
