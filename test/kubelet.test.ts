@@ -24,14 +24,14 @@ import { createHash } from 'crypto';
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
-import { ClusterSpec, HaControlPlane, planCluster, preparePki, StaticPodApp } from '../lib';
+import { ClusterPlan, ClusterSpec, HaControlPlane, planCluster, preparePki, StaticPodApp } from '../lib';
 import { RBAC_MANIFEST_PATH } from '../lib/pki/rbac';
 import { TEST_ENCRYPTION_KEY } from './util';
 import { etcdBinary, k8sBinary } from './harness/binaries';
 import { KubeletNode, KubeletPod, RUNTIME_ROOT, startKubeletNode } from './harness/kubelet-lab';
 import { createLab, Lab } from './harness/netns';
 import { hostProgramFiles, writeOciImage, writePauseImage } from './harness/oci-image';
-import { withoutTrackProcess } from './harness/control-plane-lab';
+import { applyLabEdits } from './harness/control-plane-lab';
 import { parseManifest } from './harness/pod-runner';
 import * as tar from 'tar';
 
@@ -40,11 +40,12 @@ jest.setTimeout(120_000);
 const NODE = 'master-1';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Polls `probe` every 250 ms until it returns a value, at most `ms`; throws with `what` and `report()`. */
-async function until<T>(what: string, ms: number, probe: () => Promise<T | undefined>, report: () => string, node?: KubeletNode): Promise<T> {
+/** Polls `probe` every 250 ms until it returns a value, at most `ms`; throws with `what` and `report()` (at once when a node's containerd or kubelet exits). */
+async function until<T>(what: string, ms: number, probe: () => Promise<T | undefined>, report: () => string, nodes: KubeletNode | readonly KubeletNode[] = []): Promise<T> {
   const end = Date.now() + ms;
+  const watched = Array.isArray(nodes) ? nodes : [nodes as KubeletNode];
   for (;;) {
-    if (node && !node.running()) throw new Error(`${what}: containerd or the kubelet exited\n${report()}`);
+    if (watched.some((n) => !n.running())) throw new Error(`${what}: containerd or the kubelet exited\n${report()}`);
     const v = await probe();
     if (v !== undefined) return v;
     if (Date.now() > end) throw new Error(`${what}: not within ${ms / 1000} s\n${report()}`);
@@ -52,17 +53,58 @@ async function until<T>(what: string, ms: number, probe: () => Promise<T | undef
   }
 }
 
-/** Synthesizes the bundles of `spec` (PKI state in work/pki-state, kept across calls) and installs NODE's with its own install.sh into `root`. */
-async function installBundle(spec: ClusterSpec, work: string, name: string, root: string): Promise<void> {
+/**
+ * Synthesizes the bundles of `spec` (PKI state in work/pki-state, kept across calls; the lab edits of
+ * test/harness/control-plane-lab.ts made in the bundle: keepalived without track_process) and installs
+ * each node's of `roots` with its own install.sh into its root.
+ */
+async function installBundles(spec: ClusterSpec, work: string, name: string, roots: Readonly<Record<string, string>>): Promise<void> {
   const pki = await preparePki(spec, { dir: join(work, 'pki-state') });
   const app = new StaticPodApp({ reporter: false, outdir: join(work, `dist-${name}`), tarballs: true });
-  new HaControlPlane(app, spec.name, { spec, pki, encryptionKey: TEST_ENCRYPTION_KEY });
+  applyLabEdits(new HaControlPlane(app, spec.name, { spec, pki, encryptionKey: TEST_ENCRYPTION_KEY }), [], false);
   app.synth();
-  const extract = join(work, `extract-${name}`);
-  mkdirSync(extract);
-  execFileSync('tar', ['-xzf', join(work, `dist-${name}`, spec.name, 'bundles', `${NODE}.tar.gz`), '-C', extract]);
-  const inst = spawnSync('sh', [join(extract, NODE, 'install.sh'), '--root', root, '--node-name', NODE], { encoding: 'utf8', timeout: 30_000 });
-  expect({ code: inst.status, stderr: inst.status === 0 ? '' : inst.stderr }).toEqual({ code: 0, stderr: '' });
+  for (const [node, root] of Object.entries(roots)) {
+    const extract = join(work, `extract-${name}`, node);
+    mkdirSync(extract, { recursive: true });
+    execFileSync('tar', ['-xzf', join(work, `dist-${name}`, spec.name, 'bundles', `${node}.tar.gz`), '-C', extract]);
+    const inst = spawnSync('sh', [join(extract, node, 'install.sh'), '--root', root, '--node-name', node], { encoding: 'utf8', timeout: 30_000 });
+    expect({ node, code: inst.status, stderr: inst.status === 0 ? '' : inst.stderr }).toEqual({ node, code: 0, stderr: '' });
+  }
+}
+
+/** The components of a master of the default layout (haproxy + keepalived), one static pod each. */
+const MASTER_COMPONENTS = ['etcd', 'haproxy', 'keepalived', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler'];
+
+/**
+ * One image per pod of `manifests`, named as its manifest names it, the program where the manifest's
+ * command finds it (on the image's PATH): the built binaries at /usr/local/bin; Debian's daemons with
+ * the shared libraries ldd lists (keepalived with the check script's sh and curl); and the pause image.
+ * Returns the tarballs (pause first) and the pause image's name.
+ */
+async function writeMasterImages(plan: ClusterPlan, manifests: string, dir: string): Promise<{ imageFiles: string[]; pauseImage: string }> {
+  mkdirSync(dir);
+  const imageFiles = [join(dir, 'pause.tar')];
+  const pauseImage = `${plan.imageRepository}/pause:${plan.profile.pauseImageTag}`;
+  await writePauseImage(pauseImage, imageFiles[0]);
+  writeFileSync(join(dir, 'passwd'), 'root:x:0:0:root:/root:/bin/sh\n');
+  writeFileSync(join(dir, 'group'), 'root:x:0:\n');
+  const etcFiles = [{ path: '/etc/passwd', source: join(dir, 'passwd') }, { path: '/etc/group', source: join(dir, 'group') }];
+  for (const c of MASTER_COMPONENTS) {
+    const pod = parseManifest(readFileSync(join(manifests, `${c}.yaml`), 'utf8'));
+    const container = pod.spec.containers[0];
+    expect(container.command[0]).toBe(c);
+    imageFiles.push(join(dir, `${c}.tar`));
+    if (c === 'keepalived' || c === 'haproxy') {
+      const programs = c === 'keepalived' ? ['/usr/sbin/keepalived', '/bin/sh', '/usr/bin/curl'] : ['/usr/sbin/haproxy'];
+      await writeOciImage({ name: container.image, files: [...hostProgramFiles(programs), ...etcFiles], dirs: ['/run', '/tmp', '/var/lib/haproxy'] }, join(dir, `${c}.tar`));
+      continue;
+    }
+    const tag = new RegExp(`^${plan.imageRepository.replace(/[.]/g, '\\.')}/${c}:v?(\\d+\\.\\d+\\.\\d+)(-\\d+)?$`).exec(container.image)?.[1];
+    expect({ image: container.image, tag }).toEqual({ image: container.image, tag: expect.any(String) });
+    const source = c === 'etcd' ? etcdBinary('etcd', `v${tag}`) : k8sBinary(c, `v${tag}`);
+    await writeOciImage({ name: container.image, files: [{ path: `/usr/local/bin/${c}`, source }] }, join(dir, `${c}.tar`));
+  }
+  return { imageFiles, pauseImage };
 }
 
 describe('OCI image layouts written by the harness', () => {
@@ -163,7 +205,7 @@ describe('the real kubelet runs a static pod of the bundle', () => {
     // The bundle, installed by its own install.sh.
     const root = join(work, 'root');
     mkdirSync(root, { mode: 0o755 });
-    await installBundle(spec, work, 'first', root);
+    await installBundles(spec, work, 'first', { [NODE]: root });
     const installed = join(root, 'etc/kubernetes/manifests/etcd.yaml');
     const etcdPod = parseManifest(readFileSync(installed, 'utf8'));
 
@@ -261,41 +303,11 @@ describe('the real kubelet runs a whole master of the bundle', () => {
     const plan = planCluster(spec);
     const root = join(work, 'root');
     mkdirSync(root, { mode: 0o755 });
-    const keepalivedConf = join(root, 'etc/keepalived/keepalived.conf');
-    /** The lab edit (test/harness/control-plane-lab.ts): no track_process, whose proc connector a network namespace lacks. */
-    const labEdit = () => writeFileSync(keepalivedConf, withoutTrackProcess(readFileSync(keepalivedConf, 'utf8')));
-    await installBundle(spec, work, 'first', root);
-    labEdit();
+    await installBundles(spec, work, 'first', { [NODE]: root });
     const manifests = join(root, 'etc/kubernetes/manifests');
-    const components = ['etcd', 'haproxy', 'keepalived', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler'];
+    const components = MASTER_COMPONENTS;
     expect(readdirSync(manifests).sort()).toEqual(components.map((c) => `${c}.yaml`));
-
-    // One image per pod, named as its manifest names it, the program where the manifest's command finds it
-    // (on the image's PATH): the built binaries at /usr/local/bin; Debian's daemons with the shared
-    // libraries ldd lists (keepalived with the check script's sh and curl).
-    const images = join(work, 'images');
-    mkdirSync(images);
-    const imageFiles = [join(images, 'pause.tar')];
-    const pauseImage = `${plan.imageRepository}/pause:${plan.profile.pauseImageTag}`;
-    await writePauseImage(pauseImage, imageFiles[0]);
-    writeFileSync(join(work, 'passwd'), 'root:x:0:0:root:/root:/bin/sh\n');
-    writeFileSync(join(work, 'group'), 'root:x:0:\n');
-    const etcFiles = [{ path: '/etc/passwd', source: join(work, 'passwd') }, { path: '/etc/group', source: join(work, 'group') }];
-    for (const c of components) {
-      const pod = parseManifest(readFileSync(join(manifests, `${c}.yaml`), 'utf8'));
-      const container = pod.spec.containers[0];
-      expect(container.command[0]).toBe(c);
-      imageFiles.push(join(images, `${c}.tar`));
-      if (c === 'keepalived' || c === 'haproxy') {
-        const programs = c === 'keepalived' ? ['/usr/sbin/keepalived', '/bin/sh', '/usr/bin/curl'] : ['/usr/sbin/haproxy'];
-        await writeOciImage({ name: container.image, files: [...hostProgramFiles(programs), ...etcFiles], dirs: ['/run', '/tmp', '/var/lib/haproxy'] }, join(images, `${c}.tar`));
-        continue;
-      }
-      const tag = new RegExp(`^${plan.imageRepository.replace(/[.]/g, '\\.')}/${c}:v?(\\d+\\.\\d+\\.\\d+)(-\\d+)?$`).exec(container.image)?.[1];
-      expect({ image: container.image, tag }).toEqual({ image: container.image, tag: expect.any(String) });
-      const source = c === 'etcd' ? etcdBinary('etcd', `v${tag}`) : k8sBinary(c, `v${tag}`);
-      await writeOciImage({ name: container.image, files: [{ path: `/usr/local/bin/${c}`, source }] }, join(images, `${c}.tar`));
-    }
+    const { imageFiles, pauseImage } = await writeMasterImages(plan, manifests, join(work, 'images'));
     const tPrepared = Date.now();
 
     const nodeDir = join(work, 'node');
@@ -356,8 +368,7 @@ describe('the real kubelet runs a whole master of the bundle', () => {
     const tListed = Date.now();
 
     // A changed scheduler manifest, installed by the bundle's install.sh: the kubelet restarts that pod only.
-    await installBundle({ ...spec, scheduler: { extraArgs: [{ name: 'v', value: '3' }] } }, work, 'second', root);
-    labEdit();
+    await installBundles({ ...spec, scheduler: { extraArgs: [{ name: 'v', value: '3' }] } }, work, 'second', { [NODE]: root });
     expect(parseManifest(readFileSync(join(manifests, 'kube-scheduler.yaml'), 'utf8')).spec.containers[0].command).toContain('--v=3');
     const after = await until('a new kube-scheduler container, ready', 40_000, async () => {
       const pods = await n.pods();
