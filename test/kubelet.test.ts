@@ -405,7 +405,7 @@ const HA_WAITS_MS = { allReady: 150_000, vip: 15_000, listed: 30_000 } as const;
 const INSTALLS = 100;
 
 /** Kubelet log messages of a static pod file it could not read or parse (pkg/kubelet/config/file.go, file_linux.go of 1.37). */
-const MANIFEST_ERRORS = /Could not process manifest file|Unable to process watch event|Unable to read config path|couldn't parse as pod|can't process config file/;
+const MANIFEST_ERRORS = /Could not process manifest file|Could not get metadata|Unable to process watch event|Unable to read config path|couldn't parse as pod|can't process config file/;
 
 describe('the real kubelet runs three masters', () => {
   let lab: Lab | undefined;
@@ -560,6 +560,7 @@ describe('the real kubelet runs three masters', () => {
         return !/^[ZX]$/.test(stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3)) && readlinkSync(`/proc/${d}/ns/net`) === netns;
       } catch { return false; } // gone meanwhile
     });
+    const cmdline = (pid: string) => { try { return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0'); } catch { return ['(gone)']; } };
     const seen = new Set<string>();
     let most = 0;
     let together: string[] = [];
@@ -568,50 +569,55 @@ describe('the real kubelet runs three masters', () => {
       while (watching) {
         const now = schedulers();
         now.forEach((x) => seen.add(x));
-        if (now.length > most) { most = now.length; if (now.length > 1) together = now.map((x) => `${x}: ${readFileSync(`/proc/${x}/cmdline`, 'utf8').replace(/\0/g, ' ')}`); }
+        if (now.length > most) { most = now.length; if (now.length > 1) together = now.map((x) => `${x}: ${cmdline(x).join(' ')}`); }
         await sleep(50);
       }
     })();
 
-    // Bundle B: the scheduler with --v=3 (same PKI state); installBundles installs it once.
-    const t0 = Date.now();
-    await installBundles({ ...ha.spec, scheduler: { extraArgs: [{ name: 'v', value: '3' }] } }, work, 'toggled', { [m]: root });
-    const bundle = (name: string) => join(work, `extract-${name}`, m, m);
-    // The two bundles differ in the scheduler's manifest only (besides the lists of files and checksums).
-    const filesOf = (dir: string, rel = ''): string[] => readdirSync(join(dir, rel), { withFileTypes: true })
-      .flatMap((e) => (e.isDirectory() ? filesOf(dir, join(rel, e.name)) : [join(rel, e.name)]));
-    const a = join(bundle('first'), 'files');
-    const b = join(bundle('toggled'), 'files');
-    expect(filesOf(b).sort()).toEqual(filesOf(a).sort());
-    expect(filesOf(a).filter((f) => !readFileSync(join(a, f)).equals(readFileSync(join(b, f))))).toEqual(['etc/kubernetes/manifests/kube-scheduler.yaml']);
-    const run = promisify(execFile);
-    for (let i = 2; i <= INSTALLS; i++) {
-      const from = i % 2 === 0 ? 'first' : 'toggled';
-      await run('sh', [join(bundle(from), 'install.sh'), '--root', root, '--node-name', m], { timeout: 30_000 });
+    try {
+      // Bundle B: the scheduler with --v=3 (same PKI state); installBundles installs it once.
+      const t0 = Date.now();
+      await installBundles({ ...ha.spec, scheduler: { extraArgs: [{ name: 'v', value: '3' }] } }, work, 'toggled', { [m]: root });
+      const bundle = (name: string) => join(work, `extract-${name}`, m, m);
+      // The two bundles differ in the scheduler's manifest and the kubeadm config (which carries the scheduler's extraArgs) only.
+      const filesOf = (dir: string, rel = ''): string[] => readdirSync(join(dir, rel), { withFileTypes: true })
+        .flatMap((e) => (e.isDirectory() ? filesOf(dir, join(rel, e.name)) : [join(rel, e.name)]));
+      const a = join(bundle('first'), 'files');
+      const b = join(bundle('toggled'), 'files');
+      expect(filesOf(b).sort()).toEqual(filesOf(a).sort());
+      expect(filesOf(a).filter((f) => !readFileSync(join(a, f)).equals(readFileSync(join(b, f))))).toEqual(['etc/kubernetes/kubeadm-config.yaml', 'etc/kubernetes/manifests/kube-scheduler.yaml']);
+      const run = promisify(execFile);
+      for (let i = 2; i <= INSTALLS; i++) {
+        const from = i % 2 === 0 ? 'first' : 'toggled';
+        await run('sh', [join(bundle(from), 'install.sh'), '--root', root, '--node-name', m], { timeout: 30_000 });
+      }
+      const tInstalled = Date.now();
+      // The last install is bundle A (no --v=3): one scheduler, running that manifest, ready; the others kept their containers.
+      const installed = readFileSync(join(root, 'etc/kubernetes/manifests/kube-scheduler.yaml'), 'utf8');
+      expect(installed).toBe(readFileSync(join(a, 'etc/kubernetes/manifests/kube-scheduler.yaml'), 'utf8'));
+      let last: KubeletPod[] | undefined;
+      await until('one kube-scheduler without --v=3, ready', 60_000, async () => {
+        last = await n.pods();
+        const now = schedulers();
+        const c = last?.find((p) => p.name === `kube-scheduler-${m}`)?.containers[0];
+        if (now.length !== 1 || !c?.ready || c.state !== 'running') return undefined;
+        return cmdline(now[0]).includes('kube-scheduler') && !cmdline(now[0]).includes('--v=3') ? true : undefined;
+      }, () => `pods: ${podSummary(last)}\n${ha!.report()}`, [...nodes.values()]);
+      const tSettled = Date.now();
+      watching = false;
+      await watcher;
+      const after = (await n.pods()) ?? [];
+      expect(Object.fromEntries(others.map((c) => [c, idOf(after, c)]))).toEqual(Object.fromEntries(others.map((c) => [c, idOf(before, c)])));
+      expect({ most, together }).toEqual({ most: 1, together: [] });
+      // Not one manifest the kubelet could not read or parse in its log meanwhile.
+      const log = readFileSync(n.kubeletLog, 'utf8').slice(logFrom);
+      expect(log.split('\n').filter((line) => MANIFEST_ERRORS.test(line))).toEqual([]);
+      // eslint-disable-next-line no-console
+      console.log(`${INSTALLS} installs of alternating bundles on ${m}: ${tInstalled - t0} ms (${((tInstalled - t0) / INSTALLS).toFixed(0)} ms each); ${seen.size} scheduler processes seen, never more than ${most} at once; the last one ready ${tSettled - tInstalled} ms after the last install`);
+    } finally {
+      watching = false;
+      await watcher;
     }
-    const tInstalled = Date.now();
-    // The last install is bundle A (no --v=3): one scheduler, running that manifest, ready; the others kept their containers.
-    const installed = readFileSync(join(root, 'etc/kubernetes/manifests/kube-scheduler.yaml'), 'utf8');
-    expect(installed).toBe(readFileSync(join(a, 'etc/kubernetes/manifests/kube-scheduler.yaml'), 'utf8'));
-    let last: KubeletPod[] | undefined;
-    await until('one kube-scheduler without --v=3, ready', 60_000, async () => {
-      last = await n.pods();
-      const now = schedulers();
-      const c = last?.find((p) => p.name === `kube-scheduler-${m}`)?.containers[0];
-      if (now.length !== 1 || !c?.ready || c.state !== 'running') return undefined;
-      return readFileSync(`/proc/${now[0]}/cmdline`, 'utf8').split('\0').includes('--v=3') ? undefined : true;
-    }, () => `pods: ${podSummary(last)}\n${ha!.report()}`, [...nodes.values()]);
-    const tSettled = Date.now();
-    watching = false;
-    await watcher;
-    const after = (await n.pods()) ?? [];
-    expect(Object.fromEntries(others.map((c) => [c, idOf(after, c)]))).toEqual(Object.fromEntries(others.map((c) => [c, idOf(before, c)])));
-    expect({ most, together }).toEqual({ most: 1, together: [] });
-    // Not one manifest the kubelet could not read or parse in its log meanwhile.
-    const log = readFileSync(n.kubeletLog, 'utf8').slice(logFrom);
-    expect(log.split('\n').filter((line) => MANIFEST_ERRORS.test(line))).toEqual([]);
-    // eslint-disable-next-line no-console
-    console.log(`${INSTALLS} installs of alternating bundles on ${m}: ${tInstalled - t0} ms (${((tInstalled - t0) / INSTALLS).toFixed(0)} ms each); ${seen.size} scheduler processes seen, never more than ${most} at once; the last one ready ${tSettled - tInstalled} ms after the last install`);
   }, 240_000);
 
   test('a manifest with a Secret volume, written by hand, is refused by the kubelet; the same pod without it runs', async () => {
@@ -642,15 +648,16 @@ describe('the real kubelet runs three masters', () => {
         return last?.find((p) => p.name === `without-secret-${m}`)?.containers[0]?.state === 'running' ? true : undefined;
       }, () => `pods: ${podSummary(last)}\n${ha!.report()}`, [...nodes.values()]);
       expect(last?.map((p) => p.name)).not.toContain(`with-secret-${m}`);
-      const message = 'static pods may not reference secrets (via secret volumes)';
+      // pkg/kubelet/config/common.go: "static pods may not reference %s" (pkg/api/pod HasAPIObjectReference names the resource).
+      const message = 'static pods may not reference secrets';
       const lines = await until('the kubelet logs the refusal', 15_000, async () => {
-        const l = readFileSync(n.kubeletLog, 'utf8').slice(logFrom).split('\n').filter((x) => x.includes(message));
+        const l = readFileSync(n.kubeletLog, 'utf8').slice(logFrom).split('\n').filter((x) => x.includes('static pods may not reference'));
         return l.length > 0 ? l : undefined;
       }, () => ha!.report(), [...nodes.values()]);
-      expect(lines.every((x) => x.includes(refused))).toBe(true);
-      expect(lines.some((x) => x.includes(`"Could not process manifest file" err="${message}" path="${refused}"`))).toBe(true);
       // eslint-disable-next-line no-console
       console.log(`the kubelet on a hand-written Secret volume:\n${[...new Set(lines.map((x) => x.replace(/^\S+ \S+\s+\d+ /, '')))].join('\n')}`);
+      expect(lines.every((x) => x.includes(refused))).toBe(true);
+      expect(lines.some((x) => x.includes(`"Could not process manifest file" err="${message}" path="${refused}"`))).toBe(true);
     } finally {
       unlinkSync(refused);
       unlinkSync(control);
