@@ -18,6 +18,13 @@
  * listed by the real kubectl with admin.conf (through the VIP); then a scheduler flag added, the bundle
  * installed again by its install.sh: the kubelet replaces the scheduler's container only, and no
  * container restarted.
+ *
+ * Third (issue #19, items 3 and 4): three masters, one network namespace, containerd and kubelet each
+ * (own root, state, socket, cgroup), the images imported into each containerd, one preparePki, each
+ * bundle installed by its own install.sh: all 18 pods ready, one VIP holder, through it the three nodes
+ * and the 18 mirror pods listed by the real kubectl. On that lab: 100 installs of two bundles that differ
+ * in a scheduler flag while master-1's kubelet watches (no manifest it could not parse in its log, never
+ * two scheduler processes at once), and a hand-written manifest with a Secret volume refused.
  */
 import { execFile, execFileSync, spawnSync } from 'child_process';
 import { createHash } from 'crypto';
