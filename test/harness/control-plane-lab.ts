@@ -406,7 +406,7 @@ function planVersion(spec: ClusterSpec): string {
  * track_process (no proc connector in a network namespace), haproxy without strict-limits (the hard fd
  * limit here).
  */
-function applyLabEdits(hcp: HaControlPlane, notes: string[], keepTrackProcess: boolean): void {
+export function applyLabEdits(hcp: HaControlPlane, notes: string[], keepTrackProcess: boolean): void {
   const edits: Record<string, { edit: (s: string) => string; note: string }> = {
     ...(keepTrackProcess ? {} : { '/etc/keepalived/keepalived.conf': { edit: withoutTrackProcess, note: 'keepalived.conf: track_process removed (no proc connector in a network namespace)' } }),
     '/etc/haproxy/haproxy.cfg': { edit: tolerateFdLimit, note: 'haproxy.cfg: no strict-limits (hard fd limit)' },

@@ -25,8 +25,9 @@
  * - kubelet `syncFrequency: 10s` (default 1m): a pod without events (keepalived, haproxy: no probes)
  *   is synced, and its mirror pod created once the API server answers, only that often;
  * - the kubelet sets the host-wide sysctls vm.overcommit_memory=1, kernel.panic=10 and
- *   kernel.panic_on_oops=1 (protectKernelDefaults: true would refuse to start instead): start()
- *   saves them and stop() puts them back.
+ *   kernel.panic_on_oops=1 (protectKernelDefaults: true would refuse to start instead): the first
+ *   node started saves them, the last one stopped puts them back (nodes of one process may run at once;
+ *   a node started after another's kubelet has changed them must not save the kubelet's values).
  */
 import { ChildProcess, execFile, spawn } from 'child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmdirSync, statSync, writeFileSync } from 'fs';
@@ -96,7 +97,7 @@ export interface KubeletNode {
   running(): boolean;
   /** The kubelet's /pods; undefined while it does not answer. */
   pods(): Promise<KubeletPod[] | undefined>;
-  /** Stops everything (kubelet, containerd, shims, containers), removes the cgroups, restores the sysctls. Idempotent. */
+  /** Stops everything (kubelet, containerd, shims, containers), removes the cgroups, restores the sysctls if it is the last node running. Idempotent. */
   stop(): Promise<void>;
 }
 
@@ -142,6 +143,32 @@ function pidsWithArg(needle: string): number[] {
     } catch { /* gone */ }
   }
   return out;
+}
+
+/** The sysctls as they were before the first running node of this process started, and how many nodes hold them. */
+let sysctlHold: { readonly saved: readonly (readonly [string, string])[]; nodes: number } | undefined;
+
+/** One more node holds the saved sysctls (the first one saves them). */
+function holdSysctls(): void {
+  if (sysctlHold) sysctlHold.nodes++;
+  else sysctlHold = { saved: KUBELET_SYSCTLS.map((s) => [s, readFileSync(`/proc/sys/${s}`, 'utf8').trim()] as const), nodes: 1 };
+}
+
+/** Puts the saved sysctls back; returns what failed. */
+function restoreSysctls(): string[] {
+  const problems: string[] = [];
+  for (const [s, v] of sysctlHold?.saved ?? []) {
+    try { writeFileSync(`/proc/sys/${s}`, v); } catch (e) { problems.push(`cannot restore ${s.replace('/', '.')}=${v}: ${(e as Error).message}`); }
+  }
+  return problems;
+}
+
+/** One node lets go of the saved sysctls; the last one puts them back (returns what failed). */
+function releaseSysctls(): string[] {
+  if (!sysctlHold || --sysctlHold.nodes > 0) return [];
+  const problems = restoreSysctls();
+  sysctlHold = undefined;
+  return problems;
 }
 
 const alive = (pid: number) => { try { process.kill(pid, 0); return true; } catch { return false; } };
@@ -194,7 +221,6 @@ export function startKubeletNode(p: KubeletNodeProps): KubeletNode {
   if (hierarchies.includes('cpuset')) {
     for (const f of ['cpuset.cpus', 'cpuset.mems']) writeFileSync(join(CGROUP_V1, 'cpuset', cgroupName, f), readFileSync(join(CGROUP_V1, 'cpuset', f)));
   }
-  const savedSysctls = KUBELET_SYSCTLS.map((s) => [s, readFileSync(`/proc/sys/${s}`, 'utf8').trim()] as const);
 
   writeFileSync(join(w, 'containerd.toml'), `version = 3
 root = "${w}/containerd/root"
@@ -237,6 +263,7 @@ evictionHard: {memory.available: 1Mi, nodefs.available: 1%, imagefs.available: 1
 
   const logFd = openSync(join(w, 'node.log'), 'a');
   let child: ChildProcess;
+  holdSysctls();
   try {
     child = spawn(SETPRIV, ['--pdeathsig', 'KILL', '--', NSENTER, `--net=/run/netns/${p.lab.nsOf(p.node)}`, 'unshare', '--mount', '--propagation', 'private', 'bash', '-c', NODE_SCRIPT], {
       detached: true,
@@ -252,10 +279,16 @@ evictionHard: {memory.available: 1Mi, nodefs.available: 1%, imagefs.available: 1
         ...(p.kubeconfig ? { KUBECONFIG_FILE: p.kubeconfig } : {}),
       },
     });
+  } catch (e) {
+    releaseSysctls();
+    throw e;
   } finally {
     closeSync(logFd);
   }
-  if (child.pid === undefined) throw new Error(`could not start the node script of ${p.node}`);
+  if (child.pid === undefined) {
+    releaseSysctls();
+    throw new Error(`could not start the node script of ${p.node}`);
+  }
   const pid = child.pid;
   let exited = false;
   const exit = new Promise<void>((r) => child.once('exit', () => { exited = true; r(); }));
@@ -271,7 +304,7 @@ evictionHard: {memory.available: 1Mi, nodefs.available: 1%, imagefs.available: 1
   const onExit = () => {
     try { process.kill(-pid, 'SIGKILL'); } catch { /* gone */ }
     for (const x of [...cleaned.flatMap((h) => cgroupPids(join(CGROUP_V1, h, cgroupName))), ...pidsWithArg(sock)]) try { process.kill(x, 'SIGKILL'); } catch { /* gone */ }
-    for (const [s, v] of savedSysctls) try { writeFileSync(`/proc/sys/${s}`, v); } catch { /* best effort */ }
+    restoreSysctls(); // best effort: every node's kubelet is killed on exit
   };
   process.once('exit', onExit);
   let stopped: Promise<void> | undefined;
@@ -318,9 +351,7 @@ evictionHard: {memory.available: 1Mi, nodefs.available: 1%, imagefs.available: 1
             }
           }
         }
-        for (const [s, v] of savedSysctls) {
-          try { writeFileSync(`/proc/sys/${s}`, v); } catch (e) { problems.push(`cannot restore ${s.replace('/', '.')}=${v}: ${(e as Error).message}`); }
-        }
+        problems.push(...releaseSysctls());
         if (problems.length > 0) throw new Error(`stopping the kubelet node ${p.node}: ${problems.join('; ')}`);
       })();
       return stopped;
