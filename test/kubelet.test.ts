@@ -191,6 +191,19 @@ describe('OCI image layouts written by the harness', () => {
   });
 });
 
+/** A one-master stacked cluster with keepalived + haproxy and a generated PKI, as the kubelet labs run it. */
+function oneMasterSpec(name: string, vip: string, address: string): ClusterSpec {
+  return {
+    name,
+    controlPlaneEndpoint: { host: vip, port: 8443 },
+    masters: [{ name: NODE, address }],
+    networking: { podSubnet: '10.244.0.0/16', serviceSubnet: '172.20.0.0/16' },
+    loadBalancer: { type: 'haproxy' },
+    keepalived: { interface: 'eth0' },
+    pki: { mode: 'generate', keyAlgorithm: 'ECDSA-P256' },
+  };
+}
+
 /** A scratch directory for one kubelet lab (root is required: network and mount namespaces, cgroups). */
 function kubeletWorkDir(prefix: string): string {
   if (process.getuid?.() !== 0) throw new Error('test/kubelet.test.ts needs root (network and mount namespaces, cgroups)');
@@ -217,15 +230,7 @@ describe('the real kubelet runs a static pod of the bundle', () => {
   test('etcd of a one-master stacked bundle: started by the kubelet, probes pass, stopped when its manifest goes', async () => {
     const t0 = Date.now();
     lab = createLab({ nodes: [NODE] });
-    const spec: ClusterSpec = {
-      name: 'kubelet',
-      controlPlaneEndpoint: { host: `${lab.prefix}.100`, port: 8443 },
-      masters: [{ name: NODE, address: lab.addressOf(NODE) }],
-      networking: { podSubnet: '10.244.0.0/16', serviceSubnet: '172.20.0.0/16' },
-      loadBalancer: { type: 'haproxy' },
-      keepalived: { interface: 'eth0' },
-      pki: { mode: 'generate', keyAlgorithm: 'ECDSA-P256' },
-    };
+    const spec = oneMasterSpec('kubelet', `${lab.prefix}.100`, lab.addressOf(NODE));
     const plan = planCluster(spec);
 
     // The bundle, installed by its own install.sh.
@@ -307,15 +312,7 @@ describe('the real kubelet runs a whole master of the bundle', () => {
     const address = lab.addressOf(NODE);
     // keepalived holds the VIP, haproxy in front of the API server: every pod a master of the default example runs.
     const vip = `${lab.prefix}.100`;
-    const spec: ClusterSpec = {
-      name: 'kubelet-master',
-      controlPlaneEndpoint: { host: vip, port: 8443 },
-      masters: [{ name: NODE, address }],
-      networking: { podSubnet: '10.244.0.0/16', serviceSubnet: '172.20.0.0/16' },
-      loadBalancer: { type: 'haproxy' },
-      keepalived: { interface: 'eth0' },
-      pki: { mode: 'generate', keyAlgorithm: 'ECDSA-P256' },
-    };
+    const spec = oneMasterSpec('kubelet-master', vip, address);
     const plan = planCluster(spec);
     const root = join(work, 'root');
     mkdirSync(root, { mode: 0o755 });
