@@ -4,7 +4,6 @@ import { parseArgs } from 'node:util';
 import { BundleFile } from './bundle/files';
 import { StaticPodApp } from './bundle/app';
 import { encryptionKeyPreview, newEncryptionKeyWarning } from './bundle/encryption-key';
-import { bundleSummary } from './bundle/summary';
 import { TARBALLS_DIR } from './bundle/tarball';
 import { ANSIBLE_DIR } from './ansible/files';
 import { HaControlPlane } from './ha-control-plane';
@@ -284,14 +283,15 @@ async function synth(o: Options, io: CliIo, tarballs: boolean): Promise<number> 
   io.stdout(`wrote ${path.join(out, loaded.spec.name)}/ (cluster ${loaded.spec.name}, Kubernetes ${plan.kubernetesVersion}, ${count(bundles.size, 'node')})\n`);
   io.stdout(table(app, bundles));
   // Every file written, per node (what a cdk8s synth through StaticPodApp reports too).
-  const charts = new Map(app.nodeCharts().map((c) => [c.nodeName, c]));
-  const listing = bundleSummary(out, new Map([[loaded.spec.name, bundles]]), (_c, node) => charts.get(node)?.description ?? '');
+  // Every file written, per node; the CLI's own lines for the tarballs follow.
+  const listing = app.fileReport(new Map([[loaded.spec.name, bundles]]), out, false);
   io.stdout(`${listing.join('\n')}\n`);
   if (tarballs) {
     const dir = path.join(out, loaded.spec.name, TARBALLS_DIR);
     io.stdout(`installable bundles: ${dir}/<node>.tar.gz (checksums in ${dir}/SHA256SUMS)\n`);
     io.stdout(`on each node: tar -xzf <node>.tar.gz && sudo sh <node>/install.sh   (--dry-run shows the changes first)\n`);
-    io.stdout(`or with Ansible, node by node with health gates: ansible-playbook -i ${path.join(out, loaded.spec.name, ANSIBLE_DIR)}/inventory.yml ${path.join(out, loaded.spec.name, ANSIBLE_DIR)}/rolling-update.yml   (install.yml for a new cluster)\n`);
+    const ansible = path.join(out, loaded.spec.name, ANSIBLE_DIR);
+    io.stdout(`or with Ansible, node by node with health gates: ansible-playbook -i ${ansible}/inventory.yml ${ansible}/rolling-update.yml   (install.yml for a new cluster)\n`);
   }
   if (prepared) {
     io.stdout(pkiSummary(prepared, false));

@@ -160,7 +160,7 @@ export class HaControlPlane extends Construct {
       ]);
     }
     // The Ansible inventory and playbooks that install the tarballs node by node (with `tarballs`).
-    app.addClusterFiles(plan.name, ansibleFiles(plan));
+    app.addClusterFiles(plan.name, () => ansibleFiles(plan));
   }
 }
 

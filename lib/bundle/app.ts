@@ -74,7 +74,9 @@ export function isStaticPodApp(app: unknown): app is StaticPodApp {
 export class StaticPodApp extends App {
   private readonly stateCommits: StateCommit[] = [];
   private readonly warnings: string[] = [];
-  private readonly clusterFiles = new Map<string, BundleFile[]>();
+  /** Files of whole clusters, made only when a synth with tarballs needs them (see addClusterFiles). */
+  private readonly clusterFileSources = new Map<string, (() => readonly BundleFile[])[]>();
+  private readonly clusterFileCache = new Map<string, readonly BundleFile[]>();
 
   /** Whether synth also writes installable tarballs. */
   public readonly tarballs: boolean;
@@ -115,7 +117,7 @@ export class StaticPodApp extends App {
     if (this.tarballs) {
       for (const [cluster, nodes] of bundles) {
         nodePackages(cluster, nodes);
-        for (const top of new Set((this.clusterFiles.get(cluster) ?? []).map((f) => f.path.split('/')[0]))) {
+        for (const top of new Set(this.clusterFiles(cluster).map((f) => f.path.split('/')[0]))) {
           if (nodes.has(top)) throw new Error(`cluster ${cluster}: a node named "${top}" would share its directory with the cluster's ${top}/ files (fix: rename the node)`);
         }
       }
@@ -136,8 +138,32 @@ export class StaticPodApp extends App {
    * Adds files of a whole cluster (paths relative to `<outdir>/<cluster>/`, e.g. the Ansible content),
    * written beside the tarballs: only with `tarballs`, which they are about.
    */
-  public addClusterFiles(cluster: string, files: readonly BundleFile[]): void {
-    this.clusterFiles.set(cluster, [...(this.clusterFiles.get(cluster) ?? []), ...files]);
+  public addClusterFiles(cluster: string, files: () => readonly BundleFile[]): void {
+    this.clusterFileSources.set(cluster, [...(this.clusterFileSources.get(cluster) ?? []), files]);
+    this.clusterFileCache.delete(cluster);
+  }
+
+  /** A cluster's files (addClusterFiles), made once. */
+  private clusterFiles(cluster: string): readonly BundleFile[] {
+    let files = this.clusterFileCache.get(cluster);
+    if (!files) {
+      files = (this.clusterFileSources.get(cluster) ?? []).flatMap((make) => make());
+      this.clusterFileCache.set(cluster, files);
+    }
+    return files;
+  }
+
+  /**
+   * What a synth writes, per node: `<outdir>/<cluster>/<node>/ (<role>: <pods>; <n> files)` and one line per
+   * file (host files first), with tarballs one line per cluster for them.
+   *
+   * @param bundles what renderBundles returned
+   * @param outdir the output directory as it should be shown
+   * @param tarballs whether to list the tarballs (@default whether this app writes them)
+   */
+  public fileReport(bundles: ReadonlyMap<string, ReadonlyMap<string, readonly BundleFile[]>>, outdir: string, tarballs = this.tarballs): string[] {
+    const charts = new Map(this.nodeCharts().map((c) => [`${c.clusterName}/${c.nodeName}`, c]));
+    return bundleSummary(outdir, bundles, (cluster, node) => charts.get(`${cluster}/${node}`)?.description ?? '', tarballs);
   }
 
   /** Adds warnings the synth reports (as `warning: <issue>`), e.g. the spec's. */
@@ -155,15 +181,14 @@ export class StaticPodApp extends App {
     for (const s of stored) s.commit();
     const plain: Chart[] = this.charts.filter((c: Chart) => !isOrInNodeChart(c));
     const plainYaml = plain.map((c) => ({ file: path.join(this.outdir, `${c.node.id}.k8s.yaml`), docs: c.toJson() }));
-    writeBundles(this.outdir, bundles, { tarballs: this.tarballs, clusterFiles: this.tarballs ? this.clusterFiles : undefined });
+    const clusterFiles = this.tarballs ? new Map([...bundles.keys()].map((c) => [c, this.clusterFiles(c)])) : undefined;
+    writeBundles(this.outdir, bundles, { tarballs: this.tarballs, clusterFiles });
     for (const p of plainYaml) Yaml.save(p.file, p.docs);
     const report = this.reporter;
     if (!report) return;
     for (const w of this.warnings) report(`warning: ${w}`);
     for (const s of stored) for (const line of s.report?.() ?? []) report(line);
-    const charts = new Map(this.nodeCharts().map((c) => [`${c.clusterName}/${c.nodeName}`, c]));
-    const outdir = path.relative(process.cwd(), this.outdir) || '.';
-    for (const line of bundleSummary(outdir, bundles, (cluster, node) => charts.get(`${cluster}/${node}`)?.description ?? '', this.tarballs)) report(line);
+    for (const line of this.fileReport(bundles, path.relative(process.cwd(), this.outdir) || '.')) report(line);
     for (const p of plainYaml) report(`${path.relative(process.cwd(), p.file)} (a chart that is not a node's)`);
   }
 
