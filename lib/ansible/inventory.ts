@@ -50,8 +50,9 @@ export function ansibleInventory(plan: ClusterPlan): Record<string, unknown> {
         hacp_certificates_dir: pki,
         hacp_api_port: plan.apiServer.bindPort,
         hacp_endpoint: hostPort(plan.endpoint.host, plan.endpoint.port),
-        // The VIP keepalived holds, when the masters hold it (the rolling order puts its holder last).
-        ...(lb && lb.placement === 'masters' && lb.type !== 'lvs-dr' ? { hacp_vip: lb.vip } : {}),
+        // The VIP keepalived holds, when the masters hold it (the rolling order puts its holder last):
+        // a proxy or vip-only on the masters; lvs-dr always runs on dedicated hosts (validation).
+        ...(lb?.placement === 'masters' ? { hacp_vip: lb.vip } : {}),
         ...(lb && lb.placement === 'hosts' ? { hacp_lb_vip: lb.vip } : {}),
         ...(plan.workerProxy ? { hacp_worker_proxy_port: plan.workerProxy.port } : {}),
         hacp_etcd: stacked ? 'stacked' : 'external',
