@@ -231,7 +231,8 @@ export async function startControlPlane(opts: ControlPlaneLabOptions = {}): Prom
     log(`installed ${bundleNodes.length} bundles`);
     if (opts.externalEtcd) startExternalEtcd(lab, join(work, 'etcd'), masters.map(root));
 
-    if (bootstrap === 'kubeadm') kubeadmBootstrap(spec, masters, root, lab, readFileSync(README, 'utf8'));
+    const plan = planCluster(spec);
+    if (bootstrap === 'kubeadm') kubeadmBootstrap(spec, `v${plan.kubernetesVersion}`, masters, root, lab, readFileSync(README, 'utf8'));
 
     const startRunner = (m: string) => {
       if (runners.has(m)) throw new Error(`${m} runs already`);
@@ -239,7 +240,6 @@ export async function startControlPlane(opts: ControlPlaneLabOptions = {}): Prom
       runners.set(m, startNode(lab, m, { root: root(m), stateDir: join(work, 'state', m) }));
     };
     for (const m of bundleNodes) startRunner(m);
-    const plan = planCluster(spec);
     const kubectlBin = k8sBinary('kubectl', `v${plan.kubernetesVersion}`);
     const cp: ControlPlaneLab = {
       lab,
@@ -395,11 +395,6 @@ export function manifestPodNames(root: string): string[] {
   return readdirSync(dir).filter((f) => !f.startsWith('.')).map((f) => parseManifest(readFileSync(join(dir, f), 'utf8')).metadata.name as string);
 }
 
-/** The full Kubernetes version the spec deploys (the default patch of its minor). */
-function planVersion(spec: ClusterSpec): string {
-  return planCluster(spec).kubernetesVersion;
-}
-
 /**
  * The lab's edits, made to the host files before the bundles and tarballs are written (so a bundle
  * installed again later, by hand or by the Ansible playbooks, carries them too): keepalived without
@@ -429,10 +424,9 @@ export function applyLabEdits(hcp: HaControlPlane, notes: string[], keepTrackPro
  * shared files it names copied from the first master to the others; super-admin.conf deleted on the
  * others.
  */
-function kubeadmBootstrap(spec: ClusterSpec, masters: readonly string[], root: (m: string) => string, lab: Lab, readme: string): void {
+function kubeadmBootstrap(spec: ClusterSpec, version: string, masters: readonly string[], root: (m: string) => string, lab: Lab, readme: string): void {
   const steps = readmeBootstrapCommands(readme);
   if (steps.perMaster.length === 0 || steps.shared.length === 0) throw new Error('the README bootstrap section names no kubeadm command or no shared file');
-  const version = `v${planVersion(spec)}`;
   for (const [i, m] of masters.entries()) {
     if (i > 0) {
       for (const f of steps.shared) {
