@@ -41,12 +41,25 @@ function labAnsible(clusterDir: string): string {
       ansible_python_interpreter: '/usr/bin/python3',
       hacp_root: cp.rootOf(m),
       hacp_install_args: ['--node-name', m],
-      hacp_etcdctl: [etcdBinary('etcdctl', `v${cp.plan.etcd.kind === 'local' ? cp.plan.etcd.version : ''}`)],
+      hacp_etcdctl: [etcdctl()],
       hacp_kubectl: [k8sBinary('kubectl', `v${cp.plan.kubernetesVersion}`)],
       hacp_ip: [ip, 'netns', 'exec', cp.lab.nsOf(m), 'ip'],
     }));
   }
   return dir;
+}
+
+/** The built etcdctl of the lab's etcd line. */
+function etcdctl(): string {
+  if (cp.plan.etcd.kind !== 'local') throw new Error('the Ansible lab runs stacked etcd');
+  return etcdBinary('etcdctl', `v${cp.plan.etcd.version}`);
+}
+
+/** `etcdctl member list` asked of a master's member, with the API server's etcd client certificate. */
+function memberList(master: string, args: readonly string[]): Promise<ExecResult> {
+  const pki = (f: string) => join(cp.rootOf(master), 'etc/kubernetes/pki', f);
+  return cp.lab.exec(master, etcdctl(), ['member', 'list', ...args, '--endpoints', `https://${cp.addressOf(master)}:2379`,
+    '--cacert', pki('etcd/ca.crt'), '--cert', pki('apiserver-etcd-client.crt'), '--key', pki('apiserver-etcd-client.key')]);
 }
 
 function playbook(dir: string, name: string, extra: readonly string[] = []): Promise<ExecResult> {
@@ -151,8 +164,7 @@ describe('the playbooks on a running control plane', () => {
       await cp.lab.exec(down, 'ip', ['link', 'set', 'eth0', 'up']);
     }
     // Still three members.
-    const members = await cp.lab.exec(cp.masters[0], etcdBinary('etcdctl', `v${cp.plan.etcd.kind === 'local' ? cp.plan.etcd.version : ''}`), ['member', 'list', '--endpoints', `https://${cp.addressOf(cp.masters[0])}:2379`,
-      '--cacert', join(cp.rootOf(cp.masters[0]), 'etc/kubernetes/pki/etcd/ca.crt'), '--cert', join(cp.rootOf(cp.masters[0]), 'etc/kubernetes/pki/apiserver-etcd-client.crt'), '--key', join(cp.rootOf(cp.masters[0]), 'etc/kubernetes/pki/apiserver-etcd-client.key')]);
+    const members = await memberList(cp.masters[0], []);
     expect(members.stdout.trim().split('\n')).toHaveLength(3);
   });
 
@@ -175,9 +187,7 @@ describe('the playbooks on a running control plane', () => {
     expect([...new Set(installs)].sort()).toEqual([...cp.masters, node].sort());
     // Four started members, the new one among them; its API server ready on its own address.
     const m0 = cp.masters[0];
-    const pki = (f: string) => join(cp.rootOf(m0), 'etc/kubernetes/pki', f);
-    const members = await cp.lab.exec(m0, etcdBinary('etcdctl', `v${cp.plan.etcd.kind === 'local' ? cp.plan.etcd.version : ''}`),
-      ['member', 'list', '-w', 'json', '--endpoints', `https://${cp.addressOf(m0)}:2379`, '--cacert', pki('etcd/ca.crt'), '--cert', pki('apiserver-etcd-client.crt'), '--key', pki('apiserver-etcd-client.key')]);
+    const members = await memberList(m0, ['-w', 'json']);
     const list = JSON.parse(members.stdout).members as { name: string; clientURLs?: string[] }[];
     expect(list.map((x) => x.name).sort()).toEqual([...cp.masters, node].sort());
     expect(list.every((x) => (x.clientURLs ?? []).length === 1)).toBe(true);
