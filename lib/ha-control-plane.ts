@@ -11,7 +11,6 @@ import { renderKubeadmConfig } from './render/kubeadm-config';
 import { PreparedPki } from './pki/prepare';
 import { formatIssue, SpecError, SpecIssue } from './spec/errors';
 import { ClusterSpec } from './spec/types';
-import { ApiServerHardening } from './constructs/api-server-hardening';
 import { Etcd } from './constructs/etcd';
 import { HostFile } from './constructs/host-file';
 import { Keepalived } from './constructs/keepalived';
@@ -104,8 +103,7 @@ export class HaControlPlane extends Construct {
     for (const master of plan.masters) {
       const c = chart(master.name, 'master');
       if (plan.etcd.kind === 'local') new Etcd(c, 'etcd', { plan, master });
-      const apiServer = new KubeApiServer(c, 'kube-apiserver', { plan, master });
-      if (encryptionKey !== undefined) new ApiServerHardening(c, 'security', { plan, encryptionKey }).mountInto(apiServer);
+      new KubeApiServer(c, 'kube-apiserver', { plan, master, encryptionKey });
       new KubeControllerManager(c, 'kube-controller-manager', { plan, master });
       new KubeScheduler(c, 'kube-scheduler', { plan, master });
       new HostFile(c, 'kubeadm-config', { path: KUBEADM_CONFIG_PATH, content: renderKubeadmConfig(plan, master), mode: 0o600 });

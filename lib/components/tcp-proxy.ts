@@ -1,0 +1,46 @@
+import { renderHaproxy } from '../render/haproxy';
+import { renderNginx } from '../render/nginx';
+import { ProxyConfig } from '../render/proxy';
+import { PodDescription } from './pod';
+
+/** What a TCP proxy pod proxies, and as what. */
+export interface TcpProxyOptions {
+  /** `haproxy` or `nginx`. */
+  readonly type: 'haproxy' | 'nginx';
+  /** Container image. */
+  readonly image: string;
+  /** What to proxy. */
+  readonly config: ProxyConfig;
+  /**
+   * Pod and manifest name.
+   * @default the type ("haproxy" / "nginx")
+   */
+  readonly name?: string;
+  /**
+   * Path of the config on the host (mounted read-only at the same path, hostPath type File).
+   * @default "/etc/haproxy/haproxy.cfg" or "/etc/nginx/nginx.conf"
+   */
+  readonly configPath?: string;
+}
+
+const DEFAULT_PATHS = { haproxy: '/etc/haproxy/haproxy.cfg', nginx: '/etc/nginx/nginx.conf' } as const;
+
+/**
+ * haproxy or nginx in front of the API servers, with its config as a host file mounted with hostPath
+ * type `File` (its checksum rolls the pod): on the masters or LB hosts behind the VIP, or on a worker as
+ * a local proxy on loopback.
+ */
+export function tcpProxyPod(options: TcpProxyOptions): PodDescription {
+  const configPath = options.configPath ?? DEFAULT_PATHS[options.type];
+  const command = options.type === 'haproxy'
+    ? ['haproxy', '-W', '-db', '-f', configPath]
+    : ['nginx', '-c', configPath, '-g', 'daemon off;'];
+  const content = options.type === 'haproxy' ? renderHaproxy(options.config) : renderNginx(options.config);
+  return {
+    name: options.name ?? options.type,
+    image: options.image,
+    command,
+    requests: { cpu: '25m', memory: '32Mi' },
+    files: [{ path: configPath, content, mode: 0o644, volume: 'config' }],
+  };
+}
