@@ -13,6 +13,7 @@
 const UNIT = [
   'bundle',
   'cert-sans',
+  'component-specs',
   'components',
   'escape-hatches',
   'examples',
