@@ -26,6 +26,7 @@ const UNIT = [
   'pki-cli',
   'pki-lazy',
   'pki-profile',
+  'plan-once',
   'pod-schema',
   'property',
   'schema',

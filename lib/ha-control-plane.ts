@@ -24,8 +24,18 @@ import { TcpProxy } from './constructs/tcp-proxy';
 
 /** Props of a highly available control plane. */
 export interface HaControlPlaneProps {
-  /** The cluster spec (validated here; invalid input throws SpecError before anything is built). */
-  readonly spec: ClusterSpec;
+  /**
+   * The cluster spec (validated and planned here; invalid input throws SpecError before anything is
+   * built). Give this or `plan`.
+   * @default none: `plan` is given
+   */
+  readonly spec?: ClusterSpec;
+  /**
+   * The spec already planned (`planCluster(spec)`, or `readSpecFile(file).plan`), so it is not validated
+   * or planned again. Give this or `spec`.
+   * @default planCluster(spec)
+   */
+  readonly plan?: ClusterPlan;
   /**
    * Security profile `hardened`: the base64 encoding of the 32-byte key that encrypts Secrets at rest.
    * Given here, nothing is read from or written to disk (tests, keys from a secret store).
@@ -39,7 +49,7 @@ export interface HaControlPlaneProps {
    */
   readonly baseDir?: string;
   /**
-   * The generated PKI (`await preparePki(spec, ...)`), required when `spec.pki.mode` is `generate`:
+   * The generated PKI (`await preparePki(spec, ...)` or `await preparePkiForPlan(plan, ...)`), required when `spec.pki.mode` is `generate`:
    * each node's certificates, keys and kubeconfigs become host files of its bundle.
    * @default none (pki.mode kubeadm: the bundles hold no key material)
    */
@@ -86,7 +96,7 @@ export class HaControlPlane extends Construct {
   constructor(scope: Construct, id: string, props: HaControlPlaneProps) {
     super(scope, id);
     requireStaticPodApp(this, id);
-    const plan = planCluster(props.spec);
+    const plan = planOf(props);
     this.plan = plan;
     const lb = plan.loadBalancer;
     const pkiFiles = checkPki(plan, props.pki);
@@ -192,6 +202,16 @@ function requireStaticPodApp(cp: HaControlPlane, id: string): void {
     'in place of `new App()`; it writes dist/<cluster>/<node>/ with every file, and your other charts as <chart>.k8s.yaml as before)',
     caller,
   );
+}
+
+/** The plan of the props: the given one, or the spec's (validated and planned here). */
+function planOf(props: HaControlPlaneProps): ClusterPlan {
+  if (props.plan !== undefined && props.spec !== undefined) {
+    throw new Error('HaControlPlane takes a spec or its plan, not both (fix: pass `plan` alone when you have one, e.g. readSpecFile(file).plan, else `spec`)');
+  }
+  if (props.plan !== undefined) return props.plan;
+  if (props.spec === undefined) throw new Error('HaControlPlane needs a spec or a plan (fix: pass `spec`, your ClusterSpec, or `plan`, e.g. readSpecFile(file).plan)');
+  return planCluster(props.spec);
 }
 
 /** The encryption key of a hardened cluster: from the props, the spec's key file, or the state directory. */
