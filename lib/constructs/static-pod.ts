@@ -8,7 +8,7 @@ import { EnvVar, ExtraVolume } from '../spec/types';
 import { LIBRARY_VERSION, VERSION_ANNOTATION } from '../version';
 import { HostFile } from './host-file';
 
-export { HostPathMount, PodFile, ProbeTarget } from '../components/pod';
+export { HostPathMount, PodDescription, PodFile, ProbeTarget } from '../components/pod';
 
 /** Where static pod manifests live on a node (the kubelet's staticPodPath under kubeadm). */
 export const MANIFESTS_DIR = 'etc/kubernetes/manifests';
