@@ -21,6 +21,7 @@ import { LvsDrVip } from './constructs/lvs-dr-vip';
 import { NodeChart } from './constructs/node-chart';
 import { StandaloneKubelet } from './constructs/standalone-kubelet';
 import { TcpProxy } from './constructs/tcp-proxy';
+import { loadBalancerProxy, workerProxy } from './components/tcp-proxy';
 
 /** Props of a highly available control plane. */
 export interface HaControlPlaneProps {
@@ -139,13 +140,7 @@ export class HaControlPlane extends Construct {
     if (wp) {
       for (const w of wp.workers) {
         const c = chart(w.name, 'worker');
-        new TcpProxy(c, 'proxy', {
-          type: wp.type,
-          name: 'kube-apiserver-proxy',
-          configPath: `/etc/kubernetes/kube-apiserver-proxy/${wp.type === 'haproxy' ? 'haproxy.cfg' : 'nginx.conf'}`,
-          image: wp.image,
-          config: { listen: wp.listen, port: wp.port, backends: wp.backends, check: wp.check, idleTimeoutSeconds: wp.idleTimeoutSeconds },
-        });
+        new TcpProxy(c, 'proxy', workerProxy(wp));
         workers.set(w.name, c);
       }
     }
@@ -242,13 +237,8 @@ function checkPki(plan: ClusterPlan, pki: PreparedPki | undefined): PreparedPki[
 /** keepalived and the proxy (haproxy/nginx; none for lvs-dr and vip-only) on one LB node: a master, or a dedicated host. */
 function addLoadBalancing(chart: NodeChart, lb: LoadBalancerPlan, nodeName: string): void {
   const node = lb.keepalived.nodes.find((n) => n.name === nodeName)!;
-  if (lb.proxy) {
-    new TcpProxy(chart, 'load-balancer', {
-      type: lb.proxy.type,
-      image: lb.proxy.image,
-      config: { listen: ['*'], port: lb.port, backends: lb.backends, check: lb.check, idleTimeoutSeconds: lb.idleTimeoutSeconds },
-    });
-  }
+  const proxy = loadBalancerProxy(lb);
+  if (proxy) new TcpProxy(chart, 'load-balancer', proxy);
   new Keepalived(chart, 'keepalived', { lb, node });
 }
 

@@ -13,7 +13,7 @@ import { schedulerPod } from '../lib/components/kube-scheduler';
 import { lvsDrVipPod } from '../lib/components/lvs-dr-vip';
 import { PodDescription } from '../lib/components/pod';
 import { standaloneKubeletFiles, STANDALONE_KUBELET_CONFIG } from '../lib/components/standalone-kubelet';
-import { tcpProxyPod } from '../lib/components/tcp-proxy';
+import { loadBalancerProxy, tcpProxyPod, workerProxy } from '../lib/components/tcp-proxy';
 import { haSpec, spec, TEST_ENCRYPTION_KEY } from './util';
 
 const plan = (s: ClusterSpec): ClusterPlan => planCluster(s);
@@ -150,6 +150,12 @@ describe.each(MINORS)('Kubernetes $minor', (v) => {
     expect(pod.requests).toEqual({ cpu: '100m', memory: '100Mi' });
   });
 
+  test('hardened kube-apiserver: the AuthenticationConfiguration version of the minor', () => {
+    const hardened = plan(spec({ kubernetesVersion: v.minor, security: { profile: 'hardened' } }));
+    const auth = apiServerPod(hardened, master(hardened), TEST_ENCRYPTION_KEY).files!.find((f) => f.volume === 'authentication-config')!;
+    expect(auth.content).toContain(`apiVersion: apiserver.config.k8s.io/${v.minor === '1.33' ? 'v1beta1' : 'v1'}\n`);
+  });
+
   test('lvs-dr loopback VIP: the pause image of the minor', () => {
     const lvs = plan(lvsSpec({ kubernetesVersion: v.minor }));
     expect(lvsDrVipPod(lvs).image).toBe(`registry.k8s.io/pause:${v.pause}`);
@@ -266,6 +272,19 @@ describe('load-balancing pods', () => {
     expect([pod.name, pod.image, pod.command]).toEqual([type, 'img', command]);
     expect(pod.files!.map((f) => [f.path, f.mode, f.volume])).toEqual([[path, 0o644, 'config']]);
     expect(pod.requests).toEqual({ cpu: '25m', memory: '32Mi' });
+  });
+
+  test('the proxies the cluster places: on the LB tier on every address (none for lvs-dr), on a worker as kube-apiserver-proxy', () => {
+    const onLb = tcpProxyPod(loadBalancerProxy(lb)!);
+    expect([onLb.name, onLb.command, onLb.files!.map((f) => f.path)]).toEqual(['haproxy', ['haproxy', '-W', '-db', '-f', '/etc/haproxy/haproxy.cfg'], ['/etc/haproxy/haproxy.cfg']]);
+    expect(onLb.files![0].content).toContain('  bind :::8443 v4v6\n');
+    expect(loadBalancerProxy(plan(lvsSpec()).loadBalancer!)).toBeUndefined();
+    const workers = [{ name: 'worker-1', address: '192.168.10.31' }];
+    for (const [type, config] of [['haproxy', 'haproxy.cfg'], ['nginx', 'nginx.conf']] as const) {
+      const w = tcpProxyPod(workerProxy(plan(haSpec({ workers, workerProxy: { type } })).workerProxy!));
+      expect([w.name, w.files!.map((f) => [f.path, f.volume])]).toEqual(['kube-apiserver-proxy', [[`/etc/kubernetes/kube-apiserver-proxy/${config}`, 'config']]]);
+      expect(w.command).toContain(`/etc/kubernetes/kube-apiserver-proxy/${config}`);
+    }
   });
 
   test('the lvs-dr loopback VIP: an idempotent privileged init container, the arp sysctls for boot', () => {

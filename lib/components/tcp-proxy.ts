@@ -1,3 +1,4 @@
+import { LoadBalancerPlan, WorkerProxyPlan } from '../plan/lb-plan';
 import { renderHaproxy } from '../render/haproxy';
 import { renderNginx } from '../render/nginx';
 import { ProxyConfig } from '../render/proxy';
@@ -42,5 +43,32 @@ export function tcpProxyPod(options: TcpProxyOptions): PodDescription {
     command,
     requests: { cpu: '25m', memory: '32Mi' },
     files: [{ path: configPath, content, mode: 0o644, volume: 'config' }],
+  };
+}
+
+/** Where a worker's local proxy keeps its config. */
+export const WORKER_PROXY_DIR = '/etc/kubernetes/kube-apiserver-proxy';
+
+/**
+ * The proxy in front of the API servers on a node of the LB tier (a master or a dedicated host),
+ * listening on every address on the endpoint port; undefined for lvs-dr and vip-only (no proxy).
+ */
+export function loadBalancerProxy(lb: LoadBalancerPlan): TcpProxyOptions | undefined {
+  if (!lb.proxy) return undefined;
+  return {
+    type: lb.proxy.type,
+    image: lb.proxy.image,
+    config: { listen: ['*'], port: lb.port, backends: lb.backends, check: lb.check, idleTimeoutSeconds: lb.idleTimeoutSeconds },
+  };
+}
+
+/** The local proxy on a worker: `kube-apiserver-proxy`, on the addresses the plan gives, its config in WORKER_PROXY_DIR. */
+export function workerProxy(wp: WorkerProxyPlan): TcpProxyOptions {
+  return {
+    type: wp.type,
+    name: 'kube-apiserver-proxy',
+    configPath: `${WORKER_PROXY_DIR}/${DEFAULT_PATHS[wp.type].split('/').pop()}`,
+    image: wp.image,
+    config: { listen: wp.listen, port: wp.port, backends: wp.backends, check: wp.check, idleTimeoutSeconds: wp.idleTimeoutSeconds },
   };
 }
