@@ -3,7 +3,7 @@
  * TestGetAPIServerCommand, TestGetEtcdCertVolumes, TestGetEtcdProbeEndpoint): a plan in, a pod
  * description out, no construct, no synth. Every supported Kubernetes minor is covered.
  */
-import { ClusterPlan, ClusterSpec, KUBERNETES_PROFILES, planCluster } from '../lib';
+import { ApiServerHardening, ClusterPlan, ClusterSpec, Etcd, KUBERNETES_PROFILES, KubeApiServer, NodeChart, planCluster, StaticPod, StaticPodApp } from '../lib';
 import { apiServerHardening } from '../lib/components/api-server-hardening';
 import { etcdPod, etcdProbeEndpoint } from '../lib/components/etcd';
 import { keepalivedPod } from '../lib/components/keepalived';
@@ -326,5 +326,28 @@ describe('purity', () => {
       || (Array.isArray(v) ? v.every(plain) : typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype && Object.values(v as object).every(plain));
     expect(all().map(plain)).toEqual([true, true, true, true, true]);
     expect(plain(new Map())).toBe(false);
+  });
+});
+
+describe('the constructs only render the descriptions', () => {
+  const chart = () => new NodeChart(new StaticPodApp({ reporter: false, outdir: '/nonexistent' }), 'm', { clusterName: 'c', nodeName: 'm', role: 'master' });
+  const files = (c: NodeChart) => c.hostFiles.map((f) => [f.absolutePath, f.mode, f.content]);
+
+  test('new StaticPod(chart, id, etcdPod(plan, master)) is the Etcd construct', () => {
+    const p = plan(spec());
+    const [a, b] = [chart(), chart()];
+    expect(new StaticPod(a, 'etcd', etcdPod(p, master(p))).toManifest()).toEqual(new Etcd(b, 'etcd', { plan: p, master: master(p) }).toManifest());
+  });
+
+  test('hardened: KubeApiServer with the key equals KubeApiServer plus ApiServerHardening.mountInto (same manifest, same files)', () => {
+    const p = plan(spec({ security: { profile: 'hardened' } }));
+    const [a, b] = [chart(), chart()];
+    const own = new KubeApiServer(a, 'kube-apiserver', { plan: p, master: master(p), encryptionKey: TEST_ENCRYPTION_KEY });
+    const mounted = new KubeApiServer(b, 'kube-apiserver', { plan: p, master: master(p) });
+    new ApiServerHardening(b, 'security', { plan: p, encryptionKey: TEST_ENCRYPTION_KEY }).mountInto(mounted);
+    expect(own.toManifest()).toEqual(mounted.toManifest());
+    expect((own.toManifest() as any).metadata.annotations['ha-control-plane.io/config-checksum']).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(files(a)).toEqual(files(b));
+    expect(files(a)).toHaveLength(4);
   });
 });
