@@ -13,6 +13,7 @@
 const UNIT = [
   'bundle',
   'cert-sans',
+  'component-specs',
   'components',
   'escape-hatches',
   'examples',
@@ -25,6 +26,7 @@ const UNIT = [
   'pki-cli',
   'pki-lazy',
   'pki-profile',
+  'plan-once',
   'pod-schema',
   'property',
   'schema',

@@ -5,20 +5,21 @@
 // ha-control-plane-state/<name>/ beside the spec file (the working directory for the embedded example);
 // HA_PKI_DIR overrides the PKI directory.
 import * as path from 'node:path';
-import { EXAMPLE_SPEC, HaControlPlane, preparePki, readSpecFile, SpecError, StaticPodApp } from './lib';
+import { EXAMPLE_SPEC, HaControlPlane, planCluster, preparePkiForPlan, readSpecFile, SpecError, StaticPodApp } from './lib';
 
 async function main(): Promise<void> {
   const file = process.env.HA_CLUSTER_SPEC;
   const loaded = file ? readSpecFile(file) : undefined;
-  const spec = loaded?.spec ?? EXAMPLE_SPEC;
+  // Planned once: the PKI and the control plane take the plan.
+  const plan = loaded?.plan ?? planCluster(EXAMPLE_SPEC);
   const tarballs = process.argv.slice(2).includes('--bundle');
   const baseDir = file ? path.dirname(path.resolve(file)) : process.cwd();
   // The app's reporter (stderr) prints the warnings, the state it stored and every file it wrote.
   const app = new StaticPodApp({ tarballs });
-  const pki = spec.pki?.mode === 'generate'
-    ? await preparePki(spec, { dir: process.env.HA_PKI_DIR ? path.resolve(process.env.HA_PKI_DIR) : undefined, baseDir, outdir: app.outdir, write: false })
+  const pki = plan.pki.mode === 'generate'
+    ? await preparePkiForPlan(plan, { dir: process.env.HA_PKI_DIR ? path.resolve(process.env.HA_PKI_DIR) : undefined, baseDir, outdir: app.outdir, write: false })
     : undefined;
-  new HaControlPlane(app, spec.name, { spec, pki, baseDir, warnings: loaded?.warnings });
+  new HaControlPlane(app, plan.name, { plan, pki, baseDir, warnings: loaded?.warnings });
   app.synth(); // stores new state (PKI, encryption key) first, then writes the bundles, then reports
 }
 

@@ -7,7 +7,7 @@ import { encryptionKeyPreview, newEncryptionKeyWarning } from './bundle/encrypti
 import { TARBALLS_DIR } from './bundle/tarball';
 import { ANSIBLE_DIR } from './ansible/files';
 import { HaControlPlane } from './ha-control-plane';
-import { PreparedPki, preparePki } from './pki/prepare';
+import { PreparedPki, preparePkiForPlan } from './pki/prepare';
 import { pkiSummary } from './pki/summary';
 import { count } from './plan/check';
 import { formatIssue, SpecError } from './spec/errors';
@@ -228,13 +228,13 @@ function readStdin(): string {
  * pki.dir relative to the spec file's directory (the working directory for standard input).
  */
 async function pki(loaded: LoadedSpec, file: string, o: Options, io: CliIo, outdir: string | undefined): Promise<PreparedPki | undefined> {
-  if (loaded.spec.pki?.mode !== 'generate') {
+  if (loaded.plan.pki.mode !== 'generate') {
     if (o['pki-dir'] !== undefined) throw new UsageError('--pki-dir needs pki.mode: generate in the spec (with kubeadm mode the bundles hold no certificates)');
     return undefined;
   }
   const flag = o['pki-dir'];
   if (flag === '') throw new UsageError('option --pki-dir needs a value');
-  return preparePki(loaded.spec, {
+  return preparePkiForPlan(loaded.plan, {
     dir: flag,
     baseDir: flag !== undefined ? io.cwd : specDir(file, io),
     outdir,
@@ -248,7 +248,7 @@ function build(loaded: LoadedSpec, outdir: string, baseDir: string, opts: { tarb
   // The CLI prints its own report (warnings with their place in the file as soon as the spec is read).
   const app = new StaticPodApp({ outdir, tarballs: opts.tarballs, reporter: false });
   try {
-    const cp = new HaControlPlane(app, loaded.spec.name, { spec: loaded.spec, baseDir, pki: opts.pki });
+    const cp = new HaControlPlane(app, loaded.spec.name, { plan: loaded.plan, baseDir, pki: opts.pki });
     const bundles = app.renderBundles().get(loaded.spec.name) ?? new Map<string, BundleFile[]>();
     return { app, cp, bundles };
   } catch (e) {

@@ -11,7 +11,6 @@ import { renderKubeadmConfig } from './render/kubeadm-config';
 import { PreparedPki } from './pki/prepare';
 import { formatIssue, SpecError, SpecIssue } from './spec/errors';
 import { ClusterSpec } from './spec/types';
-import { ApiServerHardening } from './constructs/api-server-hardening';
 import { Etcd } from './constructs/etcd';
 import { HostFile } from './constructs/host-file';
 import { Keepalived } from './constructs/keepalived';
@@ -22,11 +21,22 @@ import { LvsDrVip } from './constructs/lvs-dr-vip';
 import { NodeChart } from './constructs/node-chart';
 import { StandaloneKubelet } from './constructs/standalone-kubelet';
 import { TcpProxy } from './constructs/tcp-proxy';
+import { loadBalancerProxy, workerProxy } from './components/tcp-proxy';
 
 /** Props of a highly available control plane. */
 export interface HaControlPlaneProps {
-  /** The cluster spec (validated here; invalid input throws SpecError before anything is built). */
-  readonly spec: ClusterSpec;
+  /**
+   * The cluster spec (validated and planned here; invalid input throws SpecError before anything is
+   * built). Give this or `plan`.
+   * @default none: `plan` is given
+   */
+  readonly spec?: ClusterSpec;
+  /**
+   * The spec already planned (`planCluster(spec)`, or `readSpecFile(file).plan`), so it is not validated
+   * or planned again. Give this or `spec`.
+   * @default planCluster(spec)
+   */
+  readonly plan?: ClusterPlan;
   /**
    * Security profile `hardened`: the base64 encoding of the 32-byte key that encrypts Secrets at rest.
    * Given here, nothing is read from or written to disk (tests, keys from a secret store).
@@ -40,7 +50,7 @@ export interface HaControlPlaneProps {
    */
   readonly baseDir?: string;
   /**
-   * The generated PKI (`await preparePki(spec, ...)`), required when `spec.pki.mode` is `generate`:
+   * The generated PKI (`await preparePki(spec, ...)` or `await preparePkiForPlan(plan, ...)`), required when `spec.pki.mode` is `generate`:
    * each node's certificates, keys and kubeconfigs become host files of its bundle.
    * @default none (pki.mode kubeadm: the bundles hold no key material)
    */
@@ -87,7 +97,7 @@ export class HaControlPlane extends Construct {
   constructor(scope: Construct, id: string, props: HaControlPlaneProps) {
     super(scope, id);
     requireStaticPodApp(this, id);
-    const plan = planCluster(props.spec);
+    const plan = planOf(props);
     this.plan = plan;
     const lb = plan.loadBalancer;
     const pkiFiles = checkPki(plan, props.pki);
@@ -104,8 +114,7 @@ export class HaControlPlane extends Construct {
     for (const master of plan.masters) {
       const c = chart(master.name, 'master');
       if (plan.etcd.kind === 'local') new Etcd(c, 'etcd', { plan, master });
-      const apiServer = new KubeApiServer(c, 'kube-apiserver', { plan, master });
-      if (encryptionKey !== undefined) new ApiServerHardening(c, 'security', { plan, encryptionKey }).mountInto(apiServer);
+      new KubeApiServer(c, 'kube-apiserver', { plan, master, encryptionKey });
       new KubeControllerManager(c, 'kube-controller-manager', { plan, master });
       new KubeScheduler(c, 'kube-scheduler', { plan, master });
       new HostFile(c, 'kubeadm-config', { path: KUBEADM_CONFIG_PATH, content: renderKubeadmConfig(plan, master), mode: 0o600 });
@@ -131,13 +140,7 @@ export class HaControlPlane extends Construct {
     if (wp) {
       for (const w of wp.workers) {
         const c = chart(w.name, 'worker');
-        new TcpProxy(c, 'proxy', {
-          type: wp.type,
-          name: 'kube-apiserver-proxy',
-          configPath: `/etc/kubernetes/kube-apiserver-proxy/${wp.type === 'haproxy' ? 'haproxy.cfg' : 'nginx.conf'}`,
-          image: wp.image,
-          config: { listen: wp.listen, port: wp.port, backends: wp.backends, check: wp.check, idleTimeoutSeconds: wp.idleTimeoutSeconds },
-        });
+        new TcpProxy(c, 'proxy', workerProxy(wp));
         workers.set(w.name, c);
       }
     }
@@ -196,6 +199,16 @@ function requireStaticPodApp(cp: HaControlPlane, id: string): void {
   );
 }
 
+/** The plan of the props: the given one, or the spec's (validated and planned here). */
+function planOf(props: HaControlPlaneProps): ClusterPlan {
+  if (props.plan !== undefined && props.spec !== undefined) {
+    throw new Error('HaControlPlane takes a spec or its plan, not both (fix: pass `plan` alone when you have one, e.g. readSpecFile(file).plan, else `spec`)');
+  }
+  if (props.plan !== undefined) return props.plan;
+  if (props.spec === undefined) throw new Error('HaControlPlane needs a spec or a plan (fix: pass `spec`, your ClusterSpec, or `plan`, e.g. readSpecFile(file).plan)');
+  return planCluster(props.spec);
+}
+
 /** The encryption key of a hardened cluster: from the props, the spec's key file, or the state directory. */
 function resolveEncryptionKey(plan: ClusterPlan, props: HaControlPlaneProps): StateKey {
   const given = (key: string): StateKey => ({ key, persist: () => {} });
@@ -224,13 +237,8 @@ function checkPki(plan: ClusterPlan, pki: PreparedPki | undefined): PreparedPki[
 /** keepalived and the proxy (haproxy/nginx; none for lvs-dr and vip-only) on one LB node: a master, or a dedicated host. */
 function addLoadBalancing(chart: NodeChart, lb: LoadBalancerPlan, nodeName: string): void {
   const node = lb.keepalived.nodes.find((n) => n.name === nodeName)!;
-  if (lb.proxy) {
-    new TcpProxy(chart, 'load-balancer', {
-      type: lb.proxy.type,
-      image: lb.proxy.image,
-      config: { listen: ['*'], port: lb.port, backends: lb.backends, check: lb.check, idleTimeoutSeconds: lb.idleTimeoutSeconds },
-    });
-  }
+  const proxy = loadBalancerProxy(lb);
+  if (proxy) new TcpProxy(chart, 'load-balancer', proxy);
   new Keepalived(chart, 'keepalived', { lb, node });
 }
 

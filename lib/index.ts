@@ -30,7 +30,7 @@ export { PackageEntry, nodePackage, installerScript, INSTALLER_NAME } from './bu
 export { LoadedSpec, readSpec, loadSpec, readSpecFile, loadSpecFile } from './plan/load';
 export { CLUSTER_SPEC_SCHEMA } from './spec/schema-check';
 export { LIBRARY_VERSION, VERSION_ANNOTATION, PACKAGE_NAME } from './version';
-export { preparePki, PreparePkiOptions, PreparedPki, PkiFile, PkiReport, IssuedCert } from './pki/prepare';
+export { preparePki, preparePkiForPlan, PreparePkiOptions, PreparedPki, PkiFile, PkiReport, IssuedCert } from './pki/prepare';
 export { pkiProfile, PkiProfile, NodePkiSpec, LeafSpec, CaSpec, SharedFile, apiServerSans } from './pki/profile';
 export { RBAC_MANIFEST_PATH, RBAC_APPLY_COMMAND } from './pki/rbac';
 export { pkiSummary } from './pki/summary';

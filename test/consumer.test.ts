@@ -195,7 +195,7 @@ test('the template\'s own main.ts (a plain cdk8s App) with HaControlPlane in its
 }, 300_000);
 
 test('the README\'s PKI example, exactly as printed (CommonJS, no top-level await): synth issues the PKI, reports it, keeps the state out of git', () => {
-  writeFileSync(join(app, 'main.ts'), readmeBlock('## PKI', 'preparePki('));
+  writeFileSync(join(app, 'main.ts'), readmeBlock('## PKI', 'preparePkiForPlan('));
   writeFileSync(join(app, 'cluster.yaml'), [
     'name: pki', 'controlPlaneEndpoint: { host: api.example.com }',
     'masters:', '  - { name: m1, address: 10.0.0.11 }', '  - { name: m2, address: 10.0.0.12 }',

@@ -1,5 +1,5 @@
 /**
- * The import graph of lib/ runs one way: util → spec → plan → render, pki → constructs → bundle,
+ * The import graph of lib/ runs one way: util → spec → plan → render, pki → components → constructs → bundle,
  * ansible → ha-control-plane.ts → cli.ts, index.ts. Read with the TypeScript compiler's parser (every
  * `import … from`, `export … from`, `import x = require()`, `require()`, `import()` and `import('…')`
  * type, type-only imports included): no cycle between files, no cycle between directories, nothing
@@ -18,6 +18,7 @@ export const LAYERS: readonly { readonly name: string; readonly members: readonl
   { name: 'spec (the input format: types, errors, source map, schema)', members: ['spec/'] },
   { name: 'plan (validation, defaults, versions, the resolved plan, the spec loader)', members: ['plan/'] },
   { name: 'render and pki (pure descriptions from the plan; PKI issue and state)', members: ['render/', 'pki/'] },
+  { name: 'components (pure pod descriptions from the plan: command, volumes, probes, resources, host files)', members: ['components/'] },
   { name: 'constructs (thin cdk8s constructs)', members: ['constructs/'] },
   { name: 'bundle and ansible (files on disk)', members: ['bundle/', 'ansible/'] },
   { name: 'ha-control-plane (the cluster construct: components, bundle, Ansible, PKI)', members: ['ha-control-plane.ts'] },
@@ -142,6 +143,8 @@ describe('lib/ import layers', () => {
     for (const l of LAYERS) expect([l.name, [...graph.keys()].some((f) => member(f, l.members))]).toEqual([l.name, true]);
     expect(edges.get('plan/plan.ts')).toEqual(expect.arrayContaining(['spec/types.ts', 'plan/validate.ts', 'util/net.ts']));
     expect(edges.get('index.ts')).toEqual(expect.arrayContaining(['ha-control-plane.ts', 'util/files.ts']));
+    expect(edges.get('constructs/kube-apiserver.ts')).toEqual(expect.arrayContaining(['components/kube-apiserver.ts']));
+    expect(edges.get('components/kube-apiserver.ts')).toEqual(expect.arrayContaining(['plan/plan.ts', 'components/pod.ts']));
   });
 
   test('every module of lib/ is in a layer', () => {

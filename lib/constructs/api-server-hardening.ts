@@ -1,7 +1,6 @@
 import { Construct } from 'constructs';
+import { apiServerHardening } from '../components/api-server-hardening';
 import { ClusterPlan } from '../plan/plan';
-import { HARDENED_API_SERVER_FILES, hardenedApiServerVolumes } from '../plan/security';
-import { isEncryptionKey, renderAdmissionConfig, renderAuditPolicy, renderAuthenticationConfig, renderEncryptionConfig } from '../render/security';
 import { HostFile } from './host-file';
 import { StaticPod } from './static-pod';
 
@@ -15,31 +14,19 @@ export interface ApiServerHardeningProps {
 
 /**
  * The host files the hardened API server reads (admission, audit policy, authentication, encryption
- * configs; all 0600 under /etc/kubernetes/security) on one master, and their mounts into its pod.
+ * configs; all 0600 under /etc/kubernetes/security) on one master, and their mounts into its pod: those
+ * of apiServerHardening (lib/components/api-server-hardening.ts). `KubeApiServer` with an `encryptionKey`
+ * includes them itself.
  */
 export class ApiServerHardening extends Construct {
   /** The config files, one HostFile each. */
   public readonly files: readonly HostFile[];
-  private readonly plan: ClusterPlan;
+  private readonly mounts: ReturnType<typeof apiServerHardening>;
 
   constructor(scope: Construct, id: string, props: ApiServerHardeningProps) {
     super(scope, id);
-    if (props.plan.security.profile !== 'hardened') {
-      throw new Error('ApiServerHardening needs a plan with security.profile "hardened" (fix: set it in the spec, or do not add ApiServerHardening)');
-    }
-    // The key is never part of a message.
-    if (!isEncryptionKey(props.encryptionKey)) {
-      throw new Error('ApiServerHardening: encryptionKey is not the base64 encoding of 32 bytes (fix: pass e.g. crypto.randomBytes(32).toString("base64"))');
-    }
-    this.plan = props.plan;
-    const F = HARDENED_API_SERVER_FILES;
-    const file = (id: string, path: string, content: string) => new HostFile(this, id, { path, content, mode: 0o600 });
-    this.files = [
-      file('admission', F.admission.path, renderAdmissionConfig()),
-      file('audit-policy', F.auditPolicy.path, renderAuditPolicy()),
-      file('authentication', F.authentication.path, renderAuthenticationConfig(props.plan.profile.authenticationConfigApiVersion)),
-      file('encryption', F.encryption.path, renderEncryptionConfig(props.encryptionKey.trim())),
-    ];
+    this.mounts = apiServerHardening(props.plan, props.encryptionKey);
+    this.files = this.mounts.files.map((f) => new HostFile(this, f.volume!, f));
   }
 
   /**
@@ -48,14 +35,7 @@ export class ApiServerHardening extends Construct {
    * kubeadm config lists.
    */
   public mountInto(apiServer: StaticPod): void {
-    for (const v of hardenedApiServerVolumes(this.plan)) {
-      if (v.pathType !== 'File') {
-        apiServer.addVolume({ name: v.name, hostPath: v.hostPath!, type: v.pathType!, readOnly: v.readOnly });
-        continue;
-      }
-      const file = this.files.find((f) => f.absolutePath === v.hostPath);
-      if (!file) throw new Error(`ApiServerHardening: no host file for volume ${v.name} at ${v.hostPath} (fix: render every file of HARDENED_API_SERVER_FILES)`);
-      apiServer.mountHostFile(v.name, file);
-    }
+    for (const v of this.mounts.volumes) apiServer.addVolume(v);
+    this.mounts.files.forEach((f, i) => apiServer.mountHostFile(f.volume!, this.files[i]));
   }
 }

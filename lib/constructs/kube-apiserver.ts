@@ -1,34 +1,9 @@
 import { Construct } from 'constructs';
-import { args } from '../plan/args';
-import { DEFAULTS } from '../plan/defaults';
-import { hostPort } from '../util/net';
+import { apiServerPod } from '../components/kube-apiserver';
 import { ClusterPlan, MasterPlan } from '../plan/plan';
-import { componentPodProps, pkiAndCaVolumes } from './common';
-import { HostPathMount, StaticPod } from './static-pod';
+import { StaticPod } from './static-pod';
 
-/** The CA directories kubeadm may mount; etcd certificates below them need no volume of their own. */
-const KUBEADM_CA_DIRS = ['/etc/ssl/certs', '/etc/pki/ca-trust', '/etc/pki/tls/certs', '/etc/ca-certificates', '/usr/share/ca-certificates', '/usr/local/share/ca-certificates'];
-
-/**
- * Read-only volumes for external etcd certificate files outside the certificates directory and the CA
- * directories (kubeadm's getEtcdCertVolumes): one `etcd-certs-<i>` per distinct directory, a directory
- * inside another one dropped, in sorted order, with kubeadm's plain prefix tests.
- */
-export function externalEtcdCertVolumes(plan: ClusterPlan): HostPathMount[] {
-  if (plan.etcd.kind !== 'external') return [];
-  const dirs = new Set<string>();
-  for (const file of [plan.etcd.caFile, plan.etcd.certFile, plan.etcd.keyFile]) {
-    const dir = file.includes('/') ? file.slice(0, file.lastIndexOf('/')) || '/' : '.';
-    if (dir === '.' || dir.startsWith(plan.certificatesDir) || KUBEADM_CA_DIRS.some((p) => dir.startsWith(p))) continue;
-    let covered = false;
-    for (const existing of [...dirs]) {
-      if (existing.startsWith(dir)) dirs.delete(existing);
-      else if (dir.startsWith(existing)) covered = true;
-    }
-    if (!covered) dirs.add(dir);
-  }
-  return [...dirs].sort().map((dir, i) => ({ name: `etcd-certs-${i}`, hostPath: dir, type: 'DirectoryOrCreate', readOnly: true }));
-}
+export { externalEtcdCertVolumes } from '../components/kube-apiserver';
 
 /** Props of kube-apiserver. */
 export interface KubeApiServerProps {
@@ -36,60 +11,17 @@ export interface KubeApiServerProps {
   readonly plan: ClusterPlan;
   /** The master it runs on (its address is the advertise address). */
   readonly master: MasterPlan;
+  /**
+   * Security profile `hardened`: the base64 encoding of the 32-byte key that encrypts Secrets; the
+   * hardening config files become host files of this pod, mounted.
+   * @default none (no hardening files; ApiServerHardening can add them)
+   */
+  readonly encryptionKey?: string;
 }
 
-/** kube-apiserver as kubeadm writes it (phases/controlplane/manifests.go, getAPIServerCommand). */
+/** kube-apiserver as kubeadm writes it: the pod of apiServerPod (lib/components/kube-apiserver.ts). */
 export class KubeApiServer extends StaticPod {
   constructor(scope: Construct, id: string, props: KubeApiServerProps) {
-    const { plan, master } = props;
-    const P = plan.certificatesDir;
-    const port = plan.apiServer.bindPort;
-    const etcd = plan.etcd.kind === 'local'
-      ? {
-        'etcd-servers': `https://${hostPort(master.loopback, DEFAULTS.etcdClientPort)}`,
-        'etcd-cafile': `${P}/etcd/ca.crt`,
-        'etcd-certfile': `${P}/apiserver-etcd-client.crt`,
-        'etcd-keyfile': `${P}/apiserver-etcd-client.key`,
-      }
-      : {
-        'etcd-servers': plan.etcd.endpoints.join(','),
-        'etcd-cafile': plan.etcd.caFile,
-        'etcd-certfile': plan.etcd.certFile,
-        'etcd-keyfile': plan.etcd.keyFile,
-      };
-    const defaults = args({
-      'advertise-address': master.address,
-      'allow-privileged': 'true',
-      'authorization-mode': 'Node,RBAC',
-      'client-ca-file': `${P}/ca.crt`,
-      'enable-admission-plugins': 'NodeRestriction',
-      'enable-bootstrap-token-auth': 'true',
-      ...etcd,
-      'kubelet-client-certificate': `${P}/apiserver-kubelet-client.crt`,
-      'kubelet-client-key': `${P}/apiserver-kubelet-client.key`,
-      'kubelet-preferred-address-types': 'InternalIP,ExternalIP,Hostname',
-      'proxy-client-cert-file': `${P}/front-proxy-client.crt`,
-      'proxy-client-key-file': `${P}/front-proxy-client.key`,
-      'requestheader-allowed-names': 'front-proxy-client',
-      'requestheader-client-ca-file': `${P}/front-proxy-ca.crt`,
-      'requestheader-extra-headers-prefix': 'X-Remote-Extra-',
-      'requestheader-group-headers': 'X-Remote-Group',
-      'requestheader-username-headers': 'X-Remote-User',
-      'secure-port': String(port),
-      'service-account-issuer': `https://kubernetes.default.svc.${plan.networking.dnsDomain}`,
-      'service-account-key-file': `${P}/sa.pub`,
-      'service-account-signing-key-file': `${P}/sa.key`,
-      'service-cluster-ip-range': plan.networking.serviceSubnet,
-      'tls-cert-file': `${P}/apiserver.crt`,
-      'tls-private-key-file': `${P}/apiserver.key`,
-    });
-    const probe = (path: string) => ({ host: master.address, path, port, scheme: 'HTTPS' as const });
-    super(scope, id, {
-      ...componentPodProps(plan, 'kube-apiserver', 'apiServer', plan.apiServer, defaults),
-      annotations: { 'kubeadm.kubernetes.io/kube-apiserver.advertise-address.endpoint': hostPort(master.address, port) },
-      requests: { cpu: '250m' },
-      volumes: [...pkiAndCaVolumes(plan), ...externalEtcdCertVolumes(plan)],
-      probes: { liveness: probe('/livez'), readiness: probe('/readyz'), startup: probe('/livez') },
-    });
+    super(scope, id, apiServerPod(props.plan, props.master, props.encryptionKey));
   }
 }

@@ -3,47 +3,15 @@ import { ApiObject, Lazy } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { SpecError } from '../spec/errors';
-import { EnvVar, ExtraVolume, HostPathType } from '../spec/types';
+import { HostPathMount, PodDescription, ProbeTarget } from '../components/pod';
+import { EnvVar, ExtraVolume } from '../spec/types';
 import { LIBRARY_VERSION, VERSION_ANNOTATION } from '../version';
 import { HostFile } from './host-file';
 
+export { HostPathMount, PodDescription, PodFile, ProbeTarget } from '../components/pod';
+
 /** Where static pod manifests live on a node (the kubelet's staticPodPath under kubeadm). */
 export const MANIFESTS_DIR = 'etc/kubernetes/manifests';
-
-/** A hostPath volume and its mount in the pod's container. */
-export interface HostPathMount {
-  /** Volume name. */
-  readonly name: string;
-  /** Path on the host. */
-  readonly hostPath: string;
-  /**
-   * Path in the container.
-   * @default the host path
-   */
-  readonly mountPath?: string;
-  /** HostPath type: `File` for a config that must exist, `DirectoryOrCreate` for kubeadm's directories. */
-  readonly type: HostPathType;
-  /**
-   * Mount read-only.
-   * @default false
-   */
-  readonly readOnly?: boolean;
-}
-
-/** An HTTP(S) GET probe target. */
-export interface ProbeTarget {
-  /**
-   * Host to probe; static pods share the host's network, so this is a host address.
-   * @default the pod IP (the kubelet's default; no static pod of ours relies on it)
-   */
-  readonly host?: string;
-  /** Path, e.g. /livez. */
-  readonly path: string;
-  /** Port number. */
-  readonly port: number;
-  /** HTTP or HTTPS. */
-  readonly scheme: 'HTTP' | 'HTTPS';
-}
 
 /** kubeadm's probe timings: initialDelaySeconds, timeoutSeconds, failureThreshold, periodSeconds. */
 const PROBE_TIMINGS = {
@@ -58,91 +26,8 @@ export const CONFIG_CHECKSUM_ANNOTATION = 'ha-control-plane.io/config-checksum';
 /** The name kubeadm (≥ 1.34) gives the container port its probes use. */
 export const PROBE_PORT_NAME = 'probe-port';
 
-/** Props shared by every static pod. */
-export interface StaticPodProps {
-  /** Pod, container and manifest file name (e.g. `kube-apiserver` → kube-apiserver.yaml). */
-  readonly name: string;
-  /** Container image. */
-  readonly image: string;
-  /** Container command, flags included. */
-  readonly command: string[];
-  /**
-   * Namespace of the mirror pod.
-   * @default "kube-system"
-   */
-  readonly namespace?: string;
-  /**
-   * Labels.
-   * @default { component: <name>, tier: "control-plane" }
-   */
-  readonly labels?: Record<string, string>;
-  /**
-   * Annotations (the library version is always stamped as `ha-control-plane.io/version`).
-   * @default {}
-   */
-  readonly annotations?: Record<string, string>;
-  /**
-   * Resource requests (no limits, as kubeadm).
-   * @default {}
-   */
-  readonly requests?: { readonly cpu?: string; readonly memory?: string };
-  /**
-   * hostPath volumes of the component itself.
-   * @default []
-   */
-  readonly volumes?: HostPathMount[];
-  /**
-   * The user's extra volumes (hostPath or emptyDir).
-   * @default []
-   */
-  readonly extraVolumes?: ExtraVolume[];
-  /**
-   * Where the extra volumes sit in the cluster spec, for error messages (e.g. `apiServer`).
-   * @default the pod name
-   */
-  readonly specPath?: string;
-  /**
-   * Environment variables.
-   * @default []
-   */
-  readonly env?: EnvVar[];
-  /**
-   * Probes; one port serves them all.
-   * @default no probes
-   */
-  readonly probes?: { readonly liveness?: ProbeTarget; readonly readiness?: ProbeTarget; readonly startup?: ProbeTarget };
-  /**
-   * Declare the probe port as a named container port (`probe-port`) and probe by name (kubeadm ≥ 1.34).
-   * @default false
-   */
-  readonly namedProbePort?: boolean;
-  /**
-   * Write `metadata.creationTimestamp: null` as kubeadm < 1.34 does.
-   * @default false
-   */
-  readonly creationTimestampNull?: boolean;
-  /**
-   * Container security context (capabilities, privileged).
-   * @default none
-   */
-  readonly securityContext?: k8s.SecurityContext;
-  /**
-   * Init containers (e.g. one that prepares the host before the main container).
-   * @default []
-   */
-  readonly initContainers?: k8s.Container[];
-  /**
-   * Sort volume mounts by name. kubeadm sorts every component's mounts but etcd's, which keep the
-   * order the component gives (data directory, then certificates).
-   * @default true
-   */
-  readonly sortMounts?: boolean;
-  /**
-   * Share the host's PID namespace.
-   * @default false
-   */
-  readonly hostPid?: boolean;
-}
+/** Props of a static pod: its whole description, as the component functions of lib/components return it. */
+export type StaticPodProps = PodDescription;
 
 /**
  * The shared static-pod base: everything control-plane pods have in common, as kubeadm's ComponentPod —
@@ -159,6 +44,8 @@ export class StaticPod extends Construct {
   public readonly apiObject: ApiObject;
   /** Path of the manifest relative to the node's root. */
   public readonly manifestPath: string;
+  /** The host files of its description (`files`), in that order. */
+  public readonly files: readonly HostFile[];
 
   private readonly volumes: HostPathMount[] = [];
   private readonly extraVolumes: readonly ExtraVolume[];
@@ -198,7 +85,7 @@ export class StaticPod extends Construct {
       metadata: {
         name: props.name,
         namespace: props.namespace ?? 'kube-system',
-        labels: props.labels ?? { component: props.name, tier: 'control-plane' },
+        labels: { ...(props.labels ?? { component: props.name, tier: 'control-plane' }) },
         annotations: { ...props.annotations, [VERSION_ANNOTATION]: LIBRARY_VERSION },
       },
       spec: {
@@ -207,12 +94,12 @@ export class StaticPod extends Construct {
         priority: 2000001000,
         priorityClassName: 'system-node-critical',
         securityContext: { seccompProfile: { type: 'RuntimeDefault' } },
-        initContainers: props.initContainers?.length ? props.initContainers : undefined,
+        initContainers: props.initContainers?.length ? [...props.initContainers] : undefined,
         containers: [{
           name: props.name,
           image: props.image,
           imagePullPolicy: 'IfNotPresent',
-          command: props.command,
+          command: [...props.command],
           env: props.env?.length ? props.env.map(toK8sEnv) : undefined,
           ports: props.namedProbePort && probePort !== undefined
             ? [{ name: PROBE_PORT_NAME, containerPort: probePort, protocol: 'TCP' }] : undefined,
@@ -227,6 +114,11 @@ export class StaticPod extends Construct {
       },
     });
     this.creationTimestampNull = props.creationTimestampNull ?? false;
+    this.files = (props.files ?? []).map((f) => {
+      const file = new HostFile(this, `file${f.path.replace(/\//g, '-')}`, { path: f.path, content: f.content, mode: f.mode });
+      if (f.volume !== undefined) this.mountHostFile(f.volume, file);
+      return file;
+    });
   }
 
   /**

@@ -3,7 +3,7 @@
  * the service-account key in the state directory, issue or reuse every node's certificates, render the
  * kubeconfigs, and hand back each node's files for HaControlPlane. Cryptography is loaded only here.
  */
-import { planCluster } from '../plan/plan';
+import { ClusterPlan, planCluster } from '../plan/plan';
 import { SpecError, SpecIssue } from '../spec/errors';
 import { ClusterSpec } from '../spec/types';
 import type { Validity } from './issue';
@@ -103,7 +103,14 @@ export interface PreparedPki {
  * written then. Never replaces a CA: a CA that cannot be used is an error, not a reason to make a new one.
  */
 export async function preparePki(spec: ClusterSpec, options: PreparePkiOptions = {}): Promise<PreparedPki> {
-  const plan = planCluster(spec);
+  return preparePkiForPlan(planCluster(spec), options);
+}
+
+/**
+ * preparePki for a spec already planned (`planCluster(spec)`, or `readSpecFile(file).plan`): the spec is
+ * not validated or planned again.
+ */
+export async function preparePkiForPlan(plan: ClusterPlan, options: PreparePkiOptions = {}): Promise<PreparedPki> {
   if (plan.pki.mode !== 'generate') {
     throw new SpecError([{ path: 'pki.mode', value: plan.pki.mode, problem: 'is not "generate", so there is no PKI to prepare', fix: 'set pki.mode: generate, or build HaControlPlane without a pki prop' }]);
   }

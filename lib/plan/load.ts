@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import { isAlias, isCollection, isNode, isScalar, LineCounter, parseDocument, visit, Document } from 'yaml';
-import { planCluster } from './plan';
+import { ClusterPlan, planValidatedSpec } from './plan';
 import { SourceLocation, SpecError, SpecIssue } from '../spec/errors';
 import { checkSchema, SchemaIssue } from '../spec/schema-check';
 import { formatPath, parsePath, PathSegment, SourceMap } from '../spec/source';
@@ -10,6 +10,8 @@ import { validateSpec } from './validate';
 /** A spec read from a file, with the advisory findings (warnings) that did not stop it. */
 export interface LoadedSpec {
   readonly spec: ClusterSpec;
+  /** The spec's plan, made once here (pass it on: `HaControlPlane`'s `plan`, `preparePkiForPlan`). */
+  readonly plan: ClusterPlan;
   /** Warnings of validateSpec and of the YAML parser, each with its location. */
   readonly warnings: readonly SpecIssue[];
 }
@@ -45,8 +47,9 @@ export function readSpec(text: string, fileName: string): LoadedSpec {
   if (errors.length > 0) throw new SpecError(sortByLocation(errors));
 
   const spec = data as ClusterSpec;
+  let plan: ClusterPlan;
   try {
-    planCluster(spec);
+    plan = planValidatedSpec(spec, semantic);
   } catch (e) {
     if (e instanceof SpecError) throw new SpecError(e.issues.map((i) => locateIssue(i, map)));
     throw e;
@@ -54,7 +57,7 @@ export function readSpec(text: string, fileName: string): LoadedSpec {
   const yamlWarnings = doc.warnings.map((w): SpecIssue => ({
     path: '(yaml)', value: undefined, problem: lowerFirst(oneLine(w.message)), fix: 'check the YAML here', location: map.at(w.pos[0]),
   }));
-  return { spec, warnings: sortByLocation([...yamlWarnings, ...semantic.warnings.map((i) => locateIssue(i, map))]) };
+  return { spec, plan, warnings: sortByLocation([...yamlWarnings, ...semantic.warnings.map((i) => locateIssue(i, map))]) };
 }
 
 /** Like readSpec, returning only the spec (warnings are dropped). */

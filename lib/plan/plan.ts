@@ -1,6 +1,6 @@
 import { SpecError, SpecIssue } from '../spec/errors';
 import { ClusterSpec, ComponentSpec, KeyAlgorithm } from '../spec/types';
-import { validateSpec } from './validate';
+import { validateSpec, ValidationResult } from './validate';
 import { DEFAULTS, KUBEADM_ETCD_IMAGE } from './defaults';
 import { LoadBalancerPlan, planLoadBalancer, planWorkerProxy, WorkerProxyPlan } from './lb-plan';
 import { hostPort, ipFamily, loopbackFor } from '../util/net';
@@ -128,7 +128,16 @@ export interface ClusterPlan {
  * value and fix) on invalid input; has no side effects.
  */
 export function planCluster(spec: ClusterSpec): ClusterPlan {
-  const { errors, warnings } = validateSpec(spec);
+  return planValidatedSpec(spec, validateSpec(spec));
+}
+
+/**
+ * The plan of a spec that validateSpec has already checked, given its result: a caller that validated
+ * the spec itself (readSpec) plans it without validating it twice. Throws SpecError when the result
+ * has errors.
+ */
+export function planValidatedSpec(spec: ClusterSpec, validation: ValidationResult): ClusterPlan {
+  const { errors, warnings } = validation;
   if (errors.length > 0) throw new SpecError(errors);
 
   const requested = spec.kubernetesVersion ?? DEFAULT_KUBERNETES_MINOR;

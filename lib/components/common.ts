@@ -2,7 +2,7 @@ import { argsToCommand, lastArgValue } from '../plan/args';
 import { ClusterPlan } from '../plan/plan';
 import { effectiveExtraArgs, SecuredComponent } from '../plan/security';
 import { Arg, ComponentSpec } from '../spec/types';
-import { HostPathMount, StaticPodProps } from './static-pod';
+import { HostPathMount, PodDescription } from './pod';
 
 /** Name kubeadm gives a volume for a host path: the path with '/' turned into '-' (e.g. etc-ca-certificates). */
 export function volumeNameForPath(path: string): string {
@@ -45,7 +45,7 @@ export function localBindAddress(extraArgs: readonly { name: string; value: stri
  * image, command (sorted defaults, then the security profile's flags and the user's extraArgs, as kubeadm
  * orders extraArgs), the user's extra volumes and env, and the version's manifest details.
  */
-export function componentPodProps(plan: ClusterPlan, name: SecuredComponent, specPath: string, component: { readonly image: string; readonly overrides: ComponentSpec }, defaults: readonly Arg[]): ComponentPodProps {
+export function componentPod(plan: ClusterPlan, name: SecuredComponent, specPath: string, component: { readonly image: string; readonly overrides: ComponentSpec }, defaults: readonly Arg[]): ComponentPod {
   const o = component.overrides;
   return {
     name,
@@ -59,5 +59,5 @@ export function componentPodProps(plan: ClusterPlan, name: SecuredComponent, spe
   };
 }
 
-/** The part of StaticPodProps that componentPodProps fills. */
-export type ComponentPodProps = Pick<StaticPodProps, 'name' | 'image' | 'command' | 'extraVolumes' | 'specPath' | 'env' | 'namedProbePort' | 'creationTimestampNull'>;
+/** The part of a PodDescription that componentPod fills. */
+export type ComponentPod = Pick<PodDescription, 'name' | 'image' | 'command' | 'extraVolumes' | 'specPath' | 'env' | 'namedProbePort' | 'creationTimestampNull'>;

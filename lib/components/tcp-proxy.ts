@@ -1,0 +1,74 @@
+import { LoadBalancerPlan, WorkerProxyPlan } from '../plan/lb-plan';
+import { renderHaproxy } from '../render/haproxy';
+import { renderNginx } from '../render/nginx';
+import { ProxyConfig } from '../render/proxy';
+import { PodDescription } from './pod';
+
+/** What a TCP proxy pod proxies, and as what. */
+export interface TcpProxyOptions {
+  /** `haproxy` or `nginx`. */
+  readonly type: 'haproxy' | 'nginx';
+  /** Container image. */
+  readonly image: string;
+  /** What to proxy. */
+  readonly config: ProxyConfig;
+  /**
+   * Pod and manifest name.
+   * @default the type ("haproxy" / "nginx")
+   */
+  readonly name?: string;
+  /**
+   * Path of the config on the host (mounted read-only at the same path, hostPath type File).
+   * @default "/etc/haproxy/haproxy.cfg" or "/etc/nginx/nginx.conf"
+   */
+  readonly configPath?: string;
+}
+
+const DEFAULT_PATHS = { haproxy: '/etc/haproxy/haproxy.cfg', nginx: '/etc/nginx/nginx.conf' } as const;
+
+/**
+ * haproxy or nginx in front of the API servers, with its config as a host file mounted with hostPath
+ * type `File` (its checksum rolls the pod): on the masters or LB hosts behind the VIP, or on a worker as
+ * a local proxy on loopback.
+ */
+export function tcpProxyPod(options: TcpProxyOptions): PodDescription {
+  const configPath = options.configPath ?? DEFAULT_PATHS[options.type];
+  const command = options.type === 'haproxy'
+    ? ['haproxy', '-W', '-db', '-f', configPath]
+    : ['nginx', '-c', configPath, '-g', 'daemon off;'];
+  const content = options.type === 'haproxy' ? renderHaproxy(options.config) : renderNginx(options.config);
+  return {
+    name: options.name ?? options.type,
+    image: options.image,
+    command,
+    requests: { cpu: '25m', memory: '32Mi' },
+    files: [{ path: configPath, content, mode: 0o644, volume: 'config' }],
+  };
+}
+
+/** Where a worker's local proxy keeps its config. */
+export const WORKER_PROXY_DIR = '/etc/kubernetes/kube-apiserver-proxy';
+
+/**
+ * The proxy in front of the API servers on a node of the LB tier (a master or a dedicated host),
+ * listening on every address on the endpoint port; undefined for lvs-dr and vip-only (no proxy).
+ */
+export function loadBalancerProxy(lb: LoadBalancerPlan): TcpProxyOptions | undefined {
+  if (!lb.proxy) return undefined;
+  return {
+    type: lb.proxy.type,
+    image: lb.proxy.image,
+    config: { listen: ['*'], port: lb.port, backends: lb.backends, check: lb.check, idleTimeoutSeconds: lb.idleTimeoutSeconds },
+  };
+}
+
+/** The local proxy on a worker: `kube-apiserver-proxy`, on the addresses the plan gives, its config in WORKER_PROXY_DIR. */
+export function workerProxy(wp: WorkerProxyPlan): TcpProxyOptions {
+  return {
+    type: wp.type,
+    name: 'kube-apiserver-proxy',
+    configPath: `${WORKER_PROXY_DIR}/${DEFAULT_PATHS[wp.type].split('/').pop()}`,
+    image: wp.image,
+    config: { listen: wp.listen, port: wp.port, backends: wp.backends, check: wp.check, idleTimeoutSeconds: wp.idleTimeoutSeconds },
+  };
+}
