@@ -15,6 +15,7 @@ const UNIT = [
   'cert-sans',
   'component-specs',
   'components',
+  'defaults',
   'escape-hatches',
   'examples',
   'fix-fields',

@@ -1,32 +1,11 @@
 import { ClusterSpec, LoadBalancerType } from '../spec/types';
 import { ipFamily, loopbackFor, urlHost } from '../util/net';
+import { LB_IMAGES, SPEC_DEFAULTS as D } from './defaults';
 
-/**
- * Default images of the load-balancing tier (pinned; every one is overridable in the spec). haproxy
- * and nginx are the official images of maintained branches (haproxy 3.2 LTS, nginx 1.30 stable); the
- * generated configs are checked by those branches' daemons (test/lb-checkers.test.ts, the Debian
- * unstable line of scripts/lb-daemons.txt; test/lb-images.test.ts keeps the major.minor equal). There
- * is no official keepalived image: the default is the one images/keepalived/Containerfile builds from
- * Debian 13's keepalived, which a user builds and mirrors (or sets keepalived.image to their own).
- */
-export const LB_IMAGES = {
-  haproxy: 'docker.io/library/haproxy:3.2.26-alpine',
-  nginx: 'docker.io/library/nginx:1.30.6-alpine',
-  keepalived: 'localhost/keepalived:2.3.3',
-  /** For the master loopback VIP pod: busybox's `ip` and `sysctl`. */
-  busybox: 'docker.io/library/busybox:1.36.1',
-} as const;
+export { LB_IMAGES };
 
-/** Defaults of the LB/VIP tier that the validation needs too. */
+/** Settings of the LB/VIP tier that the spec does not expose (the spec's defaults are SPEC_DEFAULTS). */
 export const LB_DEFAULTS = {
-  /** Idle timeout of a proxied connection: long enough for logs -f, exec and watches. */
-  idleTimeoutSeconds: 3600,
-  /** Network interface of the VIP (validation warns when the spec leaves it to this default). */
-  interface: 'eth0',
-  /** Port of the per-worker proxy on loopback. */
-  workerProxyPort: 6443,
-  /** haproxy checks every API server's /readyz as the VIP tier does; open-source nginx sees only failed connects. */
-  workerProxyType: 'haproxy' as 'haproxy' | 'nginx',
   /**
    * vip-only: seconds keepalived waits after kube-apiserver's process reappears before it counts it up, so
    * a restart by the kubelet does not pull the VIP back to an API server that is still starting.
@@ -82,16 +61,6 @@ export function proxyOf(type: LoadBalancerType): ProxyType | undefined {
 /** keepalived's checks run in whole seconds (vrrp_script interval, LVS delay_loop): the interval rounded, at least 1. */
 export function checkIntervalSeconds(check: HealthCheck): number {
   return Math.max(1, Math.round(check.intervalMs / 1000));
-}
-
-/** Default VRRP advert interval: whole seconds are all VRRPv2 allows; VRRPv3 advertises every 100 ms. */
-export function defaultAdvertIntervalMs(vrrpVersion: number): number {
-  return vrrpVersion === 2 ? 1000 : 100;
-}
-
-/** Default prefix length of the VIP on its interface. */
-export function defaultVipPrefixLength(vip: string): number {
-  return ipFamily(vip) === 6 ? 64 : 24;
 }
 
 /** One API server as a backend. */
@@ -168,47 +137,40 @@ export interface WorkerProxyPlan {
   readonly workers: readonly { readonly name: string; readonly address: string }[];
 }
 
-/**
- * Default VRRP priorities for n nodes, highest first: 50 apart (closer for large groups), the highest at
- * least 150 and the lowest at least 50. A backup's skew time ((256 − priority)/256 of an advert) shrinks
- * as its priority grows, so two LB hosts get 150/100 rather than 100/50 (measured: a graceful hand-over
- * 0.63 s instead of 0.86 s with 1 s adverts).
- */
+/** Default VRRP priorities for n nodes, highest first (SPEC_DEFAULTS.KeepalivedSpec.priorities). */
 export function defaultPriorities(n: number): number[] {
-  const step = n > 1 ? Math.min(50, Math.floor(200 / (n - 1))) : 50;
-  const lowest = Math.max(50, 150 - (n - 1) * step);
-  return Array.from({ length: n }, (_, i) => lowest + (n - 1 - i) * step);
+  return D.KeepalivedSpec.priorities.of(n);
 }
 
 /** Resolves the LB/VIP tier of a validated spec (undefined without `loadBalancer`). */
 export function planLoadBalancer(spec: ClusterSpec, bindPort: number): LoadBalancerPlan | undefined {
   const lb = spec.loadBalancer;
   if (!lb) return undefined;
-  const type = lb.type ?? 'haproxy';
+  const type = lb.type ?? D.LoadBalancerSpec.type;
   const ka = spec.keepalived ?? {};
-  const hosts = spec.loadBalancers ?? [];
+  const hosts = spec.loadBalancers ?? D.ClusterSpec.loadBalancers;
   const vrrpHosts = hosts.length > 0 ? hosts : spec.masters;
   const priorities = ka.priorities ?? defaultPriorities(vrrpHosts.length);
-  const vrrpVersion = ka.vrrpVersion ?? 3;
+  const vrrpVersion = ka.vrrpVersion ?? D.KeepalivedSpec.vrrpVersion;
   const vip = lb.vip ?? spec.controlPlaneEndpoint.host;
   const proxy = proxyOf(type);
   return {
     type,
     placement: hosts.length > 0 ? 'hosts' : 'masters',
     vip,
-    port: spec.controlPlaneEndpoint.port ?? 6443,
-    proxy: proxy && { type: proxy, image: lb.image ?? LB_IMAGES[proxy] },
+    port: spec.controlPlaneEndpoint.port ?? D.EndpointSpec.port,
+    proxy: proxy && { type: proxy, image: lb.image ?? D.LoadBalancerSpec.image.of(proxy) },
     backends: backendsOf(spec, bindPort),
     check: checkOf(spec),
-    idleTimeoutSeconds: lb.idleTimeoutSeconds ?? LB_DEFAULTS.idleTimeoutSeconds,
+    idleTimeoutSeconds: lb.idleTimeoutSeconds ?? D.LoadBalancerSpec.idleTimeoutSeconds,
     keepalived: {
-      image: ka.image ?? LB_IMAGES.keepalived,
-      interface: ka.interface ?? LB_DEFAULTS.interface,
-      virtualRouterId: ka.virtualRouterId ?? 51,
+      image: ka.image ?? D.KeepalivedSpec.image,
+      interface: ka.interface ?? D.KeepalivedSpec.interface,
+      virtualRouterId: ka.virtualRouterId ?? D.KeepalivedSpec.virtualRouterId,
       vrrpVersion,
-      advertIntervalMs: ka.advertIntervalMs ?? defaultAdvertIntervalMs(vrrpVersion),
-      peering: ka.peering ?? 'unicast',
-      vipPrefixLength: ka.vipPrefixLength ?? defaultVipPrefixLength(vip),
+      advertIntervalMs: ka.advertIntervalMs ?? D.KeepalivedSpec.advertIntervalMs.of(vrrpVersion),
+      peering: ka.peering ?? D.KeepalivedSpec.peering,
+      vipPrefixLength: ka.vipPrefixLength ?? D.KeepalivedSpec.vipPrefixLength.of(ipFamily(vip) === 6 ? 6 : 4),
       authPass: ka.authPass,
       nodes: vrrpHosts.map((h, i) => ({ name: h.name, address: h.address, priority: priorities[i] })),
       scriptWeight: Math.max(...priorities) - Math.min(...priorities) + 10,
@@ -220,16 +182,16 @@ export function planLoadBalancer(spec: ClusterSpec, bindPort: number): LoadBalan
 export function planWorkerProxy(spec: ClusterSpec, bindPort: number): WorkerProxyPlan | undefined {
   const wp = spec.workerProxy;
   if (!wp || !spec.workers?.length) return undefined;
-  const type = wp.type ?? LB_DEFAULTS.workerProxyType;
-  const port = wp.port ?? LB_DEFAULTS.workerProxyPort;
+  const type = wp.type ?? D.WorkerProxySpec.type;
+  const port = wp.port ?? D.WorkerProxySpec.port;
   return {
     type,
     port,
-    image: wp.image ?? LB_IMAGES[type],
+    image: wp.image ?? D.WorkerProxySpec.image.of(type),
     listen: ['127.0.0.1', '::1'],
     backends: backendsOf(spec, bindPort),
     check: checkOf(spec),
-    idleTimeoutSeconds: spec.loadBalancer?.idleTimeoutSeconds ?? LB_DEFAULTS.idleTimeoutSeconds,
+    idleTimeoutSeconds: spec.loadBalancer?.idleTimeoutSeconds ?? D.LoadBalancerSpec.idleTimeoutSeconds,
     serverUrl: `https://localhost:${port}`,
     workers: spec.workers,
   };
@@ -241,7 +203,12 @@ function backendsOf(spec: ClusterSpec, bindPort: number): Backend[] {
 
 function checkOf(spec: ClusterSpec): HealthCheck {
   const lb = spec.loadBalancer ?? {};
-  return { path: lb.healthCheckPath ?? '/readyz', intervalMs: lb.checkIntervalMs ?? 500, fall: lb.fall ?? 2, rise: lb.rise ?? 2 };
+  return {
+    path: lb.healthCheckPath ?? D.LoadBalancerSpec.healthCheckPath,
+    intervalMs: lb.checkIntervalMs ?? D.LoadBalancerSpec.checkIntervalMs,
+    fall: lb.fall ?? D.LoadBalancerSpec.fall,
+    rise: lb.rise ?? D.LoadBalancerSpec.rise,
+  };
 }
 
 /** `https://<loopback>:<port><path>` on a node itself (its load balancer's /healthz, or its API server), for keepalived's check script. */

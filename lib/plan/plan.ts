@@ -1,11 +1,11 @@
 import { SpecError, SpecIssue } from '../spec/errors';
 import { ClusterSpec, ComponentSpec, KeyAlgorithm } from '../spec/types';
 import { validateSpec, ValidationResult } from './validate';
-import { DEFAULTS, KUBEADM_ETCD_IMAGE } from './defaults';
+import { DEFAULTS, KUBEADM_ETCD_IMAGE, SPEC_DEFAULTS as D } from './defaults';
 import { LoadBalancerPlan, planLoadBalancer, planWorkerProxy, WorkerProxyPlan } from './lb-plan';
 import { hostPort, ipFamily, loopbackFor } from '../util/net';
 import {
-  DEFAULT_KUBERNETES_MINOR, EtcdProbePaths, EtcdProfile, etcdProbePaths, etcdProfile, KubernetesProfile,
+  EtcdProbePaths, EtcdProfile, etcdProbePaths, etcdProfile, KubernetesProfile,
   kubernetesProfile, parseEtcdVersion,
 } from './versions';
 
@@ -140,7 +140,7 @@ export function planValidatedSpec(spec: ClusterSpec, validation: ValidationResul
   const { errors, warnings } = validation;
   if (errors.length > 0) throw new SpecError(errors);
 
-  const requested = spec.kubernetesVersion ?? DEFAULT_KUBERNETES_MINOR;
+  const requested = spec.kubernetesVersion ?? D.ClusterSpec.kubernetesVersion;
   const [, minor, patch] = /^v?(\d+\.\d+)(\.\d+)?$/.exec(requested)!;
   const profile = kubernetesProfile(minor)!;
   const kubernetesVersion = patch ? `${minor}${patch}` : profile.latestPatch;
@@ -153,10 +153,10 @@ export function planValidatedSpec(spec: ClusterSpec, validation: ValidationResul
 
   const members: EtcdMember[] = spec.masters.map((m) => ({ name: m.name, peerUrl: `https://${hostPort(m.address, DEFAULTS.etcdPeerPort)}` }));
   const masters: MasterPlan[] = spec.masters.map((m, i) => {
-    const state = m.etcdState ?? 'new';
+    const state = m.etcdState ?? D.MasterSpec.etcdState;
     // A joining member sees the members that started the cluster, those that joined before it, and itself.
     const initialCluster = state === 'new'
-      ? members.filter((_, j) => (spec.masters[j].etcdState ?? 'new') === 'new')
+      ? members.filter((_, j) => (spec.masters[j].etcdState ?? D.MasterSpec.etcdState) === 'new')
       : members.filter((_, j) => j <= i);
     return {
       name: m.name,
@@ -173,7 +173,7 @@ export function planValidatedSpec(spec: ClusterSpec, validation: ValidationResul
     clusterName: spec.clusterName ?? DEFAULTS.clusterName,
     kubernetesVersion,
     profile,
-    endpoint: { host: spec.controlPlaneEndpoint.host, port: spec.controlPlaneEndpoint.port ?? DEFAULTS.apiServerPort },
+    endpoint: { host: spec.controlPlaneEndpoint.host, port: spec.controlPlaneEndpoint.port ?? D.EndpointSpec.port },
     masters,
     networking: {
       serviceSubnet: spec.networking?.serviceSubnet ?? DEFAULTS.serviceSubnet,
@@ -187,7 +187,7 @@ export function planValidatedSpec(spec: ClusterSpec, validation: ValidationResul
       image: image(spec.apiServer, 'kube-apiserver', `v${kubernetesVersion}`),
       overrides: spec.apiServer ?? {},
       bindPort,
-      certSANs: spec.apiServer?.certSANs ?? [],
+      certSANs: spec.apiServer?.certSANs ?? D.ApiServerSpec.certSANs,
     },
     controllerManager: { image: image(spec.controllerManager, 'kube-controller-manager', `v${kubernetesVersion}`), overrides: spec.controllerManager ?? {} },
     scheduler: { image: image(spec.scheduler, 'kube-scheduler', `v${kubernetesVersion}`), overrides: spec.scheduler ?? {} },
@@ -196,7 +196,7 @@ export function planValidatedSpec(spec: ClusterSpec, validation: ValidationResul
     workerProxy: planWorkerProxy(spec, bindPort),
     pki: planPki(spec, profile, Number(kubernetesVersion.split('.')[2])),
     pauseImage: `${imageRepository}/pause:${profile.pauseImageTag}`,
-    security: { profile: spec.security?.profile ?? 'kubeadm', encryptionKeyFile: spec.security?.encryptionKeyFile },
+    security: { profile: spec.security?.profile ?? D.SecuritySpec.profile, encryptionKeyFile: spec.security?.encryptionKeyFile },
     warnings,
   };
 }
@@ -241,7 +241,7 @@ export function kubeadmEtcdImage(image: string, imageRepository: string): LocalE
 function planPki(spec: ClusterSpec, profile: KubernetesProfile, patch: number): PkiPlan {
   const p = spec.pki ?? {};
   return {
-    mode: p.mode ?? 'kubeadm',
+    mode: p.mode ?? D.PkiSpec.mode,
     dir: p.dir ?? DEFAULTS.pkiDir.replace('<name>', spec.name),
     keyAlgorithm: p.keyAlgorithm ?? DEFAULTS.pki.keyAlgorithm,
     certificateValidityDays: p.certificateValidityDays ?? DEFAULTS.pki.certificateValidityDays,

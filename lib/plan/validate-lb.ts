@@ -1,6 +1,6 @@
-import { DEFAULTS } from './defaults';
+import { DEFAULTS, SPEC_DEFAULTS as D } from './defaults';
 import { cidrContains, formatCidr, ipFamily, ipToBigInt, isDnsSubdomain, parseCidr, sameIp } from '../util/net';
-import { assertNever, defaultAdvertIntervalMs, defaultPriorities, defaultVipPrefixLength, isLoadBalancerType, LB_DEFAULTS, LOAD_BALANCER_TYPES, proxyOf } from './lb-plan';
+import { assertNever, defaultPriorities, isLoadBalancerType, LOAD_BALANCER_TYPES, proxyOf } from './lb-plan';
 import { checkPort, count, hasControlChar, isInt, isObj, known, Obj, Report } from './check';
 import { ClusterSpec } from '../spec/types';
 
@@ -72,9 +72,9 @@ export function checkLoadBalancing(err: Report, warn: Report, spec: Partial<Clus
       checkPort(err, 'workerProxy.port', wp.port);
       if (wp.image !== undefined && (typeof wp.image !== 'string' || /\s/.test(wp.image) || hasControlChar(wp.image))) err('workerProxy.image', wp.image, 'is not an image reference', 'use e.g. "registry.example.com/nginx:1.30.6-alpine"');
       if (!Array.isArray(spec.workers) || spec.workers.length === 0) warn('workerProxy', wp, 'is set but there are no workers, so no worker bundle is written', 'list the workers under workers: [{ name, address }]');
-      const port = portOf(wp.port, LB_DEFAULTS.workerProxyPort);
+      const port = portOf(wp.port, D.WorkerProxySpec.port);
       const user = port !== undefined && portsInUse('worker', undefined, false).get(port);
-      if (user) err('workerProxy.port', port, `is the port of ${user} on the workers, where the proxy listens on loopback`, `use a free port, e.g. ${LB_DEFAULTS.workerProxyPort}`);
+      if (user) err('workerProxy.port', port, `is the port of ${user} on the workers, where the proxy listens on loopback`, `use a free port, e.g. ${D.WorkerProxySpec.port}`);
     }
   } else if (Array.isArray(spec.workers) && spec.workers.length > 0) {
     warn('workers', spec.workers.map((w) => (isObj(w) ? w.name : w)), `${spec.workers.length === 1 ? 'is' : 'are'} listed but workerProxy is not set, so ${spec.workers.length === 1 ? 'it gets' : 'they get'} no bundle and nothing uses ${spec.workers.length === 1 ? 'it' : 'them'}`, 'add workerProxy: { port: 6443 } for a local API proxy on every worker, or remove workers');
@@ -97,7 +97,7 @@ export function checkLoadBalancing(err: Report, warn: Report, spec: Partial<Clus
     err('controlPlaneEndpoint.external', true, 'says a load balancer outside this spec holds the endpoint, but loadBalancer makes keepalived hold it on these nodes', 'remove controlPlaneEndpoint.external to use loadBalancer, or remove loadBalancer and keepalived when your own load balancer holds the endpoint');
   }
   known(err, 'loadBalancer', lb, ['type', 'vip', 'image', 'healthCheckPath', 'checkIntervalMs', 'fall', 'rise', 'idleTimeoutSeconds']);
-  const type = lb.type ?? 'haproxy';
+  const type = lb.type ?? D.LoadBalancerSpec.type;
   if (!isLoadBalancerType(type)) {
     const names = Object.keys(LOAD_BALANCER_TYPES).map((t) => `"${t}"`);
     err('loadBalancer.type', lb.type, 'is not a load balancer type', `use ${names.slice(0, -1).join(', ')} or ${names[names.length - 1]}`);
@@ -110,7 +110,7 @@ export function checkLoadBalancing(err: Report, warn: Report, spec: Partial<Clus
     if (lb[f] !== undefined && !isInt(lb[f], 1, 10)) err(`loadBalancer.${f}`, lb[f], 'is not a check count', 'use a whole number from 1 to 10');
   }
   if (lb.idleTimeoutSeconds !== undefined && !isInt(lb.idleTimeoutSeconds, 60, 86400)) {
-    err('loadBalancer.idleTimeoutSeconds', lb.idleTimeoutSeconds, 'is too short for kubectl logs -f / exec / watches (or over a day)', `use seconds from 60 to 86400; the default is ${LB_DEFAULTS.idleTimeoutSeconds}`);
+    err('loadBalancer.idleTimeoutSeconds', lb.idleTimeoutSeconds, 'is too short for kubectl logs -f / exec / watches (or over a day)', `use seconds from 60 to 86400; the default is ${D.LoadBalancerSpec.idleTimeoutSeconds}`);
   }
 
   // The VIP keepalived holds: loadBalancer.vip, else the endpoint host (which must then be an IP address).
@@ -118,7 +118,7 @@ export function checkLoadBalancing(err: Report, warn: Report, spec: Partial<Clus
   const host = typeof ep.host === 'string' ? ep.host : '';
   const vipPath = lb.vip !== undefined ? 'loadBalancer.vip' : 'controlPlaneEndpoint.host';
   const vip = lb.vip !== undefined ? (typeof lb.vip === 'string' ? lb.vip : '') : host;
-  const endpointPort = portOf(ep.port, DEFAULTS.apiServerPort);
+  const endpointPort = portOf(ep.port, D.EndpointSpec.port);
   const vipFamily = ipFamily(vip);
   if (lb.vip !== undefined) {
     if (vipFamily === 0) {
@@ -197,15 +197,15 @@ export function checkLoadBalancing(err: Report, warn: Report, spec: Partial<Clus
   }
   known(err, 'keepalived', ka, ['interface', 'virtualRouterId', 'vrrpVersion', 'advertIntervalMs', 'peering', 'priorities', 'vipPrefixLength', 'authPass', 'image']);
   if (ka.interface === undefined) {
-    warn('keepalived.interface', undefined, `is not set, so keepalived puts the VIP on "${LB_DEFAULTS.interface}" on every ${lbPath === 'masters' ? 'master' : 'load-balancer host'}`, `set keepalived.interface to the NIC that carries the node addresses (e.g. "ens192"), or to "${LB_DEFAULTS.interface}" to confirm it`);
+    warn('keepalived.interface', undefined, `is not set, so keepalived puts the VIP on "${D.KeepalivedSpec.interface}" on every ${lbPath === 'masters' ? 'master' : 'load-balancer host'}`, `set keepalived.interface to the NIC that carries the node addresses (e.g. "ens192"), or to "${D.KeepalivedSpec.interface}" to confirm it`);
   } else if (typeof ka.interface !== 'string' || !/^[a-zA-Z0-9][a-zA-Z0-9_.:@-]{0,14}$/.test(ka.interface)) {
     err('keepalived.interface', ka.interface, 'is not a network interface name', 'use the NIC that carries the node address, e.g. "eth0" or "ens192"');
   }
   if (ka.virtualRouterId !== undefined && !isInt(ka.virtualRouterId, 1, 255)) err('keepalived.virtualRouterId', ka.virtualRouterId, 'is not a VRRP router id', 'use a whole number from 1 to 255, unique on the segment');
-  const version = ka.vrrpVersion ?? 3;
+  const version = ka.vrrpVersion ?? D.KeepalivedSpec.vrrpVersion;
   if (version !== 2 && version !== 3) err('keepalived.vrrpVersion', ka.vrrpVersion, 'is not a VRRP version', 'use 2 or 3');
   if (version === 2 && vipFamily === 6) err('keepalived.vrrpVersion', 2, 'cannot carry an IPv6 VIP', 'use vrrpVersion 3');
-  const advert = (ka.advertIntervalMs ?? defaultAdvertIntervalMs(version as number)) as number;
+  const advert = (ka.advertIntervalMs ?? D.KeepalivedSpec.advertIntervalMs.of(version as 2 | 3)) as number;
   if (!isInt(advert, 10, 40950) || (version === 3 && advert % 10 !== 0)) {
     err('keepalived.advertIntervalMs', ka.advertIntervalMs, 'is not a VRRP advert interval', 'use milliseconds from 10 to 40950 in steps of 10 (VRRPv3)');
   } else if (version === 2 && advert % 1000 !== 0) {
@@ -217,7 +217,7 @@ export function checkLoadBalancing(err: Report, warn: Report, spec: Partial<Clus
     else if (typeof ka.authPass !== 'string' || ka.authPass.length < 1 || ka.authPass.length > 8 || /\s/.test(ka.authPass)) err('keepalived.authPass', '(hidden)', 'is not 1-8 characters without spaces', 'use a short password such as "k8sVIP1"');
   }
   const prefixMax = vipFamily === 6 ? 128 : 32;
-  const prefix = ka.vipPrefixLength ?? defaultVipPrefixLength(vip);
+  const prefix = ka.vipPrefixLength ?? D.KeepalivedSpec.vipPrefixLength.of(vipFamily === 6 ? 6 : 4);
   if (!isInt(prefix, 1, prefixMax)) {
     err('keepalived.vipPrefixLength', ka.vipPrefixLength, 'is not a prefix length', `use a whole number from 1 to ${prefixMax}`);
   } else if (vipFamily !== 0) {

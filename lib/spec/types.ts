@@ -412,9 +412,10 @@ export interface LoadBalancerSpec {
    */
   readonly vip?: string;
   /**
-   * Image of the proxy (haproxy or nginx; `lvs-dr` and `vip-only` run no proxy). When omitted, the official image pinned in lib/plan/lb-plan.ts (LB_IMAGES):
+   * Image of the proxy (haproxy or nginx; `lvs-dr` and `vip-only` run no proxy). When omitted, the official image pinned in lib/plan/defaults.ts (LB_IMAGES):
    * "docker.io/library/haproxy:3.2.26-alpine" for haproxy, "docker.io/library/nginx:1.30.6-alpine"
    * for nginx — the branches whose daemons the tests check the generated configs with.
+   * @defaultValue the official image of the proxy type (LB_IMAGES)
    */
   readonly image?: string;
   /**
@@ -464,8 +465,9 @@ export interface KeepalivedSpec {
    */
   readonly vrrpVersion?: 2 | 3;
   /**
-   * Advertisement interval in milliseconds (VRRPv3: multiple of 10; VRRPv2: multiple of 1000).
-   * @default 100
+   * Advertisement interval in milliseconds (VRRPv3: multiple of 10; VRRPv2: multiple of 1000). Default:
+   * 100 with VRRPv3, 1000 (whole seconds) with VRRPv2.
+   * @defaultValue 100 (1000 with vrrpVersion 2)
    */
   readonly advertIntervalMs?: number;
   /**
@@ -477,11 +479,13 @@ export interface KeepalivedSpec {
    * VRRP priority of each LB node, in node order (1-254, distinct). The default spreads them 50 apart
    * (closer above 5 nodes), highest first, the lowest at least 50 and the highest at least 150: 150/100,
    * 150/100/50, ..., 250/200/150/100/50.
+   * @defaultValue 50 apart, highest first, the lowest at least 50 and the highest at least 150 (closer above 5 nodes)
    */
   readonly priorities?: number[];
   /**
    * Prefix length of the VIP on the interface; the VIP and every LB node address must share that subnet.
-   * @default 24
+   * Default: 24 for an IPv4 VIP, 64 for an IPv6 VIP.
+   * @defaultValue 24 (64 for an IPv6 VIP)
    */
   readonly vipPrefixLength?: number;
   /** VRRPv2 only: simple password (at most 8 characters). VRRPv3 forbids authentication. */
@@ -519,7 +523,10 @@ export interface WorkerProxySpec {
    * @default 6443
    */
   readonly port?: number;
-  /** Image of the proxy; the default is the load balancer's default for that type. */
+  /**
+   * Image of the proxy; the default is the load balancer's default for that type.
+   * @defaultValue the load balancer's default image for that type
+   */
   readonly image?: string;
 }
 
