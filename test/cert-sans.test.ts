@@ -133,7 +133,7 @@ describe('apiServer.certSANs', () => {
     ['an upper-case name', ['API.example.com'], 'apiServer.certSANs[0]', /is not a DNS name or an IP address/],
     ['a URL', ['https://api.example.com'], 'apiServer.certSANs[0]', /is not a DNS name or an IP address/],
     ['a CIDR', ['10.0.0.0/24'], 'apiServer.certSANs[0]', /is not a DNS name or an IP address/],
-    ['a number', [42], 'apiServer.certSANs[0]', /is not a DNS name or an IP address/],
+    ['a number (the schema: a string)', [42], 'apiServer.certSANs[0]', /^is not a string$/],
     ['a duplicate name', ['a.example.com', 'b.example.com', 'a.example.com'], 'apiServer.certSANs[2]', /is the same as apiServer\.certSANs\[0\]/],
     ['a duplicate IPv6 address in another spelling', ['fd00::1', 'fd00:0::1'], 'apiServer.certSANs[1]', /is the same as apiServer\.certSANs\[0\]/],
   ])('%s is refused', (_n, sans, path, problem) => {

@@ -21,7 +21,10 @@ masters:
   - name: master-3
     address: 10.0.0.13
 `;
-const INVALID = VALID.replace('address: 10.0.0.12', 'address: 10.0.0.300').replace('port: 8443', 'port: "8443"');
+/** Two semantic problems (the schema check passes, so both are reported). */
+const INVALID = VALID.replace('address: 10.0.0.12', 'address: 10.0.0.300').replace('name: prod', 'name: Prod_1');
+/** A schema problem: the semantic rules wait until it is fixed. */
+const SCHEMA_INVALID = INVALID.replace('port: 8443', 'port: "8443"');
 
 interface Result { code: number | null; stdout: string; stderr: string }
 
@@ -122,10 +125,16 @@ describe('validate', () => {
     expect(r.code).toBe(1);
     expect(r.stdout).toBe('');
     expect(r.stderr).toBe([
-      'error: bad.yaml:4:49 controlPlaneEndpoint.port: "8443" is not a TCP port (fix: use a whole number from 1 to 65535)',
+      'error: bad.yaml:2:7 name: "Prod_1" is not a DNS label (fix: use lower-case letters, digits and "-", at most 63 characters, e.g. "prod")',
       'error: bad.yaml:9:14 masters[1].address: "10.0.0.300" is not an IPv4/IPv6 address (fix: use the node\'s IP address, e.g. "10.0.0.11")',
       '',
     ].join('\n'));
+  });
+
+  test('a schema problem is reported first, alone: the semantic rules run on data that passed the schema', () => {
+    const r = cli(['validate', '--spec', write('bad-schema.yaml', SCHEMA_INVALID)]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe('error: bad-schema.yaml:4:49 controlPlaneEndpoint.port: "8443" is not a TCP port (fix: remove the quotes: 8443)\n');
   });
 
   test('a YAML syntax error', () => {

@@ -74,16 +74,19 @@ describe('schema errors name the file, line and column of the field', () => {
     ]);
   });
 
-  test('a quoted number where a port belongs: the semantic message wins, at the value', () => {
+  test('a quoted number where a port belongs: named as a TCP port (a named type of the schema), at the value', () => {
     expect(lines(errorOf(replace('port: 6443', 'port: "6443"')))).toEqual([
-      'cluster.yaml:5:9 controlPlaneEndpoint.port: "6443" is not a TCP port (fix: use a whole number from 1 to 65535)',
+      'cluster.yaml:5:9 controlPlaneEndpoint.port: "6443" is not a TCP port (fix: remove the quotes: 6443)',
+    ]);
+    expect(lines(errorOf(replace('port: 6443', 'port: 70000')))).toEqual([
+      'cluster.yaml:5:9 controlPlaneEndpoint.port: 70000 is not a TCP port (fix: use a whole number from 1 to 65535)',
     ]);
   });
 
   test('a mapping where a list belongs', () => {
     const e = errorOf(`${VALID}caCertificatePaths:\n  a: /etc/pki\n`);
     expect(lines(e)).toEqual([
-      'cluster.yaml:14:3 caCertificatePaths: {"a":"/etc/pki"} is not a list (fix: list absolute directories, e.g. ["/etc/pki"])',
+      'cluster.yaml:14:3 caCertificatePaths: {"a":"/etc/pki"} is not a list (fix: write a list, e.g. ["/etc/ca-certificates","/usr/local/share/ca-certificates","/usr/share/ca-certificates"]: one "- item" per line, or [a, b])',
     ]);
   });
 
@@ -116,10 +119,18 @@ describe('schema errors name the file, line and column of the field', () => {
     ]);
   });
 
-  test('an enum', () => {
+  test('an enum: the allowed values, and the description that explains them', () => {
     const e = errorOf(replace('    address: 10.0.0.11\n', '    address: 10.0.0.11\n    etcdState: joining\n'));
     expect(lines(e)).toEqual([
-      'cluster.yaml:9:16 masters[0].etcdState: "joining" is not "new" or "existing" (fix: use "new" for a fresh cluster, "existing" for a member joining a running one)',
+      'cluster.yaml:9:16 masters[0].etcdState: "joining" is not "new" or "existing" (fix: use "new" or "existing" (etcd initial cluster state of this member: `new` while bootstrapping a fresh cluster, `existing` for a member that joins a running cluster (after `etcdctl member add`)))',
+    ]);
+  });
+
+  test('a value of the wrong type for an enum (null, a number) names the allowed values; one message per field', () => {
+    const e = errorOf(`${VALID}loadBalancer:\n  type: 5\nsecurity:\n  profile:\n`);
+    expect(lines(e)).toEqual([
+      'cluster.yaml:14:9 loadBalancer.type: 5 is not a load balancer type (fix: use "haproxy", "nginx", "lvs-dr" or "vip-only" (how clients reach the API servers through the VIP: a TCP proxy behind the VIP (`haproxy`, `nginx`), IPVS direct routing (`lvs-dr`), or no load balancing at all (`vip-only`)))',
+      'cluster.yaml:16:11 security.profile: null is not "kubeadm" or "hardened" (fix: use "kubeadm" or "hardened" (`kubeadm` for kubeadm\'s flags, `hardened` for the CIS Kubernetes Benchmark v1.12 profile))',
     ]);
   });
 
@@ -130,23 +141,34 @@ describe('schema errors name the file, line and column of the field', () => {
     ]);
   });
 
-  test('every problem is reported at once, in file order, one per field', () => {
-    const e = errorOf(`name: Prod_1
-controlPlaneEndpoint: { host: 10.0.0.100, port: 0 }
+  // The schema first; the semantic rules only on data that passed it (they read typed data). Each stage
+  // reports all of its problems at once.
+  const allAtOnce = (port: number, role: string) => `name: Prod_1
+controlPlaneEndpoint: { host: 10.0.0.100, port: ${port} }
 masters:
   - { name: a, address: 10.0.0.300 }
-  - { name: a, address: 10.0.0.2, role: master }
+  - { name: a, address: 10.0.0.2${role} }
 networking: { serviceSubnet: 10.96.0.0/12, podSubnet: 10.96.0.0/16 }
-`);
+`;
+
+  test('every schema problem is reported at once, in file order, one per field; the semantic rules wait for them', () => {
+    const e = errorOf(allAtOnce(0, ', role: master'));
+    expect(lines(e)).toEqual([
+      'cluster.yaml:2:49 controlPlaneEndpoint.port: 0 is not a TCP port (fix: use a whole number from 1 to 65535)',
+      'cluster.yaml:5:35 masters[1].role: "master" is not a known field (fix: remove it or check the spelling; known fields: name, address, etcdState)',
+    ]);
+    expect(e.message).toMatch(/^invalid cluster spec \(2 problems\):\n {2}- cluster\.yaml:2:49 controlPlaneEndpoint\.port: /);
+  });
+
+  test('once the schema passes, every semantic problem is reported at once, in file order', () => {
+    const e = errorOf(allAtOnce(8443, ''));
     expect(lines(e)).toEqual([
       'cluster.yaml:1:7 name: "Prod_1" is not a DNS label (fix: use lower-case letters, digits and "-", at most 63 characters, e.g. "prod")',
-      'cluster.yaml:2:49 controlPlaneEndpoint.port: 0 is not a TCP port (fix: use a whole number from 1 to 65535)',
       'cluster.yaml:4:25 masters[0].address: "10.0.0.300" is not an IPv4/IPv6 address (fix: use the node\'s IP address, e.g. "10.0.0.11")',
       'cluster.yaml:5:13 masters[1].name: "a" is the same as masters[0].name (fix: give every master a distinct name)',
-      'cluster.yaml:5:35 masters[1].role: "master" is not a known field (fix: remove it or check the spelling; known fields: name, address, etcdState)',
       'cluster.yaml:6:55 networking.podSubnet: "10.96.0.0/16" overlaps networking.serviceSubnet (fix: use disjoint service and pod networks)',
     ]);
-    expect(e.message).toMatch(/^invalid cluster spec \(6 problems\):\n {2}- cluster\.yaml:1:7 name: /);
+    expect(e.message).toMatch(/^invalid cluster spec \(4 problems\):\n {2}- cluster\.yaml:1:7 name: /);
   });
 });
 
@@ -184,7 +206,7 @@ describe('YAML errors', () => {
     ['an alias inside its own anchor', 'name: x\nmasters: &m [*m]\n', 'cluster.yaml:2:14 masters[0]: contains itself (an alias inside its own anchor) (fix: write the value out instead of the alias)'],
     ['an empty file', '', 'cluster.yaml:1:1 (spec): is empty (fix: write a cluster spec with name, controlPlaneEndpoint and masters (`ha-control-plane init` prints an example))'],
     ['only comments', '# nothing here\n', 'cluster.yaml:1:1 (spec): is empty (fix: write a cluster spec with name, controlPlaneEndpoint and masters (`ha-control-plane init` prints an example))'],
-    ['a list instead of a mapping', '- a\n', 'cluster.yaml:1:1 (spec): ["a"] is not an object (fix: pass a ClusterSpec object with name, controlPlaneEndpoint and masters)'],
+    ['a list instead of a mapping', '- a\n', 'cluster.yaml:1:1 (spec): ["a"] is not a mapping (fix: write a mapping with name, controlPlaneEndpoint and masters)'],
   ])('%s', (_name, text, message) => {
     expect(lines(errorOf(text))).toEqual([message]);
   });
@@ -251,7 +273,7 @@ describe('schema unions (anyOf) are explained by their closest branch', () => {
 
   test.each([
     [{ lb: { type: 'haproxy' }, v: 'a' }, []],
-    [{ lb: { type: 'lvs', scheduler: 'x' } }, ['lb.scheduler: is not one of the allowed values (fix: use one of "rr", "wlc")']],
+    [{ lb: { type: 'lvs', scheduler: 'x' } }, ['lb.scheduler: is not "rr" or "wlc" (fix: use "rr" or "wlc")']],
     [{ lb: { type: 'haproxy', port: '80' } }, ['lb.port: is not a whole number (fix: remove the quotes: 80)']],
     [{ lb: { type: 'haproxy', sheduler: 'rr' } }, ['lb.sheduler: is not a known field (fix: remove it or check the spelling; known fields: type, port)']],
     [{ lb: 5 }, ['lb: is not a mapping (fix: use a mapping)']],

@@ -13,7 +13,7 @@ function errorOf(input: unknown): SpecError {
 
 describe('invalid specs fail with the field, the value and the fix', () => {
   const cases: [string, any, RegExp][] = [
-    ['not an object', 42, /\(spec\): 42 is not an object/],
+    ['not an object', 42, /\(spec\): 42 is not a mapping \(fix: write a mapping with name, controlPlaneEndpoint and masters\)/],
     ['bad name', spec({ name: 'Prod_1' }), /name: "Prod_1" is not a DNS label/],
     ['unsupported version', spec({ kubernetesVersion: '1.32' }), /kubernetesVersion: "1\.32" is not a supported Kubernetes version \(fix: use one of 1\.33, 1\.34, 1\.35, 1\.36, 1\.37/],
     ['garbage version', spec({ kubernetesVersion: 'latest' }), /kubernetesVersion: "latest"/],
@@ -51,10 +51,19 @@ describe('invalid specs fail with the field, the value and the fix', () => {
     expect(e.issues.length).toBeGreaterThan(0);
   });
 
-  test('reports every problem at once', () => {
-    const e = errorOf({ name: 'X', controlPlaneEndpoint: { host: '', port: -1 }, masters: [{ name: 'a', address: 'nope' }] });
-    expect(e.issues.map((i) => i.path)).toEqual(['name', 'controlPlaneEndpoint.host', 'controlPlaneEndpoint.port', 'masters[0].address']);
-    expect(e.message).toMatch(/invalid cluster spec \(4 problems\)/);
+  test('reports every problem at once: all schema problems, then (once they are fixed) all semantic ones', () => {
+    const schema = errorOf({ name: 'X', controlPlaneEndpoint: { host: '', port: -1 }, masters: [{ name: 'a', address: 'nope', role: 'master' }] });
+    expect(schema.issues.map((i) => i.path)).toEqual(['controlPlaneEndpoint.port', 'masters[0].role']);
+    expect(schema.message).toMatch(/invalid cluster spec \(2 problems\)/);
+    const semantic = errorOf({ name: 'X', controlPlaneEndpoint: { host: '', port: 6443 }, masters: [{ name: 'a', address: 'nope' }] });
+    expect(semantic.issues.map((i) => i.path)).toEqual(['name', 'controlPlaneEndpoint.host', 'masters[0].address']);
+    expect(semantic.message).toMatch(/invalid cluster spec \(3 problems\)/);
+  });
+
+  test('semantic rules never see data that failed the schema (no follow-on errors, no crash)', () => {
+    // masters of the wrong type: one error about masters, not about the priorities that count them.
+    expect(validateSpec({ ...spec(), masters: 5 }).errors.map((i) => i.path)).toEqual(['masters']);
+    expect(validateSpec({ ...spec(), masters: [{ name: 'a', address: 5 }] }).errors.map((i) => `${i.path}: ${i.problem}`)).toEqual(['masters[0].address: is not a string']);
   });
 });
 

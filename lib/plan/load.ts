@@ -1,18 +1,18 @@
 import * as fs from 'node:fs';
 import { isAlias, isCollection, isNode, isScalar, LineCounter, parseDocument, visit, Document } from 'yaml';
 import { ClusterPlan, planValidatedSpec } from './plan';
+import { checkSemantics } from './validate';
 import { SourceLocation, SpecError, SpecIssue } from '../spec/errors';
-import { checkSchema, SchemaIssue } from '../spec/schema-check';
+import { checkSchema } from '../spec/schema-check';
 import { formatPath, parsePath, PathSegment, SourceMap } from '../spec/source';
 import { ClusterSpec } from '../spec/types';
-import { validateSpec } from './validate';
 
 /** A spec read from a file, with the advisory findings (warnings) that did not stop it. */
 export interface LoadedSpec {
   readonly spec: ClusterSpec;
   /** The spec's plan, made once here (pass it on: `HaControlPlane`'s `plan`, `preparePkiForPlan`). */
   readonly plan: ClusterPlan;
-  /** Warnings of validateSpec and of the YAML parser, each with its location. */
+  /** Warnings of the semantic checks and of the YAML parser, each with its location. */
   readonly warnings: readonly SpecIssue[];
 }
 
@@ -26,8 +26,9 @@ const MAX_DEPTH = 64;
 const PLAIN_TAGS = new Set(['str', 'int', 'float', 'bool', 'null', 'map', 'seq'].map((t) => `tag:yaml.org,2002:${t}`));
 
 /**
- * Parses a cluster spec from YAML (or JSON, which is YAML) and checks it completely: YAML syntax, the
- * JSON Schema (schema/cluster-spec.schema.json) and the semantic checks of validateSpec, then plans it.
+ * Parses a cluster spec from YAML (or JSON, which is YAML) and checks it completely: YAML syntax, then
+ * the JSON Schema (schema/cluster-spec.schema.json), then, on data that passed it, the semantic checks
+ * of validateSpec while planning it.
  * Throws SpecError listing every problem, each as `file:line:col path: value problem (fix: ...)`;
  * never throws anything else for bad input.
  *
@@ -41,23 +42,23 @@ export function readSpec(text: string, fileName: string): LoadedSpec {
     throw new SpecError([{ path: '(spec)', value: undefined, problem: 'is empty', fix: 'write a cluster spec with name, controlPlaneEndpoint and masters (`ha-control-plane init` prints an example)', location: map.at(0) }]);
   }
 
+  // The schema first; the semantic checks only on data that passed it, then the plan (once).
   const schemaIssues = checkSchema(data, (s) => map.rawText(s));
-  const semantic = validateSpec(data);
-  const errors = merge(schemaIssues, semantic.errors, map);
-  if (errors.length > 0) throw new SpecError(sortByLocation(errors));
-
+  if (schemaIssues.length > 0) {
+    throw new SpecError(sortByLocation(schemaIssues.map((s) => ({ path: formatPath(s.segments), value: s.value, problem: s.problem, fix: s.fix, location: map.locate(s.segments, s.onKey) }))));
+  }
   const spec = data as ClusterSpec;
   let plan: ClusterPlan;
   try {
-    plan = planValidatedSpec(spec, semantic);
+    plan = planValidatedSpec(spec, checkSemantics(spec));
   } catch (e) {
-    if (e instanceof SpecError) throw new SpecError(e.issues.map((i) => locateIssue(i, map)));
+    if (e instanceof SpecError) throw new SpecError(sortByLocation(e.issues.map((i) => locateIssue(i, map))));
     throw e;
   }
   const yamlWarnings = doc.warnings.map((w): SpecIssue => ({
     path: '(yaml)', value: undefined, problem: lowerFirst(oneLine(w.message)), fix: 'check the YAML here', location: map.at(w.pos[0]),
   }));
-  return { spec, plan, warnings: sortByLocation([...yamlWarnings, ...semantic.warnings.map((i) => locateIssue(i, map))]) };
+  return { spec, plan, warnings: sortByLocation([...yamlWarnings, ...plan.warnings.map((i) => locateIssue(i, map))]) };
 }
 
 /** Like readSpec, returning only the spec (warnings are dropped). */
@@ -180,39 +181,6 @@ function unplain(root: unknown): { segments: PathSegment[]; problem: string; fix
     }
   }
   return undefined;
-}
-
-/**
- * One issue per field: schema issues first, then the semantic ones. Where both name the same field, the
- * semantic one wins (it knows static pods and kubeadm), except for a missing field, a value YAML did not
- * read as a string (`1.30` → 1.3: the fix is to quote it) and a misspelt field (did-you-mean).
- */
-function merge(schema: readonly SchemaIssue[], semantic: readonly SpecIssue[], map: SourceMap): SpecIssue[] {
-  const semanticPaths = new Map<string, SpecIssue>();
-  for (const i of semantic) semanticPaths.set(formatPath(parsePath(i.path)), i);
-  const out: SpecIssue[] = [];
-  const schemaWins = new Set<string>();
-  for (const s of schema) {
-    const path = formatPath(s.segments);
-    const rival = semanticPaths.get(path);
-    const keep = !rival || s.keyword === 'required'
-      || (s.keyword === 'type' && /^is not a string/.test(s.problem) && s.value !== null && typeof s.value !== 'object')
-      || (s.keyword === 'additionalProperties' && rival.problem === 'is not a known field');
-    if (!keep) continue;
-    schemaWins.add(path);
-    out.push({ path, value: s.value, problem: s.problem, fix: s.fix, location: map.locate(s.segments, s.onKey) });
-  }
-  const covered = (path: string) => [...schemaWins].some((p) => path === p || path.startsWith(`${p}.`) || path.startsWith(`${p}[`));
-  for (const i of semantic) {
-    if (!covered(formatPath(parsePath(i.path)))) out.push(locateIssue(i, map));
-  }
-  const seen = new Set<string>();
-  return out.filter((i) => {
-    const key = `${i.path}\0${i.problem}`;
-    if (seen.has(key)) return false;
-    seen.add(key);
-    return true;
-  });
 }
 
 function locateIssue(issue: SpecIssue, map: SourceMap): SpecIssue {

@@ -1,8 +1,8 @@
-import { DEFAULTS, SPEC_DEFAULTS as D } from './defaults';
+import { SPEC_DEFAULTS as D } from './defaults';
 import { cidrContains, formatCidr, ipFamily, ipToBigInt, isDnsSubdomain, parseCidr, sameIp } from '../util/net';
-import { assertNever, defaultPriorities, isLoadBalancerType, LOAD_BALANCER_TYPES, proxyOf } from './lb-plan';
-import { checkPort, count, hasControlChar, isInt, isObj, known, Obj, Report } from './check';
-import { ClusterSpec } from '../spec/types';
+import { assertNever, defaultPriorities, proxyOf } from './lb-plan';
+import { count, hasControlChar, isInt, Report } from './check';
+import { ClusterSpec, EndpointSpec, LoadBalancerHostSpec } from '../spec/types';
 
 
 /** The nodes a port can be opened on. */
@@ -36,75 +36,53 @@ export function portsInUse(role: Role, bindPort: number | undefined, stackedEtcd
  * the user says something else holds it (controlPlaneEndpoint.external), clients, kubeconfigs and joining
  * nodes would connect to an address no node answers on. A DNS name may list the masters: no warning.
  */
-function checkUnheldEndpoint(warn: Report, ep: Obj, masterAddresses: ReadonlyMap<string, number>): void {
-  const host = typeof ep.host === 'string' ? ep.host : '';
+function checkUnheldEndpoint(warn: Report, ep: EndpointSpec, masterAddresses: ReadonlyMap<string, number>): void {
+  const host = ep.host;
   if (ep.external === true || ipFamily(host) === 0 || [...masterAddresses.keys()].some((a) => sameIp(a, host))) return;
   warn('controlPlaneEndpoint.host', host, 'is an IP address no master has, and without loadBalancer nothing in this spec will hold this VIP: clients, kubeconfigs and joining nodes would reach no API server',
     'add loadBalancer: { type: "haproxy" } with keepalived.interface (and controlPlaneEndpoint.port other than apiServer.bindPort, e.g. 8443), or set controlPlaneEndpoint.external: true when your own load balancer holds it');
 }
 
-/** A set port when it is a valid one, the default when unset, undefined when invalid (reported elsewhere). */
-const portOf = (v: unknown, dflt: number): number | undefined => (v === undefined ? dflt : isInt(v, 1, 65535) ? v : undefined);
-
 /**
  * Semantic checks of the load-balancing tier: VIP, keepalived rules learned in real runs, ports,
- * dedicated LB hosts and workers. Runs on untrusted input after the basic checks.
+ * dedicated LB hosts and workers, of a spec that passed the schema check.
  */
-export function checkLoadBalancing(err: Report, warn: Report, spec: Partial<ClusterSpec> & Obj): void {
-  const masters = Array.isArray(spec.masters) ? spec.masters.filter(isObj) : [];
-  const masterAddresses = new Map(masters.map((m, i) => [String(m.address), i]));
-  const masterNames = new Map(masters.map((m, i) => [String(m.name), i]));
+export function checkLoadBalancing(err: Report, warn: Report, spec: ClusterSpec): void {
+  const masters = spec.masters;
+  const masterAddresses = new Map(masters.map((m, i) => [m.address, i]));
+  const masterNames = new Map(masters.map((m, i) => [m.name, i]));
 
-  const stacked = !isObj(spec.etcd) || spec.etcd.external === undefined;
-  const bindPort = portOf(isObj(spec.apiServer) ? spec.apiServer.bindPort : undefined, DEFAULTS.apiServerPort);
-  const bindUser = bindPort !== undefined && portsInUse('master', undefined, stacked).get(bindPort);
-  if (bindUser) err('apiServer.bindPort', bindPort, `is the port of ${bindUser} on the masters, so the API server cannot listen on it`, `use a free port, e.g. ${DEFAULTS.apiServerPort} (kubeadm's)`);
+  const stacked = spec.etcd?.external === undefined;
+  const bindPort = spec.apiServer?.bindPort ?? D.ApiServerSpec.bindPort;
+  const bindUser = portsInUse('master', undefined, stacked).get(bindPort);
+  if (bindUser) err('apiServer.bindPort', bindPort, `is the port of ${bindUser} on the masters, so the API server cannot listen on it`, `use a free port, e.g. ${D.ApiServerSpec.bindPort} (kubeadm's)`);
 
   checkHosts(err, 'workers', spec.workers, masterNames, masterAddresses);
   checkHosts(err, 'loadBalancers', spec.loadBalancers, masterNames, masterAddresses);
   if (spec.workerProxy !== undefined) {
     const wp = spec.workerProxy;
-    if (!isObj(wp)) {
-      err('workerProxy', wp, 'is not an object', 'write workerProxy: { type: "haproxy", port: 6443 }');
-    } else {
-      known(err, 'workerProxy', wp, ['type', 'port', 'image']);
-      if (wp.type !== undefined && wp.type !== 'nginx' && wp.type !== 'haproxy') err('workerProxy.type', wp.type, 'is not a worker proxy type', 'use "nginx" or "haproxy"');
-      checkPort(err, 'workerProxy.port', wp.port);
-      if (wp.image !== undefined && (typeof wp.image !== 'string' || /\s/.test(wp.image) || hasControlChar(wp.image))) err('workerProxy.image', wp.image, 'is not an image reference', 'use e.g. "registry.example.com/nginx:1.30.6-alpine"');
-      if (!Array.isArray(spec.workers) || spec.workers.length === 0) warn('workerProxy', wp, 'is set but there are no workers, so no worker bundle is written', 'list the workers under workers: [{ name, address }]');
-      const port = portOf(wp.port, D.WorkerProxySpec.port);
-      const user = port !== undefined && portsInUse('worker', undefined, false).get(port);
-      if (user) err('workerProxy.port', port, `is the port of ${user} on the workers, where the proxy listens on loopback`, `use a free port, e.g. ${D.WorkerProxySpec.port}`);
-    }
-  } else if (Array.isArray(spec.workers) && spec.workers.length > 0) {
-    warn('workers', spec.workers.map((w) => (isObj(w) ? w.name : w)), `${spec.workers.length === 1 ? 'is' : 'are'} listed but workerProxy is not set, so ${spec.workers.length === 1 ? 'it gets' : 'they get'} no bundle and nothing uses ${spec.workers.length === 1 ? 'it' : 'them'}`, 'add workerProxy: { port: 6443 } for a local API proxy on every worker, or remove workers');
+    if (wp.image !== undefined && (/\s/.test(wp.image) || hasControlChar(wp.image))) err('workerProxy.image', wp.image, 'is not an image reference', 'use e.g. "registry.example.com/nginx:1.30.6-alpine"');
+    if (!spec.workers?.length) warn('workerProxy', wp, 'is set but there are no workers, so no worker bundle is written', 'list the workers under workers: [{ name, address }]');
+    const port = wp.port ?? D.WorkerProxySpec.port;
+    const user = portsInUse('worker', undefined, false).get(port);
+    if (user) err('workerProxy.port', port, `is the port of ${user} on the workers, where the proxy listens on loopback`, `use a free port, e.g. ${D.WorkerProxySpec.port}`);
+  } else if (spec.workers !== undefined && spec.workers.length > 0) {
+    warn('workers', spec.workers.map((w) => w.name), `${spec.workers.length === 1 ? 'is' : 'are'} listed but workerProxy is not set, so ${spec.workers.length === 1 ? 'it gets' : 'they get'} no bundle and nothing uses ${spec.workers.length === 1 ? 'it' : 'them'}`, 'add workerProxy: { port: 6443 } for a local API proxy on every worker, or remove workers');
   }
 
   const lb = spec.loadBalancer;
-  const lbHosts = Array.isArray(spec.loadBalancers) ? spec.loadBalancers.filter(isObj) : [];
-  const endpoint: Obj = isObj(spec.controlPlaneEndpoint) ? spec.controlPlaneEndpoint : {};
+  const lbHosts = spec.loadBalancers ?? [];
+  const endpoint = spec.controlPlaneEndpoint;
   if (lb === undefined) {
     checkUnheldEndpoint(warn, endpoint, masterAddresses);
     if (spec.keepalived !== undefined) warn('keepalived', spec.keepalived, 'is ignored without loadBalancer', 'add loadBalancer: { type: "haproxy" } for the VIP in front of a load balancer, or loadBalancer: { type: "vip-only" } for the VIP alone on the masters\' API servers');
     if (lbHosts.length > 0) err('loadBalancers', lbHosts.length, 'are listed but loadBalancer is not set', 'add loadBalancer: { type: "haproxy" | "nginx" | "lvs-dr" }');
     return;
   }
-  if (!isObj(lb)) {
-    err('loadBalancer', lb, 'is not an object', 'write loadBalancer: { type: "haproxy" }');
-    return;
-  }
   if (endpoint.external === true) {
     err('controlPlaneEndpoint.external', true, 'says a load balancer outside this spec holds the endpoint, but loadBalancer makes keepalived hold it on these nodes', 'remove controlPlaneEndpoint.external to use loadBalancer, or remove loadBalancer and keepalived when your own load balancer holds the endpoint');
   }
-  known(err, 'loadBalancer', lb, ['type', 'vip', 'image', 'healthCheckPath', 'checkIntervalMs', 'fall', 'rise', 'idleTimeoutSeconds']);
   const type = lb.type ?? D.LoadBalancerSpec.type;
-  if (!isLoadBalancerType(type)) {
-    const names = Object.keys(LOAD_BALANCER_TYPES).map((t) => `"${t}"`);
-    err('loadBalancer.type', lb.type, 'is not a load balancer type', `use ${names.slice(0, -1).join(', ')} or ${names[names.length - 1]}`);
-  }
-  if (lb.healthCheckPath !== undefined && !['/readyz', '/livez', '/healthz'].includes(lb.healthCheckPath as string)) {
-    err('loadBalancer.healthCheckPath', lb.healthCheckPath, 'is not an API server health endpoint', 'use "/readyz" (recommended), "/livez" or "/healthz"');
-  }
   if (lb.checkIntervalMs !== undefined && !isInt(lb.checkIntervalMs, 100, 60000)) err('loadBalancer.checkIntervalMs', lb.checkIntervalMs, 'is not a check interval', 'use milliseconds from 100 to 60000, e.g. 500');
   for (const f of ['fall', 'rise'] as const) {
     if (lb[f] !== undefined && !isInt(lb[f], 1, 10)) err(`loadBalancer.${f}`, lb[f], 'is not a check count', 'use a whole number from 1 to 10');
@@ -114,11 +92,11 @@ export function checkLoadBalancing(err: Report, warn: Report, spec: Partial<Clus
   }
 
   // The VIP keepalived holds: loadBalancer.vip, else the endpoint host (which must then be an IP address).
-  const ep: Obj = isObj(spec.controlPlaneEndpoint) ? spec.controlPlaneEndpoint : {};
-  const host = typeof ep.host === 'string' ? ep.host : '';
+  const ep = spec.controlPlaneEndpoint;
+  const host = ep.host;
   const vipPath = lb.vip !== undefined ? 'loadBalancer.vip' : 'controlPlaneEndpoint.host';
-  const vip = lb.vip !== undefined ? (typeof lb.vip === 'string' ? lb.vip : '') : host;
-  const endpointPort = portOf(ep.port, D.EndpointSpec.port);
+  const vip = lb.vip ?? host;
+  const endpointPort = ep.port ?? D.EndpointSpec.port;
   const vipFamily = ipFamily(vip);
   if (lb.vip !== undefined) {
     if (vipFamily === 0) {
@@ -126,15 +104,14 @@ export function checkLoadBalancing(err: Report, warn: Report, spec: Partial<Clus
     } else if (ipFamily(host) !== 0 && host !== vip) {
       warn('controlPlaneEndpoint.host', host, `is an IP address other than loadBalancer.vip (${vip}): clients and kubeconfigs connect where keepalived does not put the VIP`, 'set controlPlaneEndpoint.host to the VIP or to a DNS name that resolves to it');
     }
-  } else if (vipFamily === 0 && typeof ep.host === 'string' && isDnsSubdomain(ep.host)) {
+  } else if (vipFamily === 0 && isDnsSubdomain(ep.host)) {
     err('controlPlaneEndpoint.host', ep.host, 'is a DNS name, but keepalived needs the VIP as an IP address', 'add loadBalancer.vip: the VIP the name resolves to (e.g. "10.0.0.100"); the name stays the endpoint and both go into the API server certificate');
   }
   if (masterAddresses.has(vip)) {
     err(vipPath, vip, `is masters[${masterAddresses.get(vip)}].address; the VIP must be an address no node owns`, 'pick a free address in the masters\' subnet');
   }
-  const workers = Array.isArray(spec.workers) ? spec.workers : [];
-  workers.forEach((w, i) => {
-    if (isObj(w) && typeof w.address === 'string' && sameIp(w.address, vip)) err(vipPath, vip, `is workers[${i}].address; the VIP must be an address no node owns`, 'pick a free address for the VIP');
+  (spec.workers ?? []).forEach((w, i) => {
+    if (sameIp(w.address, vip)) err(vipPath, vip, `is workers[${i}].address; the VIP must be an address no node owns`, 'pick a free address for the VIP');
   });
   if (masters.length === 1) {
     warn('loadBalancer', lb, 'is set with a single master: the VIP and load balancer add moving parts but no availability (one API server, one etcd member)', 'add masters (3 or 5) for high availability, or remove loadBalancer and keepalived and use the master\'s address or a DNS name as controlPlaneEndpoint.host');
@@ -148,73 +125,63 @@ export function checkLoadBalancing(err: Report, warn: Report, spec: Partial<Clus
   const lbPath = onMasters ? 'masters' : 'loadBalancers';
   // Where the VIP's clients land, by type: a proxy on the LB nodes, or the API servers themselves.
   const sameAsBindPort = (why: string) => {
-    if (endpointPort !== undefined && bindPort !== undefined && endpointPort !== bindPort) {
+    if (endpointPort !== bindPort) {
       err('controlPlaneEndpoint.port', endpointPort, `differs from apiServer.bindPort (${bindPort}); ${why}`, `set controlPlaneEndpoint.port to ${bindPort}`);
     }
   };
-  if (isLoadBalancerType(type)) {
-    switch (type) {
-      case 'lvs-dr':
-        if (onMasters) {
-          err('loadBalancer.type', 'lvs-dr', 'needs dedicated director hosts: a backup director that is also a master holds the IPVS rules and bounces packets back to the active one', 'list two or more hosts under loadBalancers: [{ name, address }], or use type "haproxy"/"nginx" (a proxy) or "vip-only" (the VIP alone) on the masters');
-        }
-        sameAsBindPort('direct routing cannot change the port');
-        checkApiServerBindsEverywhere(err, spec, 'the masters answer clients on the VIP they hold on loopback (lvs-dr)');
-        break;
-      case 'vip-only':
-        if (!onMasters) {
-          err('loadBalancers', lbHosts.length, 'are listed, but loadBalancer.type "vip-only" puts the VIP on the masters\' own API servers: a dedicated host has nothing to run', 'remove loadBalancers, or use type "haproxy"/"nginx" (a proxy on the hosts) or "lvs-dr" (IPVS directors) for dedicated load-balancer hosts');
-        }
-        sameAsBindPort('with vip-only clients reach the VIP holder\'s API server itself, which listens on apiServer.bindPort (no proxy translates the port)');
-        checkApiServerBindsEverywhere(err, spec, 'clients reach the API server on the VIP (vip-only), an address of the holder that moves between masters');
-        break;
-      case 'haproxy':
-      case 'nginx':
-        if (endpointPort !== undefined) {
-          const user = portsInUse(onMasters ? 'master' : 'load-balancer host', bindPort, stacked).get(endpointPort);
-          if (onMasters && endpointPort === bindPort) {
-            err('controlPlaneEndpoint.port', endpointPort, `is also the API server's port (apiServer.bindPort) on the masters, where the ${type} load balancer listens`, 'use another port for the load balancer, e.g. 8443 (the API server keeps 6443), or loadBalancer.type "vip-only" for the VIP straight on the API servers');
-          } else if (user) {
-            err('controlPlaneEndpoint.port', endpointPort, `is the port of ${user} on the ${onMasters ? 'masters' : 'load-balancer hosts'}, where the ${type} load balancer listens on every address`, `use a free port for the load balancer, e.g. ${endpointPort === 8443 ? 8444 : 8443}`);
-          }
-        }
-        break;
-      default:
-        assertNever(type, 'loadBalancer.type');
+  switch (type) {
+    case 'lvs-dr':
+      if (onMasters) {
+        err('loadBalancer.type', 'lvs-dr', 'needs dedicated director hosts: a backup director that is also a master holds the IPVS rules and bounces packets back to the active one', 'list two or more hosts under loadBalancers: [{ name, address }], or use type "haproxy"/"nginx" (a proxy) or "vip-only" (the VIP alone) on the masters');
+      }
+      sameAsBindPort('direct routing cannot change the port');
+      checkApiServerBindsEverywhere(err, spec, 'the masters answer clients on the VIP they hold on loopback (lvs-dr)');
+      break;
+    case 'vip-only':
+      if (!onMasters) {
+        err('loadBalancers', lbHosts.length, 'are listed, but loadBalancer.type "vip-only" puts the VIP on the masters\' own API servers: a dedicated host has nothing to run', 'remove loadBalancers, or use type "haproxy"/"nginx" (a proxy on the hosts) or "lvs-dr" (IPVS directors) for dedicated load-balancer hosts');
+      }
+      sameAsBindPort('with vip-only clients reach the VIP holder\'s API server itself, which listens on apiServer.bindPort (no proxy translates the port)');
+      checkApiServerBindsEverywhere(err, spec, 'clients reach the API server on the VIP (vip-only), an address of the holder that moves between masters');
+      break;
+    case 'haproxy':
+    case 'nginx': {
+      const user = portsInUse(onMasters ? 'master' : 'load-balancer host', bindPort, stacked).get(endpointPort);
+      if (onMasters && endpointPort === bindPort) {
+        err('controlPlaneEndpoint.port', endpointPort, `is also the API server's port (apiServer.bindPort) on the masters, where the ${type} load balancer listens`, 'use another port for the load balancer, e.g. 8443 (the API server keeps 6443), or loadBalancer.type "vip-only" for the VIP straight on the API servers');
+      } else if (user) {
+        err('controlPlaneEndpoint.port', endpointPort, `is the port of ${user} on the ${onMasters ? 'masters' : 'load-balancer hosts'}, where the ${type} load balancer listens on every address`, `use a free port for the load balancer, e.g. ${endpointPort === 8443 ? 8444 : 8443}`);
+      }
+      break;
     }
-    if (proxyOf(type) === undefined && lb.image !== undefined) {
-      warn('loadBalancer.image', lb.image, `is ignored: loadBalancer.type "${type}" runs no proxy`, 'remove loadBalancer.image (keepalived\'s image is keepalived.image)');
-    }
+    default:
+      assertNever(type, 'loadBalancer.type');
+  }
+  if (proxyOf(type) === undefined && lb.image !== undefined) {
+    warn('loadBalancer.image', lb.image, `is ignored: loadBalancer.type "${type}" runs no proxy`, 'remove loadBalancer.image (keepalived\'s image is keepalived.image)');
   }
   if (!onMasters && lbHosts.length < 2 && type !== 'vip-only') {
     err('loadBalancers', lbHosts.length, 'is a single host: the VIP has nowhere to fail over to', 'list at least 2 load-balancer hosts');
   }
 
   const ka = spec.keepalived ?? {};
-  if (!isObj(ka)) {
-    err('keepalived', ka, 'is not an object', 'write keepalived: { interface: "eth0" }');
-    return;
-  }
-  known(err, 'keepalived', ka, ['interface', 'virtualRouterId', 'vrrpVersion', 'advertIntervalMs', 'peering', 'priorities', 'vipPrefixLength', 'authPass', 'image']);
   if (ka.interface === undefined) {
     warn('keepalived.interface', undefined, `is not set, so keepalived puts the VIP on "${D.KeepalivedSpec.interface}" on every ${lbPath === 'masters' ? 'master' : 'load-balancer host'}`, `set keepalived.interface to the NIC that carries the node addresses (e.g. "ens192"), or to "${D.KeepalivedSpec.interface}" to confirm it`);
-  } else if (typeof ka.interface !== 'string' || !/^[a-zA-Z0-9][a-zA-Z0-9_.:@-]{0,14}$/.test(ka.interface)) {
+  } else if (!/^[a-zA-Z0-9][a-zA-Z0-9_.:@-]{0,14}$/.test(ka.interface)) {
     err('keepalived.interface', ka.interface, 'is not a network interface name', 'use the NIC that carries the node address, e.g. "eth0" or "ens192"');
   }
   if (ka.virtualRouterId !== undefined && !isInt(ka.virtualRouterId, 1, 255)) err('keepalived.virtualRouterId', ka.virtualRouterId, 'is not a VRRP router id', 'use a whole number from 1 to 255, unique on the segment');
   const version = ka.vrrpVersion ?? D.KeepalivedSpec.vrrpVersion;
-  if (version !== 2 && version !== 3) err('keepalived.vrrpVersion', ka.vrrpVersion, 'is not a VRRP version', 'use 2 or 3');
   if (version === 2 && vipFamily === 6) err('keepalived.vrrpVersion', 2, 'cannot carry an IPv6 VIP', 'use vrrpVersion 3');
-  const advert = (ka.advertIntervalMs ?? D.KeepalivedSpec.advertIntervalMs.of(version as 2 | 3)) as number;
+  const advert = ka.advertIntervalMs ?? D.KeepalivedSpec.advertIntervalMs.of(version);
   if (!isInt(advert, 10, 40950) || (version === 3 && advert % 10 !== 0)) {
     err('keepalived.advertIntervalMs', ka.advertIntervalMs, 'is not a VRRP advert interval', 'use milliseconds from 10 to 40950 in steps of 10 (VRRPv3)');
   } else if (version === 2 && advert % 1000 !== 0) {
     err('keepalived.advertIntervalMs', advert, 'is not whole seconds, which VRRPv2 requires', 'use a multiple of 1000, or vrrpVersion 3 for sub-second adverts');
   }
-  if (ka.peering !== undefined && ka.peering !== 'unicast' && ka.peering !== 'multicast') err('keepalived.peering', ka.peering, 'is not a peering mode', 'use "unicast" or "multicast"');
   if (ka.authPass !== undefined) {
     if (version === 3) err('keepalived.authPass', '(hidden)', 'is set but VRRPv3 forbids authentication', 'remove authPass, or use vrrpVersion 2');
-    else if (typeof ka.authPass !== 'string' || ka.authPass.length < 1 || ka.authPass.length > 8 || /\s/.test(ka.authPass)) err('keepalived.authPass', '(hidden)', 'is not 1-8 characters without spaces', 'use a short password such as "k8sVIP1"');
+    else if (ka.authPass.length < 1 || ka.authPass.length > 8 || /\s/.test(ka.authPass)) err('keepalived.authPass', '(hidden)', 'is not 1-8 characters without spaces', 'use a short password such as "k8sVIP1"');
   }
   const prefixMax = vipFamily === 6 ? 128 : 32;
   const prefix = ka.vipPrefixLength ?? D.KeepalivedSpec.vipPrefixLength.of(vipFamily === 6 ? 6 : 4);
@@ -222,7 +189,7 @@ export function checkLoadBalancing(err: Report, warn: Report, spec: Partial<Clus
     err('keepalived.vipPrefixLength', ka.vipPrefixLength, 'is not a prefix length', `use a whole number from 1 to ${prefixMax}`);
   } else if (vipFamily !== 0) {
     const subnet = parseCidr(`${vip}/${prefix}`)!;
-    const outside = lbNodes.map((n, i) => ({ n, i })).filter(({ n }) => typeof n.address === 'string' && ipFamily(n.address) !== 0 && !cidrContains(subnet, n.address));
+    const outside = lbNodes.map((n, i) => ({ n, i })).filter(({ n }) => ipFamily(n.address) !== 0 && !cidrContains(subnet, n.address));
     const where = `put the VIP in the ${lbPath === 'masters' ? 'masters\'' : 'load-balancer hosts\''} subnet, or correct keepalived.vipPrefixLength`;
     if (outside.length > 0 && outside.length === lbNodes.length) {
       // Every node outside: one line, not one per node.
@@ -243,7 +210,7 @@ export function checkLoadBalancing(err: Report, warn: Report, spec: Partial<Clus
   const n = lbNodes.length;
   if (ka.priorities !== undefined) {
     const p = ka.priorities;
-    if (!Array.isArray(p) || p.length !== n || !p.every((x) => isInt(x, 1, 254))) {
+    if (p.length !== n || !p.every((x) => isInt(x, 1, 254))) {
       err('keepalived.priorities', p, `is not ${count(n, 'priority', 'priorities')} from 1 to 254 (one per ${lbPath === 'masters' ? 'master' : 'load-balancer host'})`, `list ${n === 1 ? 'one number' : `${n} distinct numbers`}, e.g. ${JSON.stringify(defaultPriorities(n))}`);
     } else {
       const sorted = [...p].sort((a, b) => b - a);
@@ -260,8 +227,8 @@ export function checkLoadBalancing(err: Report, warn: Report, spec: Partial<Clus
       }
     }
   }
-  if (ka.image !== undefined && (typeof ka.image !== 'string' || /\s/.test(ka.image) || hasControlChar(ka.image))) err('keepalived.image', ka.image, 'is not an image reference', 'use e.g. "registry.example.com/keepalived:2.3.3"');
-  if (lb.image !== undefined && (typeof lb.image !== 'string' || /\s/.test(lb.image) || hasControlChar(lb.image))) err('loadBalancer.image', lb.image, 'is not an image reference', 'use e.g. "registry.example.com/haproxy:3.2.26-alpine"');
+  if (ka.image !== undefined && (/\s/.test(ka.image) || hasControlChar(ka.image))) err('keepalived.image', ka.image, 'is not an image reference', 'use e.g. "registry.example.com/keepalived:2.3.3"');
+  if (lb.image !== undefined && (/\s/.test(lb.image) || hasControlChar(lb.image))) err('loadBalancer.image', lb.image, 'is not an image reference', 'use e.g. "registry.example.com/haproxy:3.2.26-alpine"');
 }
 
 /** The unspecified addresses (and the empty string): the API server then listens on every address. */
@@ -272,36 +239,25 @@ const isUnspecified = (a: string) => a === '' || (ipFamily(a) !== 0 && ipToBigIn
  * ::, where clients reach the API servers on the VIP itself (lvs-dr, vip-only): bound to the node
  * address, an API server refuses the VIP's connections.
  */
-function checkApiServerBindsEverywhere(err: Report, spec: Obj, why: string): void {
-  const api = spec.apiServer;
-  if (!isObj(api) || !Array.isArray(api.extraArgs)) return;
-  const i = api.extraArgs.map((a) => (isObj(a) ? a.name : undefined)).lastIndexOf('bind-address');
-  const value = i >= 0 && isObj(api.extraArgs[i]) ? api.extraArgs[i].value : undefined;
-  if (typeof value === 'string' && !isUnspecified(value)) {
+function checkApiServerBindsEverywhere(err: Report, spec: ClusterSpec, why: string): void {
+  const args = spec.apiServer?.extraArgs ?? [];
+  const i = args.map((a) => a.name).lastIndexOf('bind-address');
+  const value = i >= 0 ? args[i].value : undefined;
+  if (value !== undefined && !isUnspecified(value)) {
     err(`apiServer.extraArgs[${i}].value`, value, `is the API server's --bind-address, so it does not listen on the VIP, but ${why}`, 'remove the bind-address flag (the API server then listens on every address), or set it to "0.0.0.0" or "::"');
   }
 }
 
-function checkHosts(err: Report, path: string, hosts: unknown, masterNames: Map<string, number>, masterAddresses: Map<string, number>): void {
-  if (hosts === undefined) return;
-  if (!Array.isArray(hosts)) {
-    err(path, hosts, 'is not a list', `write ${path}: [{ name: "host-1", address: "10.0.0.21" }]`);
-    return;
-  }
+function checkHosts(err: Report, path: string, hosts: readonly LoadBalancerHostSpec[] | undefined, masterNames: Map<string, number>, masterAddresses: Map<string, number>): void {
   const names = new Map<string, number>();
   const addrs = new Map<string, number>();
-  hosts.forEach((h, i) => {
+  (hosts ?? []).forEach((h, i) => {
     const p = `${path}[${i}]`;
-    if (!isObj(h)) {
-      err(p, h, 'is not an object', 'write { name, address }');
-      return;
-    }
-    known(err, p, h, ['name', 'address']);
-    if (typeof h.name !== 'string' || !isDnsSubdomain(h.name)) err(`${p}.name`, h.name, 'is not a valid node name', 'use a lower-case DNS name, e.g. "lb-1"');
+    if (!isDnsSubdomain(h.name)) err(`${p}.name`, h.name, 'is not a valid node name', 'use a lower-case DNS name, e.g. "lb-1"');
     else if (masterNames.has(h.name)) err(`${p}.name`, h.name, `is also masters[${masterNames.get(h.name)}].name`, `give each host one role; ${path === 'loadBalancers' ? 'without loadBalancers the LB runs on the masters' : 'masters are not listed as workers'}`);
     else if (names.has(h.name)) err(`${p}.name`, h.name, `is the same as ${path}[${names.get(h.name)}].name`, 'give every host a distinct name');
     else names.set(h.name, i);
-    if (typeof h.address !== 'string' || ipFamily(h.address) === 0) err(`${p}.address`, h.address, 'is not an IPv4/IPv6 address', 'use the host\'s IP address');
+    if (ipFamily(h.address) === 0) err(`${p}.address`, h.address, 'is not an IPv4/IPv6 address', 'use the host\'s IP address');
     else if (masterAddresses.has(h.address)) err(`${p}.address`, h.address, `is also masters[${masterAddresses.get(h.address)}].address`, 'give each host one role and its own address');
     else if (addrs.has(h.address)) err(`${p}.address`, h.address, `is the same as ${path}[${addrs.get(h.address)}].address`, 'give every host its own address');
     else addrs.set(h.address, i);

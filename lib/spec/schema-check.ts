@@ -2,6 +2,7 @@ import Ajv, { ErrorObject, ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import schemaJson from '../../schema/cluster-spec.schema.json';
 import { PathSegment } from './source';
+import { explainStaticPodField } from './static-pod-fields';
 
 /** The published JSON Schema of ClusterSpec (schema/cluster-spec.schema.json, generated from types.ts). */
 export const CLUSTER_SPEC_SCHEMA: Readonly<Record<string, unknown>> = schemaJson;
@@ -24,6 +25,19 @@ export type RawText = (segments: readonly PathSegment[]) => string | undefined;
 
 type Schema = Record<string, unknown>;
 
+/** What to say about a field that is not in the schema: a known field of something else, say. */
+export type ExplainUnknown = (definition: string | undefined, field: string) => { readonly problem: string; readonly fix: string } | undefined;
+
+/** Options of a SchemaChecker. */
+export interface SchemaCheckerOptions {
+  /**
+   * Explains an unknown field better than "is not a known field" (e.g. a Pod field a static pod cannot
+   * use); `definition` is the name of the object's schema under `#/definitions`, when it has one.
+   * @default no explanations
+   */
+  readonly explainUnknown?: ExplainUnknown;
+}
+
 /**
  * Checks data against a JSON Schema (draft-07, definitions under `#/definitions`) and explains each
  * violation for someone editing YAML. A failed anyOf/oneOf is re-checked branch by branch and reported
@@ -33,12 +47,15 @@ export class SchemaChecker {
   private readonly ajv: Ajv;
   private readonly validateRoot: ValidateFunction;
   private readonly branchValidators = new Map<unknown, ValidateFunction>();
+  /** The name of each schema under `#/definitions`, by identity (ajv's parentSchema is the schema object itself). */
+  private readonly definitionNames = new Map<unknown, string>();
 
-  constructor(private readonly schema: Readonly<Record<string, unknown>>) {
+  constructor(private readonly schema: Readonly<Record<string, unknown>>, private readonly options: SchemaCheckerOptions = {}) {
     // Unknown keywords are errors; type-combination lint (strictTypes) is not, so a schema change cannot break loading.
     this.ajv = new Ajv({ allErrors: true, verbose: true, strictSchema: true, strictNumbers: true, strictTypes: false, strictTuples: false });
     addFormats(this.ajv);
     this.validateRoot = this.ajv.compile(schema);
+    for (const [name, def] of Object.entries((schema.definitions as Record<string, unknown> | undefined) ?? {})) this.definitionNames.set(def, name);
   }
 
   /** The problems of plain data (empty when valid); never throws for any input. */
@@ -52,6 +69,9 @@ export class SchemaChecker {
     const unions = errors.filter((e) => e.keyword === 'anyOf' || e.keyword === 'oneOf');
     // The outermost union at each path speaks for every error at or below it; ajv reports a union after
     // the errors inside it, so of several at one path the last is the outermost.
+    // A value of the wrong type fails its enum, range, ... too: the type error speaks for it.
+    const typeErrorAt = new Set(errors.filter((e) => e.keyword === 'type').map((e) => e.instancePath));
+    const consequence = (e: ErrorObject) => e.keyword !== 'type' && e.keyword !== 'anyOf' && e.keyword !== 'oneOf' && typeErrorAt.has(e.instancePath);
     const outer = unions.filter((u) => !unions.some((o) => o.instancePath !== u.instancePath && isUnder(u.instancePath, o.instancePath)));
     const unionAt = new Map(outer.map((u) => [u.instancePath, u]));
     const owner = (e: ErrorObject) => [...unionAt.values()].find((u) => isUnder(e.instancePath, u.instancePath));
@@ -64,7 +84,7 @@ export class SchemaChecker {
           done.add(u);
           out.push(...this.unionIssues(u, root, raw));
         }
-      } else if (e.keyword !== 'if') {
+      } else if (e.keyword !== 'if' && !consequence(e)) {
         out.push(this.issueOf(e, root, raw));
       }
     }
@@ -116,7 +136,10 @@ export class SchemaChecker {
     const value = valueAt(root, segments);
     const p = e.params as Record<string, unknown>;
     const parent = this.resolve(e.parentSchema as Schema | undefined);
-    const at = (problem: string, fix: string, extra: Partial<SchemaIssue> = {}): SchemaIssue => ({ segments, onKey: false, keyword: e.keyword, value, problem, fix, ...extra });
+    // A value of a named type (`#/definitions/Port`, `#/definitions/LoadBalancerType`) is "not a TCP port"
+    // whatever keyword failed; the fix still says what to change.
+    const named = this.namedValueType(e);
+    const at = (problem: string, fix: string, extra: Partial<SchemaIssue> = {}): SchemaIssue => ({ segments, onKey: false, keyword: e.keyword, value, problem: named ? `is not ${named}` : problem, fix, ...extra });
     switch (e.keyword) {
       case 'required': {
         const field = String(p.missingProperty);
@@ -125,21 +148,30 @@ export class SchemaChecker {
       }
       case 'additionalProperties': {
         const field = String(p.additionalProperty);
+        const issue = { segments: [...segments, field], value: (value as Record<string, unknown>)[field], onKey: true };
+        const explained = this.options.explainUnknown?.(this.definitionNames.get(e.parentSchema), field);
+        if (explained) return at(explained.problem, explained.fix, { ...issue, onKey: false });
         const known = Object.keys((parent?.properties as Record<string, unknown> | undefined) ?? {});
         const guess = closest(field, known);
-        return at('is not a known field', `remove it or check the spelling${guess ? ` (did you mean ${guess}?)` : ''}; known fields: ${known.join(', ')}`,
-          { segments: [...segments, field], value: (value as Record<string, unknown>)[field], onKey: true });
+        return at('is not a known field', `remove it or check the spelling${guess ? ` (did you mean ${guess}?)` : ''}; known fields: ${known.join(', ')}`, issue);
       }
-      case 'type':
-        return typeIssue(String(p.type), value, segments, raw, parent, at);
-      case 'enum':
-        return at('is not one of the allowed values', `use one of ${(p.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`);
-      case 'const':
-        return at('is not the allowed value', `use ${JSON.stringify(p.allowedValue)}`);
-      case 'minimum': case 'maximum': case 'exclusiveMinimum': case 'exclusiveMaximum': {
-        const range = typeof parent?.minimum === 'number' && typeof parent?.maximum === 'number' ? `from ${parent.minimum} to ${parent.maximum}` : `${String(p.comparison)} ${String(p.limit)}`;
-        return at(`is out of range (must be ${String(p.comparison)} ${String(p.limit)})`, `use a number ${range}`);
+      case 'type': {
+        // A value of the wrong type that is not one of the allowed values written differently (`"3"` for 3):
+        // say which values are allowed.
+        const allowed = Array.isArray(parent?.enum) ? (parent.enum as unknown[]) : undefined;
+        if (allowed && !allowed.some((v) => String(v) === String(value))) {
+          const t = enumIssue(allowed, parent);
+          return at(t.problem, t.fix);
+        }
+        const t = typeIssue(String(p.type), value, segments, raw, parent, named === undefined);
+        return at(t.problem, t.fix);
       }
+      case 'enum': case 'const': {
+        const t = enumIssue(e.keyword === 'enum' ? (p.allowedValues as unknown[]) : [p.allowedValue], parent);
+        return at(t.problem, t.fix);
+      }
+      case 'minimum': case 'maximum': case 'exclusiveMinimum': case 'exclusiveMaximum':
+        return at(`is out of range (must be ${String(p.comparison)} ${String(p.limit)})`, `use ${numberRange(parent)}`);
       case 'minItems': return at(`has fewer than ${String(p.limit)} items`, `list at least ${String(p.limit)}`);
       case 'maxItems': return at(`has more than ${String(p.limit)} items`, `list at most ${String(p.limit)}`);
       case 'minLength': return at(`is shorter than ${String(p.limit)} characters`, `use at least ${String(p.limit)} characters`);
@@ -149,6 +181,21 @@ export class SchemaChecker {
       case 'uniqueItems': return at(`has duplicate items (${String(p.j)} and ${String(p.i)})`, 'remove the duplicate');
       default: return at(`does not match the schema (${e.message ?? e.keyword})`, 'see schema/cluster-spec.schema.json for this field');
     }
+  }
+
+  /**
+   * "a TCP port" when the failed keyword belongs to a named definition of a single value (not an object
+   * or a list): its description when that is a noun phrase ("A TCP port."), else its name in words
+   * (LoadBalancerType → "a load balancer type").
+   */
+  private namedValueType(e: ErrorObject): string | undefined {
+    const name = this.definitionNames.get(e.parentSchema);
+    const def = e.parentSchema as Schema | undefined;
+    if (!name || !def || def.type === 'object' || def.type === 'array' || def.properties) return undefined;
+    const desc = typeof def.description === 'string' ? def.description.split(/(?<=\.)\s/)[0].replace(/\.$/, '') : '';
+    if (/^An? [a-zA-Z]/.test(desc) && !/[:;,]/.test(desc)) return desc[0].toLowerCase() + desc.slice(1);
+    const words = name.replace(/([a-z0-9])([A-Z])/g, '$1 $2').toLowerCase();
+    return `${/^[aeiou]/.test(words) ? 'an' : 'a'} ${words}`;
   }
 
   /** A schema with its $ref (to #/definitions/...) followed; its own description kept. */
@@ -168,37 +215,74 @@ let clusterSpecChecker: SchemaChecker | undefined;
 
 /** Checks plain data against the cluster-spec schema (compiled on first use); never throws for any input. */
 export function checkSchema(data: unknown, raw: RawText = () => undefined): SchemaIssue[] {
-  clusterSpecChecker ??= new SchemaChecker(CLUSTER_SPEC_SCHEMA);
+  clusterSpecChecker ??= new SchemaChecker(CLUSTER_SPEC_SCHEMA, { explainUnknown: explainStaticPodField });
   return clusterSpecChecker.check(data, raw);
 }
 
 function typeIssue(
-  type: string, value: unknown, segments: PathSegment[], raw: RawText, schema: Schema | undefined,
-  at: (problem: string, fix: string) => SchemaIssue,
-): SchemaIssue {
+  type: string, value: unknown, segments: PathSegment[], raw: RawText, schema: Schema | undefined, explain: boolean,
+): { problem: string; fix: string } {
   const expected = type.split(',');
+  // What the field is, for the fixes that cannot show the value to write.
+  const desc = explain ? describe(schema) : '';
+  const about = desc ? ` (${desc})` : '';
   const names = expected.map(typeName).join(' or ');
-  if (value === null) return at(`is not ${names}`, `write ${names} after the colon, or remove the field`);
+  const problem = `is not ${names}`;
+  if (value === null) return { problem, fix: `write ${names} after the colon, or remove the field` };
   const scalar = ['number', 'boolean', 'string'].includes(typeof value);
   if (expected.includes('string') && scalar) {
     const text = raw(segments) ?? String(value);
-    return at(`is not ${names}`, `quote it: "${text.replace(/^["']|["']$/g, '')}"`);
+    return { problem, fix: `quote it: "${text.replace(/^["']|["']$/g, '')}"` };
   }
   if ((expected.includes('number') || expected.includes('integer')) && typeof value === 'string' && /^-?\d+(\.\d+)?$/.test(value.trim())) {
-    return at(`is not ${names}`, `remove the quotes: ${value.trim()}`);
+    return { problem, fix: `remove the quotes: ${value.trim()}` };
   }
   if (expected.includes('boolean') && typeof value === 'string' && /^(true|false)$/i.test(value.trim())) {
-    return at(`is not ${names}`, `write ${value.trim().toLowerCase()} without quotes`);
+    return { problem, fix: `write ${value.trim().toLowerCase()} without quotes` };
   }
   if (expected.includes('array')) {
-    return at(`is not ${names}`, 'write a list: one "- item" per line, or [a, b]');
+    // A list default that is not empty shows what the items look like.
+    const example = Array.isArray(schema?.default) && schema.default.length > 0 ? `, e.g. ${JSON.stringify(schema.default)}` : '';
+    return { problem, fix: `write a list${example || about}: one "- item" per line, or [a, b]` };
   }
   if (expected.includes('object')) {
     const fields = Object.keys((schema?.properties as Record<string, unknown> | undefined) ?? {});
-    return at(`is not ${names}`, `write a mapping of fields${fields.length ? ` (${fields.join(', ')})` : ''}`);
+    const required = Array.isArray(schema?.required) ? (schema.required as string[]) : [];
+    if (required.length === 0) return { problem, fix: `write a mapping of fields${fields.length ? ` (${fields.join(', ')})` : ''}` };
+    const optional = fields.filter((f) => !required.includes(f));
+    return { problem, fix: `write a mapping with ${andList(required)}${optional.length > 0 && optional.length <= 6 ? ` (and optionally ${andList(optional)})` : ''}` };
   }
+  if (expected.includes('number') || expected.includes('integer')) return { problem, fix: `use ${numberRange(schema)}${about}` };
   const example = schema && schema.default !== undefined ? `, e.g. ${JSON.stringify(schema.default)}` : '';
-  return at(`is not ${names}`, `use ${names}${example}`);
+  return { problem, fix: `use ${names}${example}${about}` };
+}
+
+/** A value that is none of the allowed ones: name them, with the field's description when it explains each. */
+function enumIssue(allowed: readonly unknown[], schema: Schema | undefined): { problem: string; fix: string } {
+  const values = orList(allowed.map((v) => JSON.stringify(v)));
+  const desc = describe(schema);
+  const explains = desc !== '' && allowed.every((v) => desc.includes(String(v)));
+  return { problem: allowed.length <= 4 ? `is not ${values}` : 'is not one of the allowed values', fix: `use ${values}${explains ? ` (${desc})` : ''}` };
+}
+
+/** "a whole number from 1 to 65535", "a whole number >= 1, e.g. 365": what a number field accepts. */
+function numberRange(schema: Schema | undefined): string {
+  const kind = schema?.type === 'integer' ? 'a whole number' : 'a number';
+  const lo = typeof schema?.minimum === 'number' ? schema.minimum : undefined;
+  const hi = typeof schema?.maximum === 'number' ? schema.maximum : undefined;
+  const range = lo !== undefined && hi !== undefined ? ` from ${lo} to ${hi}` : lo !== undefined ? ` >= ${lo}` : hi !== undefined ? ` <= ${hi}` : '';
+  const example = typeof schema?.default === 'number' ? `, e.g. ${schema.default}` : '';
+  return `${kind}${range}${example}`;
+}
+
+/** `"a", "b" or "c"`. */
+function orList(items: readonly string[]): string {
+  return items.length <= 1 ? items.join('') : `${items.slice(0, -1).join(', ')} or ${items[items.length - 1]}`;
+}
+
+/** `a, b and c`. */
+function andList(items: readonly string[]): string {
+  return items.length <= 1 ? items.join('') : `${items.slice(0, -1).join(', ')} and ${items[items.length - 1]}`;
 }
 
 /** "string" → "a string", ... as a reader of YAML would say it. */
@@ -209,8 +293,10 @@ function typeName(t: string): string {
 /** The first sentence of a schema's description, for a fix. */
 function describe(s: Schema | undefined): string {
   const d = typeof s?.description === 'string' ? s.description : '';
-  const first = d.split(/(?<=\.)\s/)[0].replace(/\.$/, '');
-  return /^[A-Z][a-z]/.test(first) ? first[0].toLowerCase() + first.slice(1) : first;
+  // A sentence ends at ". ", but not at "e.g. " or "i.e. ".
+  const first = d.split(/(?<!\b(?:e\.g|i\.e)\.)(?<=\.)\s/)[0].replace(/\.$/, '');
+  // "Node name" → "node name"; "NotBefore", "VRRP", "API" keep their case.
+  return /^[A-Z][a-z]*\b(?![A-Z])/.test(first) && !/^[A-Z][a-z]*[A-Z]/.test(first) ? first[0].toLowerCase() + first.slice(1) : first;
 }
 
 /** The known field closest to a misspelt one (same letters in another case, or at most a third of it edited). */

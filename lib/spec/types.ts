@@ -6,6 +6,14 @@
  * Names follow kubeadm's ClusterConfiguration (v1beta4) where a field means the same thing.
  */
 
+/**
+ * A TCP port.
+ * @asType integer
+ * @minimum 1
+ * @maximum 65535
+ */
+export type Port = number;
+
 /** A command-line flag, as in kubeadm v1beta4 `extraArgs`: `--<name>=<value>`. */
 export interface Arg {
   /** Flag name without the leading dashes, e.g. `audit-log-maxage`. */
@@ -105,11 +113,8 @@ export interface ApiServerSpec extends ComponentSpec {
   /**
    * Port kube-apiserver serves on, on every master (kubeadm's localAPIEndpoint.bindPort).
    * @default 6443
-   * @asType integer
-   * @minimum 1
-   * @maximum 65535
    */
-  readonly bindPort?: number;
+  readonly bindPort?: Port;
   /**
    * Extra Subject Alternative Names of the API server certificate (kubeadm's `apiServer.certSANs`): DNS
    * names or IP addresses clients use to reach the API server, e.g. a DNS name in front of the VIP. They
@@ -147,11 +152,8 @@ export interface EndpointSpec {
   /**
    * Port of the endpoint (the load balancer's port).
    * @default 6443
-   * @asType integer
-   * @minimum 1
-   * @maximum 65535
    */
-  readonly port?: number;
+  readonly port?: Port;
   /**
    * Something outside this spec holds the endpoint: your own load balancer, a cloud load balancer, a DNS
    * name with every master's address. Says that no `loadBalancer` is wanted, so validation does not warn
@@ -315,8 +317,8 @@ export interface ClusterSpec {
 /** How the control-plane pods are secured. */
 export interface SecuritySpec {
   /**
-   * `kubeadm`: kubeadm's flags. `hardened`: every automatable check of CIS Kubernetes Benchmark v1.12
-   * sections 1.2-1.4, 2 and 3.2.1 that a manifest can meet (profiling off, audit log + policy, encryption
+   * `kubeadm` for kubeadm's flags, `hardened` for the CIS Kubernetes Benchmark v1.12 profile. `hardened`:
+   * every automatable check of CIS Kubernetes Benchmark v1.12 sections 1.2-1.4, 2 and 3.2.1 that a manifest can meet (profiling off, audit log + policy, encryption
    * at rest, strong TLS ciphers, kubelet CA, admission plugins with their configs, anonymous access only to
    * the health endpoints), with the host files those flags point to.
    * @default "kubeadm"
@@ -336,7 +338,8 @@ export type KeyAlgorithm = 'RSA-2048' | 'RSA-3072' | 'RSA-4096' | 'ECDSA-P256' |
 /** Where certificates and kubeconfigs come from. */
 export interface PkiSpec {
   /**
-   * `kubeadm`: the bundles hold no key material; run `kubeadm init phase certs all` and
+   * `kubeadm` (kubeadm makes the certificates on the nodes) or `generate` (they are generated into the
+   * bundles). `kubeadm`: the bundles hold no key material; run `kubeadm init phase certs all` and
    * `kubeadm init phase kubeconfig all` with each master's kubeadm config. `generate`: the CAs, every
    * certificate kubeadm makes and the kubeconfigs are generated (or reused) from the state directory
    * `dir` and shipped in each node's bundle.
@@ -361,6 +364,7 @@ export interface PkiSpec {
    * @default 365
    * @asType integer
    * @minimum 1
+   * @maximum 36500
    */
   readonly certificateValidityDays?: number;
   /**
@@ -368,6 +372,7 @@ export interface PkiSpec {
    * @default 3650
    * @asType integer
    * @minimum 1
+   * @maximum 36500
    */
   readonly caCertificateValidityDays?: number;
   /**
@@ -375,6 +380,7 @@ export interface PkiSpec {
    * @default 30
    * @asType integer
    * @minimum 0
+   * @maximum 36500
    */
   readonly renewBeforeDays?: number;
   /**
@@ -383,6 +389,7 @@ export interface PkiSpec {
    * @default 5
    * @asType integer
    * @minimum 0
+   * @maximum 36500
    */
   readonly backdateMinutes?: number;
 }
@@ -522,7 +529,7 @@ export interface WorkerProxySpec {
    * Port on 127.0.0.1 and ::1; workers' kubeconfigs use https://localhost:<port>.
    * @default 6443
    */
-  readonly port?: number;
+  readonly port?: Port;
   /**
    * Image of the proxy; the default is the load balancer's default for that type.
    * @defaultValue the load balancer's default image for that type
