@@ -33,6 +33,7 @@ const UNIT = [
   'schema',
   'spec-validation',
   'unit-layer',
+  'validate-once',
   'versions',
   'wording',
 ];
