@@ -27,6 +27,7 @@ const UNIT = [
   'pki-profile',
   'pod-schema',
   'property',
+  'public-api',
   'schema',
   'spec-validation',
   'unit-layer',

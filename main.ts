@@ -5,7 +5,7 @@
 // ha-control-plane-state/<name>/ beside the spec file (the working directory for the embedded example);
 // HA_PKI_DIR overrides the PKI directory.
 import * as path from 'node:path';
-import { EXAMPLE_SPEC, HaControlPlane, preparePki, readSpecFile, SpecError, StaticPodApp } from './lib';
+import { EXAMPLE_SPEC, HaControlPlane, InputError, preparePki, readSpecFile, SpecError, StaticPodApp } from './lib';
 
 async function main(): Promise<void> {
   const file = process.env.HA_CLUSTER_SPEC;
@@ -23,12 +23,12 @@ async function main(): Promise<void> {
 }
 
 main().catch((e) => {
-  if (e instanceof SpecError) {
+  if (SpecError.isSpecError(e)) {
     console.error(e.message);
     process.exit(1);
   }
-  // Errors the user can fix carry "(fix: …)": their message is the whole story; anything else is a bug.
-  if (e instanceof Error && /\(fix: .+\)/.test(e.message) && !process.env.HA_CONTROL_PLANE_DEBUG) {
+  // Errors the user can fix (InputError): their message is the whole story; anything else is a bug.
+  if (InputError.isInputError(e) && !process.env.HA_CONTROL_PLANE_DEBUG) {
     console.error(`error: ${e.message}`);
     process.exit(1);
   }

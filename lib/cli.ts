@@ -10,7 +10,7 @@ import { HaControlPlane } from './ha-control-plane';
 import { PreparedPki, preparePki } from './pki/prepare';
 import { pkiSummary } from './pki/summary';
 import { count } from './plan/check';
-import { formatIssue, SpecError } from './spec/errors';
+import { formatIssue, InputError, SpecError } from './spec/errors';
 import { initSpecYaml } from './spec/init-template';
 import { LoadedSpec, readSpec, readSpecFile } from './plan/load';
 import { CLUSTER_SPEC_SCHEMA } from './spec/schema-check';
@@ -97,9 +97,6 @@ function commandUsage(name: string): string {
 /** A usage mistake: exit 2 with the message and a pointer to the help. */
 class UsageError extends Error {}
 
-/** An input problem outside the spec (an unwritable --out, an existing init file): exit 1. */
-class InputError extends Error {}
-
 /**
  * Runs the `ha-control-plane` command line and returns its exit code; never throws.
  *
@@ -114,11 +111,13 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo()): 
       io.stderr(`error: ${e.message}\nrun "ha-control-plane help" for usage\n`);
       return EXIT.USAGE;
     }
-    if (e instanceof SpecError) {
+    // Errors the user fixes (the spec, a file, a directory; also from another copy of this package):
+    // the message is the whole story. Anything else is a bug.
+    if (SpecError.isSpecError(e)) {
       for (const issue of e.issues) io.stderr(`error: ${formatIssue(issue)}\n`);
       return EXIT.INVALID;
     }
-    if (e instanceof InputError) {
+    if (InputError.isInputError(e)) {
       io.stderr(`error: ${e.message}\n`);
       return EXIT.INVALID;
     }
@@ -247,16 +246,9 @@ function build(loaded: LoadedSpec, outdir: string, baseDir: string, opts: { tarb
   // State (a generated encryption key, the PKI) is stored only by app.synth(): validate stores nothing.
   // The CLI prints its own report (warnings with their place in the file as soon as the spec is read).
   const app = new StaticPodApp({ outdir, tarballs: opts.tarballs, reporter: false });
-  try {
-    const cp = new HaControlPlane(app, loaded.spec.name, { spec: loaded.spec, baseDir, pki: opts.pki });
-    const bundles = app.renderBundles().get(loaded.spec.name) ?? new Map<string, BundleFile[]>();
-    return { app, cp, bundles };
-  } catch (e) {
-    // The constructs throw plain Errors that carry a fix for input the spec checks do not catch yet
-    // (an extra volume named like one of the component's own, say): those are the user's to fix.
-    if (!(e instanceof SpecError) && e instanceof Error && /\(fix: .+\)/.test(e.message)) throw new InputError(e.message);
-    throw e;
-  }
+  const cp = new HaControlPlane(app, loaded.spec.name, { spec: loaded.spec, baseDir, pki: opts.pki });
+  const bundles = app.renderBundles().get(loaded.spec.name) ?? new Map<string, BundleFile[]>();
+  return { app, cp, bundles };
 }
 
 /** `synth` and `bundle` (with the installable tarballs). */

@@ -2,14 +2,14 @@ import * as path from 'node:path';
 import { App } from 'cdk8s';
 import { Construct } from 'constructs';
 import { ansibleFiles } from './ansible/files';
-import { isStaticPodApp, StaticPodApp } from './bundle/app';
+import { StaticPodApp } from './bundle/app';
 import { clusterStateDir, loadOrGenerateEncryptionKey, newEncryptionKeyWarning, readEncryptionKeyFile, StateKey } from './bundle/encryption-key';
 import { pkiSummary } from './pki/summary';
 import { assertNever, LoadBalancerPlan } from './plan/lb-plan';
 import { ClusterPlan, planCluster } from './plan/plan';
 import { renderKubeadmConfig } from './render/kubeadm-config';
 import { PreparedPki } from './pki/prepare';
-import { formatIssue, SpecError, SpecIssue } from './spec/errors';
+import { formatIssue, InputError, SpecError, SpecIssue } from './spec/errors';
 import { ClusterSpec } from './spec/types';
 import { ApiServerHardening } from './constructs/api-server-hardening';
 import { Etcd } from './constructs/etcd';
@@ -169,7 +169,7 @@ export class HaControlPlane extends Construct {
  * `App` (the `cdk8s init` template's) would write only the Pods, without the host files they mount.
  * Its stack is the message and the caller's line only, so an uncaught one reads as a message, not a trace.
  */
-export class NotAStaticPodAppError extends Error {
+export class NotAStaticPodAppError extends InputError {
   constructor(message: string, caller?: string) {
     super(message);
     this.stack = `error: ${message}${caller ? `\n${caller}` : ''}`;
@@ -182,7 +182,7 @@ Object.defineProperty(NotAStaticPodAppError.prototype, 'name', { value: 'NotASta
 /** Refuses an App other than StaticPodApp, before anything is built or stored. */
 function requireStaticPodApp(cp: HaControlPlane, id: string): void {
   const app = App.of(cp);
-  if (isStaticPodApp(app)) return;
+  if (StaticPodApp.isStaticPodApp(app)) return;
   const where = new Error();
   Error.captureStackTrace(where, HaControlPlane);
   const caller = where.stack?.split('\n').find((l) => /^\s+at /.test(l));

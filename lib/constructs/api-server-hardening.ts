@@ -4,6 +4,7 @@ import { HARDENED_API_SERVER_FILES, hardenedApiServerVolumes } from '../plan/sec
 import { isEncryptionKey, renderAdmissionConfig, renderAuditPolicy, renderAuthenticationConfig, renderEncryptionConfig } from '../render/security';
 import { HostFile } from './host-file';
 import { StaticPod } from './static-pod';
+import { InputError } from '../spec/errors';
 
 /** Props of the hardened API server's host files. */
 export interface ApiServerHardeningProps {
@@ -25,11 +26,11 @@ export class ApiServerHardening extends Construct {
   constructor(scope: Construct, id: string, props: ApiServerHardeningProps) {
     super(scope, id);
     if (props.plan.security.profile !== 'hardened') {
-      throw new Error('ApiServerHardening needs a plan with security.profile "hardened" (fix: set it in the spec, or do not add ApiServerHardening)');
+      throw new InputError('ApiServerHardening needs a plan with security.profile "hardened" (fix: set it in the spec, or do not add ApiServerHardening)');
     }
     // The key is never part of a message.
     if (!isEncryptionKey(props.encryptionKey)) {
-      throw new Error('ApiServerHardening: encryptionKey is not the base64 encoding of 32 bytes (fix: pass e.g. crypto.randomBytes(32).toString("base64"))');
+      throw new InputError('ApiServerHardening: encryptionKey is not the base64 encoding of 32 bytes (fix: pass e.g. crypto.randomBytes(32).toString("base64"))');
     }
     this.plan = props.plan;
     const F = HARDENED_API_SERVER_FILES;
@@ -54,7 +55,7 @@ export class ApiServerHardening extends Construct {
         continue;
       }
       const file = this.files.find((f) => f.absolutePath === v.hostPath);
-      if (!file) throw new Error(`ApiServerHardening: no host file for volume ${v.name} at ${v.hostPath} (fix: render every file of HARDENED_API_SERVER_FILES)`);
+      if (!file) throw new InputError(`ApiServerHardening: no host file for volume ${v.name} at ${v.hostPath} (fix: render every file of HARDENED_API_SERVER_FILES)`);
       apiServer.mountHostFile(v.name, file);
     }
   }

@@ -7,6 +7,7 @@ import { effectiveExtraArgs } from '../plan/security';
 import { Arg } from '../spec/types';
 import { componentPodProps } from './common';
 import { StaticPod } from './static-pod';
+import { InputError } from '../spec/errors';
 
 /** Props of a stacked etcd member. */
 export interface EtcdProps {
@@ -46,7 +47,7 @@ export class Etcd extends StaticPod {
   constructor(scope: Construct, id: string, props: EtcdProps) {
     const { plan, master } = props;
     if (plan.etcd.kind !== 'local' || !master.etcd) {
-      throw new Error('Etcd needs a plan with stacked etcd (fix: remove etcd.external from the spec, or do not add Etcd pods)');
+      throw new InputError('Etcd needs a plan with stacked etcd (fix: remove etcd.external from the spec, or do not add Etcd pods)');
     }
     const etcd: LocalEtcdPlan = plan.etcd;
     const pki = `${plan.certificatesDir}/etcd`;

@@ -406,7 +406,7 @@ export function applyLabEdits(hcp: HaControlPlane, notes: string[], keepTrackPro
     ...(keepTrackProcess ? {} : { '/etc/keepalived/keepalived.conf': { edit: withoutTrackProcess, note: 'keepalived.conf: track_process removed (no proc connector in a network namespace)' } }),
     '/etc/haproxy/haproxy.cfg': { edit: tolerateFdLimit, note: 'haproxy.cfg: no strict-limits (hard fd limit)' },
   };
-  for (const hf of hcp.node.findAll().filter((c): c is HostFile => c instanceof HostFile)) {
+  for (const hf of hcp.node.findAll().filter(HostFile.isHostFile)) {
     const e = edits[hf.absolutePath];
     if (!e) continue;
     const content = e.edit(hf.content);
