@@ -3,7 +3,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { App, Chart, Testing } from 'cdk8s';
 import { Construct } from 'constructs';
-import { HaControlPlane, HostFile, NotAStaticPodAppError, StaticPodApp, writeFileAtomic } from '../lib';
+import { HaControlPlane, HostFile, NotAStaticPodAppError, StaticPodApp } from '../lib';
+import { writeFileAtomic } from '../lib/util/files';
 import { spec } from './util';
 
 // The module object itself (not an import namespace, whose bindings cannot be redefined), so spies

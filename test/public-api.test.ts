@@ -1,15 +1,96 @@
 /**
- * The package's public surface: symbol-based type guards that work across two copies of the package,
- * the one user-input error class, and StaticPodApp validating every construct before it writes.
+ * The package's public surface: the names the entry exports (values and types, nothing else), every
+ * name the README, main.ts and the consumer test use among them, symbol-based type guards that work
+ * across two copies of the package, the one user-input error class, and StaticPodApp validating every
+ * construct before it writes.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as cdk8s from 'cdk8s';
 import * as constructs from 'constructs';
+import * as ts from 'typescript';
 import * as lib from '../lib';
 import { HaControlPlane, HostFile, InputError, NodeChart, SpecError, StaticPod, StaticPodApp } from '../lib';
 import { spec, TEST_ENCRYPTION_KEY } from './util';
+
+const ROOT = path.join(__dirname, '..');
+
+/**
+ * The values `require('cdk8s-ha-control-plane')` has, sorted. Adding or removing one is a change of the
+ * public API (a minor or a major release): update this list, the CHANGELOG and, for a type a public
+ * signature mentions, test/fixtures/public-types.ts (typedoc, run by test/docs.test.ts, fails on a
+ * public signature that mentions a type the entry does not export).
+ */
+const PUBLIC_VALUES = [
+  'ApiServerHardening', 'EXAMPLE_SPEC', 'Etcd', 'HaControlPlane', 'HostFile', 'InputError', 'Keepalived', 'KubeApiServer',
+  'KubeControllerManager', 'KubeScheduler', 'LvsDrVip', 'NodeChart', 'NotAStaticPodAppError', 'SpecError', 'StandaloneKubelet',
+  'StaticPod', 'StaticPodApp', 'TcpProxy', 'formatIssue', 'loadSpec', 'loadSpecFile', 'planCluster', 'preparePki', 'readSpec',
+  'readSpecFile',
+];
+
+/** Names in `import { … }` / `import type { … }` lists (`a as b` counts as a) of a source text, from `from`. */
+function importedNames(text: string, from: string): string[] {
+  const names: string[] = [];
+  const re = new RegExp(`(?:import(?:\\s+type)?|const)\\s*\\{([^}]*)\\}\\s*(?:from\\s*|=\\s*require\\()\\\\?'${from.replace(/[$.{}]/g, (c) => `\\${c}`)}\\\\?'`, 'g');
+  for (const m of text.matchAll(re)) names.push(...m[1].split(',').map((n) => n.replace(/^\s*type\s+/, '').split(/\s+as\s+|:/)[0].trim()).filter(Boolean));
+  return names;
+}
+
+/** The export declarations of lib/index.ts: value names and type-only names. */
+function entryExports(): { values: string[]; types: string[] } {
+  const src = ts.createSourceFile('index.ts', fs.readFileSync(path.join(ROOT, 'lib', 'index.ts'), 'utf8'), ts.ScriptTarget.Latest, true);
+  const values: string[] = [];
+  const types: string[] = [];
+  for (const st of src.statements) {
+    // Only `export { … } from` and `export type { … } from`: no `export *`, no local declarations.
+    if (!ts.isExportDeclaration(st) || !st.exportClause || !ts.isNamedExports(st.exportClause)) throw new Error(`lib/index.ts: not an explicit export list: ${st.getText(src).slice(0, 80)}`);
+    for (const e of st.exportClause.elements) (st.isTypeOnly || e.isTypeOnly ? types : values).push(e.name.text);
+  }
+  return { values: values.sort(), types: types.sort() };
+}
+
+describe('the public API: an explicit list', () => {
+  const entry = entryExports();
+  const fixture = fs.readFileSync(path.join(ROOT, 'test', 'fixtures', 'public-types.ts'), 'utf8');
+
+  test('the values the entry exports are exactly the public ones', () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    expect(Object.keys(require('../lib')).sort()).toEqual(PUBLIC_VALUES);
+    expect(entry.values).toEqual(PUBLIC_VALUES);
+  });
+
+  test('the types the entry exports are exactly those test/fixtures/public-types.ts imports (and type-checks)', () => {
+    expect(entry.types).toEqual(importedNames(fixture, '../../lib').sort());
+    expect(entry.types).toEqual(expect.arrayContaining(['ClusterSpec', 'ClusterPlan', 'HaControlPlaneProps', 'PreparedPki', 'SpecIssue', 'BundleFile']));
+    expect(entry.types.filter((t) => PUBLIC_VALUES.includes(t))).toEqual([]);
+  });
+
+  test('the constructs, the LB ones included, and the entry points are public; internals are not', () => {
+    for (const name of ['HaControlPlane', 'StaticPodApp', 'NodeChart', 'StaticPod', 'HostFile', 'Keepalived', 'TcpProxy', 'LvsDrVip', 'StandaloneKubelet',
+      'SpecError', 'InputError', 'loadSpecFile', 'readSpecFile', 'planCluster', 'preparePki']) {
+      expect(PUBLIC_VALUES).toContain(name);
+    }
+    for (const internal of ['writeBundles', 'writeFileAtomic', 'manifestYaml', 'DEFAULTS', 'KUBERNETES_PROFILES', 'validateSpec', 'pkiProfile', 'argsToCommand', 'runCli']) {
+      expect(PUBLIC_VALUES).not.toContain(internal);
+    }
+  });
+
+  test('every name the README\'s examples, main.ts, the consumer test and the library\'s own messages import from the package resolves from its entry', () => {
+    const publicNames = new Set([...PUBLIC_VALUES, ...entry.types]);
+    const read = (f: string) => fs.readFileSync(path.join(ROOT, f), 'utf8');
+    const used: Record<string, string[]> = {
+      'README.md': importedNames(read('README.md'), 'cdk8s-ha-control-plane'),
+      'main.ts': importedNames(read('main.ts'), './lib'),
+      'test/consumer.test.ts': importedNames(read('test/consumer.test.ts'), '${pkg.name}'),
+      'lib/ha-control-plane.ts': importedNames(read('lib/ha-control-plane.ts'), 'cdk8s-ha-control-plane'),
+    };
+    expect(used['README.md']).toEqual(expect.arrayContaining(['HaControlPlane', 'StaticPodApp', 'ClusterSpec', 'preparePki', 'readSpecFile']));
+    expect(used['test/consumer.test.ts']).toEqual(expect.arrayContaining(['ClusterSpec', 'HaControlPlane', 'StaticPodApp']));
+    expect(used['lib/ha-control-plane.ts']).toEqual(['StaticPodApp']);
+    for (const [file, names] of Object.entries(used)) expect([file, names.filter((n) => !publicNames.has(n))]).toEqual([file, []]);
+  });
+});
 
 /**
  * A second copy of the package, as when an app and a library each install their own: every module of
