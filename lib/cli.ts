@@ -271,16 +271,35 @@ function readStdin(): string {
 interface BuildOptions {
   /** The spec file's directory: relative paths in the spec and the cluster state directory are resolved from it. */
   readonly baseDir: string;
-  /** The PKI state directory given on the command line (relative to the working directory); used with pki.mode generate. */
+  /**
+   * The PKI state directory given on the command line (relative to the working directory); used with pki.mode generate.
+   * @default the spec's pki.dir relative to baseDir
+   */
   readonly pkiDir?: string;
-  /** The output directory (absolute); undefined: cdk8s's (CDK8S_OUTDIR, else dist). */
+  /**
+   * The output directory (absolute).
+   * @default cdk8s's: CDK8S_OUTDIR, else dist
+   */
   readonly outdir?: string;
-  /** Whether the cluster is to be written (false for validate: no check of the PKI state directory against the output). */
+  /**
+   * Whether the cluster is to be written (`false` for validate: the PKI state directory is not checked against the output).
+   * @default true
+   */
   readonly write?: boolean;
+  /**
+   * Also the installable tarballs.
+   * @default false
+   */
   readonly tarballs?: boolean;
-  /** The spec's warnings for the app's report (the plan's when undefined). */
+  /**
+   * The spec's warnings (with their place in the file) for the app's report.
+   * @default the plan's warnings
+   */
   readonly warnings?: readonly SpecIssue[];
-  /** The app's reporter (the CLI prints its own report). */
+  /**
+   * The app's reporter.
+   * @default false (the CLI prints its own report)
+   */
   readonly reporter?: SynthReporter | false;
 }
 
