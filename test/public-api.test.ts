@@ -235,6 +235,25 @@ describe('InputError: the one class of user-fixable errors', () => {
     expect((e as SpecError).message).toMatch(/^invalid cluster spec: name: "Not_A_Label" /);
   });
 
+  test('no module of lib/ throws a plain Error that carries a fix: every user-fixable error is an InputError', () => {
+    const files = (dir: string): string[] => fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(path.join(dir, e.name)) : e.name.endsWith('.ts') ? [path.join(dir, e.name)] : []));
+    const plain: string[] = [];
+    let withFix = 0;
+    for (const file of files(path.join(ROOT, 'lib'))) {
+      const src = ts.createSourceFile(file, fs.readFileSync(file, 'utf8'), ts.ScriptTarget.Latest, true);
+      const visit = (n: ts.Node): void => {
+        if (ts.isNewExpression(n) && ts.isIdentifier(n.expression) && /(fix: |fix:)/.test(n.arguments?.map((a) => a.getText(src)).join() ?? '')) {
+          withFix++;
+          if (!['InputError', 'SpecError', 'NotAStaticPodAppError'].includes(n.expression.text)) plain.push(`${path.relative(ROOT, file)}: new ${n.expression.text}(${n.arguments![0].getText(src).slice(0, 60)}`);
+        }
+        ts.forEachChild(n, visit);
+      };
+      visit(src);
+    }
+    expect(withFix).toBeGreaterThan(20);
+    expect(plain).toEqual([]);
+  });
+
   test('a bug is not an InputError, even with "(fix: ...)" in its message', () => {
     expect(InputError.isInputError(new Error('x (fix: y)'))).toBe(false);
     // The brand is invisible: not in JSON, keys or a spread.
