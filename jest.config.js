@@ -30,6 +30,7 @@ const UNIT = [
   'plan-once',
   'pod-schema',
   'property',
+  'public-api',
   'schema',
   'spec-validation',
   'unit-layer',

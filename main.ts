@@ -3,36 +3,8 @@
 // With --bundle (`npm run bundle`) it also writes the installable tarballs, dist/<cluster>/bundles/.
 // State (the PKI of pki.mode generate, the encryption key of the hardened profile) lives under
 // ha-control-plane-state/<name>/ beside the spec file (the working directory for the embedded example);
-// HA_PKI_DIR overrides the PKI directory.
-import * as path from 'node:path';
-import { EXAMPLE_SPEC, HaControlPlane, planCluster, preparePkiForPlan, readSpecFile, SpecError, StaticPodApp } from './lib';
+// HA_PKI_DIR overrides the PKI directory. The same steps as `ha-control-plane synth` (lib/cli.ts),
+// reported the cdk8s way: every file written, on standard error; errors as the CLI reports them.
+import { runApp } from './lib/cli';
 
-async function main(): Promise<void> {
-  const file = process.env.HA_CLUSTER_SPEC;
-  const loaded = file ? readSpecFile(file) : undefined;
-  // Planned once: the PKI and the control plane take the plan.
-  const plan = loaded?.plan ?? planCluster(EXAMPLE_SPEC);
-  const tarballs = process.argv.slice(2).includes('--bundle');
-  const baseDir = file ? path.dirname(path.resolve(file)) : process.cwd();
-  // The app's reporter (stderr) prints the warnings, the state it stored and every file it wrote.
-  const app = new StaticPodApp({ tarballs });
-  const pki = plan.pki.mode === 'generate'
-    ? await preparePkiForPlan(plan, { dir: process.env.HA_PKI_DIR ? path.resolve(process.env.HA_PKI_DIR) : undefined, baseDir, outdir: app.outdir, write: false })
-    : undefined;
-  new HaControlPlane(app, plan.name, { plan, pki, baseDir, warnings: loaded?.warnings });
-  app.synth(); // stores new state (PKI, encryption key) first, then writes the bundles, then reports
-}
-
-main().catch((e) => {
-  if (e instanceof SpecError) {
-    console.error(e.message);
-    process.exit(1);
-  }
-  // Errors the user can fix carry "(fix: …)": their message is the whole story; anything else is a bug.
-  if (e instanceof Error && /\(fix: .+\)/.test(e.message) && !process.env.HA_CONTROL_PLANE_DEBUG) {
-    console.error(`error: ${e.message}`);
-    process.exit(1);
-  }
-  console.error(e);
-  process.exit(70);
-});
+void runApp(process.argv.slice(2)).then((code) => { process.exitCode = code; });

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { BundleFile } from './bundle/files';
-import { StaticPodApp } from './bundle/app';
+import { StaticPodApp, SynthReporter } from './bundle/app';
 import { encryptionKeyPreview, newEncryptionKeyWarning } from './bundle/encryption-key';
 import { TARBALLS_DIR } from './bundle/tarball';
 import { ANSIBLE_DIR } from './ansible/files';
@@ -10,9 +10,11 @@ import { HaControlPlane } from './ha-control-plane';
 import { PreparedPki, preparePkiForPlan } from './pki/prepare';
 import { pkiSummary } from './pki/summary';
 import { count } from './plan/check';
-import { formatIssue, SpecError } from './spec/errors';
+import { formatIssue, InputError, SpecError, SpecIssue } from './spec/errors';
+import { EXAMPLE_SPEC } from './spec/example';
 import { initSpecYaml } from './spec/init-template';
 import { LoadedSpec, readSpec, readSpecFile } from './plan/load';
+import { planCluster } from './plan/plan';
 import { CLUSTER_SPEC_SCHEMA } from './spec/schema-check';
 import { writeFileAtomic } from './util/files';
 
@@ -97,9 +99,6 @@ function commandUsage(name: string): string {
 /** A usage mistake: exit 2 with the message and a pointer to the help. */
 class UsageError extends Error {}
 
-/** An input problem outside the spec (an unwritable --out, an existing init file): exit 1. */
-class InputError extends Error {}
-
 /**
  * Runs the `ha-control-plane` command line and returns its exit code; never throws.
  *
@@ -110,24 +109,65 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo()): 
   try {
     return await dispatch([...argv], io);
   } catch (e) {
-    if (e instanceof UsageError) {
-      io.stderr(`error: ${e.message}\nrun "ha-control-plane help" for usage\n`);
-      return EXIT.USAGE;
-    }
-    if (e instanceof SpecError) {
-      for (const issue of e.issues) io.stderr(`error: ${formatIssue(issue)}\n`);
-      return EXIT.INVALID;
-    }
-    if (e instanceof InputError) {
-      io.stderr(`error: ${e.message}\n`);
-      return EXIT.INVALID;
-    }
-    const err = e instanceof Error ? e : new Error(String(e));
-    io.stderr(`internal error: ${err.message}\n`);
-    io.stderr(io.env.HA_CONTROL_PLANE_DEBUG ? `${err.stack ?? ''}\n`
-      : 'hint: this is a bug in cdk8s-ha-control-plane; please report it with the spec that triggers it (HA_CONTROL_PLANE_DEBUG=1 prints the stack trace)\n');
-    return EXIT.INTERNAL;
+    return reportError(e, io);
   }
+}
+
+/**
+ * The cdk8s app of this repository (main.ts: what `cdk8s synth`, `npm run synth` and `npm run bundle`
+ * run), on the same path as `ha-control-plane synth`: the spec file named by HA_CLUSTER_SPEC (else the
+ * embedded example), the PKI state directory HA_PKI_DIR (relative to the working directory), the output
+ * directory of cdk8s (CDK8S_OUTDIR, else dist), tarballs with `--bundle`. It reports the cdk8s way: the
+ * app's report (warnings, state stored, every file written) on standard error; errors as the CLI does.
+ * Returns the exit code; never throws.
+ *
+ * @param argv arguments after the program name (`--bundle`)
+ * @param io streams, working directory and environment
+ */
+export async function runApp(argv: readonly string[], io: CliIo = processIo()): Promise<number> {
+  try {
+    const file = io.env.HA_CLUSTER_SPEC || undefined;
+    const loaded = file !== undefined ? readSpecArg(file, io) : undefined;
+    const built = await buildCluster(loaded ?? { spec: EXAMPLE_SPEC, plan: planCluster(EXAMPLE_SPEC), warnings: [] }, io, {
+      baseDir: file !== undefined ? specDir(file, io) : io.cwd,
+      pkiDir: io.env.HA_PKI_DIR || undefined,
+      tarballs: argv.includes('--bundle'),
+      // The spec's warnings with their place in the file; the plan's for the example.
+      warnings: loaded?.warnings,
+      reporter: (line) => io.stderr(`${line}\n`),
+    });
+    writeCluster(built, 'the output directory', built.app.outdir);
+    return EXIT.OK;
+  } catch (e) {
+    return reportError(e, io);
+  }
+}
+
+/**
+ * Tells the user's errors from bugs and reports either, returning the exit code: usage 2, an
+ * InputError (a SpecError: one line per issue) 1, anything else 70 with a hint (and the stack trace with
+ * HA_CONTROL_PLANE_DEBUG). Errors of another copy of this package are recognized too (symbol guards).
+ */
+function reportError(e: unknown, io: CliIo): number {
+  if (e instanceof UsageError) {
+    io.stderr(`error: ${e.message}\nrun "ha-control-plane help" for usage\n`);
+    return EXIT.USAGE;
+  }
+  // Errors the user fixes (the spec, a file, a directory, a construct's props): the message is the
+  // whole story. Anything else is a bug.
+  if (SpecError.isSpecError(e)) {
+    for (const issue of e.issues) io.stderr(`error: ${formatIssue(issue)}\n`);
+    return EXIT.INVALID;
+  }
+  if (InputError.isInputError(e)) {
+    io.stderr(`error: ${e.message}\n`);
+    return EXIT.INVALID;
+  }
+  const err = e instanceof Error ? e : new Error(String(e));
+  io.stderr(`internal error: ${err.message}\n`);
+  io.stderr(io.env.HA_CONTROL_PLANE_DEBUG ? `${err.stack ?? ''}\n`
+    : 'hint: this is a bug in cdk8s-ha-control-plane; please report it with the spec that triggers it (HA_CONTROL_PLANE_DEBUG=1 prints the stack trace)\n');
+  return EXIT.INTERNAL;
 }
 
 /** The process's own streams, directory and environment. */
@@ -203,8 +243,14 @@ function requireSpec(o: Options): string {
   return o.spec;
 }
 
+/** Reads the spec named on the command line (`-`: standard input), relative to the working directory. */
+function readSpecArg(file: string, io: CliIo): LoadedSpec {
+  return file === '-' ? readSpec(readStdin(), '(stdin)') : readSpecFile(path.resolve(io.cwd, file), file);
+}
+
+/** Reads the spec and prints its warnings (with their place in the file) at once. */
 function load(file: string, io: CliIo): LoadedSpec {
-  const loaded = file === '-' ? readSpec(readStdin(), '(stdin)') : readSpecFile(path.resolve(io.cwd, file), file);
+  const loaded = readSpecArg(file, io);
   for (const w of loaded.warnings) io.stderr(`warning: ${formatIssue(w)}\n`);
   return loaded;
 }
@@ -222,68 +268,118 @@ function readStdin(): string {
   }
 }
 
-/**
- * With pki.mode generate: loads or creates the PKI in memory (nothing is written to the state directory
- * until `commit`). The state directory is --pki-dir (relative to the working directory), else the spec's
- * pki.dir relative to the spec file's directory (the working directory for standard input).
- */
-async function pki(loaded: LoadedSpec, file: string, o: Options, io: CliIo, outdir: string | undefined): Promise<PreparedPki | undefined> {
-  if (loaded.plan.pki.mode !== 'generate') {
-    if (o['pki-dir'] !== undefined) throw new UsageError('--pki-dir needs pki.mode: generate in the spec (with kubeadm mode the bundles hold no certificates)');
-    return undefined;
-  }
-  const flag = o['pki-dir'];
-  if (flag === '') throw new UsageError('option --pki-dir needs a value');
-  return preparePkiForPlan(loaded.plan, {
-    dir: flag,
-    baseDir: flag !== undefined ? io.cwd : specDir(file, io),
-    outdir,
-    write: false,
-  });
+/** How to build a cluster: {@link buildCluster}. */
+interface BuildOptions {
+  /** The spec file's directory: relative paths in the spec and the cluster state directory are resolved from it. */
+  readonly baseDir: string;
+  /**
+   * The PKI state directory given on the command line (relative to the working directory); used with pki.mode generate.
+   * @default the spec's pki.dir relative to baseDir
+   */
+  readonly pkiDir?: string;
+  /**
+   * The output directory (absolute).
+   * @default cdk8s's: CDK8S_OUTDIR, else dist
+   */
+  readonly outdir?: string;
+  /**
+   * Whether the cluster is to be written (`false` for validate: the PKI state directory is not checked against the output).
+   * @default true
+   */
+  readonly write?: boolean;
+  /**
+   * Also the installable tarballs.
+   * @default false
+   */
+  readonly tarballs?: boolean;
+  /**
+   * The spec's warnings (with their place in the file) for the app's report.
+   * @default the plan's warnings
+   */
+  readonly warnings?: readonly SpecIssue[];
+  /**
+   * The app's reporter.
+   * @default false (the CLI prints its own report)
+   */
+  readonly reporter?: SynthReporter | false;
 }
 
-/** Builds and renders the cluster in memory: everything synth does except writing. */
-function build(loaded: LoadedSpec, outdir: string, baseDir: string, opts: { tarballs?: boolean; pki?: PreparedPki } = {}): { app: StaticPodApp; cp: HaControlPlane; bundles: Map<string, BundleFile[]> } {
-  // State (a generated encryption key, the PKI) is stored only by app.synth(): validate stores nothing.
-  // The CLI prints its own report (warnings with their place in the file as soon as the spec is read).
-  const app = new StaticPodApp({ outdir, tarballs: opts.tarballs, reporter: false });
+/** A cluster built and rendered in memory, nothing written yet. */
+interface BuiltCluster {
+  readonly app: StaticPodApp;
+  readonly cp: HaControlPlane;
+  readonly bundles: Map<string, BundleFile[]>;
+  readonly pki?: PreparedPki;
+}
+
+/**
+ * Builds and renders the cluster in memory: everything synth does except writing. With pki.mode
+ * generate, loads or creates the PKI in memory first (nothing is written to the state directory until
+ * the synth): the state directory is `pkiDir` (relative to the working directory), else the spec's
+ * pki.dir relative to `baseDir`. State (a generated encryption key, the PKI) is stored only by
+ * app.synth(): validate stores nothing.
+ */
+async function buildCluster(loaded: LoadedSpec, io: CliIo, o: BuildOptions): Promise<BuiltCluster> {
+  const app = new StaticPodApp({ outdir: o.outdir, tarballs: o.tarballs, reporter: o.reporter ?? false });
+  // Planned once (by the loader): the PKI and the control plane take the plan.
+  const pki = loaded.plan.pki.mode === 'generate'
+    ? await preparePkiForPlan(loaded.plan, {
+      dir: o.pkiDir,
+      baseDir: o.pkiDir !== undefined ? io.cwd : o.baseDir,
+      outdir: o.write === false ? undefined : path.resolve(io.cwd, app.outdir),
+      write: false,
+    })
+    : undefined;
+  const cp = new HaControlPlane(app, loaded.spec.name, { plan: loaded.plan, baseDir: o.baseDir, pki, warnings: o.warnings });
+  const bundles = app.renderBundles().get(loaded.spec.name) ?? new Map<string, BundleFile[]>();
+  return { app, cp, bundles, pki };
+}
+
+/**
+ * Writes a built cluster: stores new state (PKI, encryption key) first, then writes the bundles (and
+ * reports, with the app's reporter). `out` is the output directory as the user named it, `what` what
+ * named it (`--out`).
+ */
+function writeCluster(built: BuiltCluster, what: string, out: string): void {
+  const outdir = built.app.outdir;
+  if (fs.existsSync(outdir) && !fs.statSync(outdir).isDirectory()) {
+    throw new InputError(`${what} ${JSON.stringify(out)} is not a directory (fix: give a directory; it is created when missing)`);
+  }
   try {
-    const cp = new HaControlPlane(app, loaded.spec.name, { plan: loaded.plan, baseDir, pki: opts.pki });
-    const bundles = app.renderBundles().get(loaded.spec.name) ?? new Map<string, BundleFile[]>();
-    return { app, cp, bundles };
+    built.app.synth();
   } catch (e) {
-    // The constructs throw plain Errors that carry a fix for input the spec checks do not catch yet
-    // (an extra volume named like one of the component's own, say): those are the user's to fix.
-    if (!(e instanceof SpecError) && e instanceof Error && /\(fix: .+\)/.test(e.message)) throw new InputError(e.message);
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code) throw new InputError(`cannot write ${JSON.stringify(out)}: ${(e as Error).message} (fix: check the directory and its permissions)`);
     throw e;
   }
+}
+
+/** The PKI state directory of --pki-dir: only with pki.mode generate. */
+function pkiDirOption(loaded: LoadedSpec, o: Options): string | undefined {
+  const flag = o['pki-dir'];
+  if (loaded.spec.pki?.mode !== 'generate') {
+    if (flag !== undefined) throw new UsageError('--pki-dir needs pki.mode: generate in the spec (with kubeadm mode the bundles hold no certificates)');
+    return undefined;
+  }
+  if (flag === '') throw new UsageError('option --pki-dir needs a value');
+  return flag;
 }
 
 /** `synth` and `bundle` (with the installable tarballs). */
 async function synth(o: Options, io: CliIo, tarballs: boolean): Promise<number> {
   const file = requireSpec(o);
   const out = o.out ?? 'dist';
-  const outdir = path.resolve(io.cwd, out);
   // Everything that can fail on input happens before the output directory (or the PKI state) is touched.
   const loaded = load(file, io);
-  const prepared = await pki(loaded, file, o, io, outdir);
-  const { app, cp, bundles } = build(loaded, outdir, specDir(file, io), { tarballs, pki: prepared });
-  if (fs.existsSync(outdir) && !fs.statSync(outdir).isDirectory()) {
-    throw new InputError(`--out ${JSON.stringify(out)} is not a directory (fix: give a directory; it is created when missing)`);
-  }
-  try {
-    app.synth(); // stores new state (PKI, encryption key) first, then writes the bundles
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code) throw new InputError(`cannot write ${JSON.stringify(out)}: ${(e as Error).message} (fix: check the directory and its permissions)`);
-    throw e;
-  }
+  const built = await buildCluster(loaded, io, { baseDir: specDir(file, io), pkiDir: pkiDirOption(loaded, o), outdir: path.resolve(io.cwd, out), tarballs });
+  writeCluster(built, '--out', out);
+  const { app, cp, bundles, pki: prepared } = built;
   const plan = cp.plan;
   if (cp.generatedEncryptionKeyFile) io.stderr(`warning: ${newEncryptionKeyWarning(path.relative(io.cwd, cp.generatedEncryptionKeyFile))}\n`);
   io.stdout(`wrote ${path.join(out, loaded.spec.name)}/ (cluster ${loaded.spec.name}, Kubernetes ${plan.kubernetesVersion}, ${count(bundles.size, 'node')})\n`);
   io.stdout(table(app, bundles));
-  // Every file written, per node (what a cdk8s synth through StaticPodApp reports too).
-  // Every file written, per node; the CLI's own lines for the tarballs follow.
+  // Every file written, per node (what a cdk8s synth through StaticPodApp reports too); the CLI's own
+  // lines for the tarballs follow.
   const listing = app.fileReport(new Map([[loaded.spec.name, bundles]]), out, false);
   io.stdout(`${listing.join('\n')}\n`);
   if (tarballs) {
@@ -304,8 +400,7 @@ async function synth(o: Options, io: CliIo, tarballs: boolean): Promise<number> 
 async function validate(o: Options, io: CliIo): Promise<number> {
   const file = requireSpec(o);
   const loaded = load(file, io);
-  const prepared = await pki(loaded, file, o, io, undefined);
-  const { cp, bundles } = build(loaded, path.join(io.cwd, 'unused'), specDir(file, io), { pki: prepared });
+  const { cp, bundles, pki: prepared } = await buildCluster(loaded, io, { baseDir: specDir(file, io), pkiDir: pkiDirOption(loaded, o), outdir: path.join(io.cwd, 'unused'), write: false });
   const plan = cp.plan;
   const etcd = plan.etcd.kind === 'local' ? `stacked etcd ${plan.etcd.version}` : 'external etcd';
   const warnings = loaded.warnings.length ? `, ${count(loaded.warnings.length, 'warning')}` : '';

@@ -2,14 +2,14 @@ import * as path from 'node:path';
 import { App } from 'cdk8s';
 import { Construct } from 'constructs';
 import { ansibleFiles } from './ansible/files';
-import { isStaticPodApp, StaticPodApp } from './bundle/app';
+import { StaticPodApp } from './bundle/app';
 import { clusterStateDir, loadOrGenerateEncryptionKey, newEncryptionKeyWarning, readEncryptionKeyFile, StateKey } from './bundle/encryption-key';
 import { pkiSummary } from './pki/summary';
 import { assertNever, LoadBalancerPlan } from './plan/lb-plan';
 import { ClusterPlan, planCluster } from './plan/plan';
 import { renderKubeadmConfig } from './render/kubeadm-config';
 import { PreparedPki } from './pki/prepare';
-import { formatIssue, SpecError, SpecIssue } from './spec/errors';
+import { formatIssue, InputError, SpecError, SpecIssue } from './spec/errors';
 import { ClusterSpec } from './spec/types';
 import { Etcd } from './constructs/etcd';
 import { HostFile } from './constructs/host-file';
@@ -172,7 +172,7 @@ export class HaControlPlane extends Construct {
  * `App` (the `cdk8s init` template's) would write only the Pods, without the host files they mount.
  * Its stack is the message and the caller's line only, so an uncaught one reads as a message, not a trace.
  */
-export class NotAStaticPodAppError extends Error {
+export class NotAStaticPodAppError extends InputError {
   constructor(message: string, caller?: string) {
     super(message);
     this.stack = `error: ${message}${caller ? `\n${caller}` : ''}`;
@@ -185,7 +185,7 @@ Object.defineProperty(NotAStaticPodAppError.prototype, 'name', { value: 'NotASta
 /** Refuses an App other than StaticPodApp, before anything is built or stored. */
 function requireStaticPodApp(cp: HaControlPlane, id: string): void {
   const app = App.of(cp);
-  if (isStaticPodApp(app)) return;
+  if (StaticPodApp.isStaticPodApp(app)) return;
   const where = new Error();
   Error.captureStackTrace(where, HaControlPlane);
   const caller = where.stack?.split('\n').find((l) => /^\s+at /.test(l));
@@ -202,10 +202,10 @@ function requireStaticPodApp(cp: HaControlPlane, id: string): void {
 /** The plan of the props: the given one, or the spec's (validated and planned here). */
 function planOf(props: HaControlPlaneProps): ClusterPlan {
   if (props.plan !== undefined && props.spec !== undefined) {
-    throw new Error('HaControlPlane takes a spec or its plan, not both (fix: pass `plan` alone when you have one, e.g. readSpecFile(file).plan, else `spec`)');
+    throw new InputError('HaControlPlane takes a spec or its plan, not both (fix: pass `plan` alone when you have one, e.g. readSpecFile(file).plan, else `spec`)');
   }
   if (props.plan !== undefined) return props.plan;
-  if (props.spec === undefined) throw new Error('HaControlPlane needs a spec or a plan (fix: pass `spec`, your ClusterSpec, or `plan`, e.g. readSpecFile(file).plan)');
+  if (props.spec === undefined) throw new InputError('HaControlPlane needs a spec or a plan (fix: pass `spec`, your ClusterSpec, or `plan`, e.g. readSpecFile(file).plan)');
   return planCluster(props.spec);
 }
 

@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { InputError } from './util/input-error';
 
 /** npm name of this library. */
 export const PACKAGE_NAME = 'cdk8s-ha-control-plane';
@@ -24,5 +25,5 @@ function findVersion(start: string): string {
     const pkg = JSON.parse(readFileSync(file, 'utf8')) as { name?: string; version?: string };
     if (pkg.name === PACKAGE_NAME && typeof pkg.version === 'string') return pkg.version;
   }
-  throw new Error(`${PACKAGE_NAME}: cannot find its own package.json above ${start} (fix: reinstall the package)`);
+  throw new InputError(`${PACKAGE_NAME}: cannot find its own package.json above ${start} (fix: reinstall the package)`);
 }

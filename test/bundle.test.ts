@@ -3,7 +3,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { App, Chart, Testing } from 'cdk8s';
 import { Construct } from 'constructs';
-import { HaControlPlane, HostFile, isStaticPodApp, NotAStaticPodAppError, StaticPodApp, writeFileAtomic } from '../lib';
+import { HaControlPlane, HostFile, NotAStaticPodAppError, StaticPodApp } from '../lib';
+import { writeFileAtomic } from '../lib/util/files';
 import { spec } from './util';
 
 // The module object itself (not an import namespace, whose bindings cannot be redefined), so spies
@@ -168,8 +169,8 @@ describe('an App that is not a StaticPodApp', () => {
 
   test('a StaticPodApp is recognised, also through a chart of it', () => {
     const app = new StaticPodApp({ reporter: false, outdir: tmp });
-    expect(isStaticPodApp(app)).toBe(true);
-    expect(isStaticPodApp(new App())).toBe(false);
+    expect(StaticPodApp.isStaticPodApp(app)).toBe(true);
+    expect(StaticPodApp.isStaticPodApp(new App())).toBe(false);
     const cp = new HaControlPlane(new Chart(app, 'mine'), 'prod', { spec: spec({ name: 'prod' }) });
     expect(cp.masters.size).toBe(3);
   });

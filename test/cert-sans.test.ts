@@ -4,7 +4,9 @@
  * pki.mode generate issues.
  */
 import { parseAllDocuments } from 'yaml';
-import { planCluster, pkiProfile, SpecError, validateSpec } from '../lib';
+import { planCluster, SpecError } from '../lib';
+import { pkiProfile } from '../lib/pki/profile';
+import { validateSpec } from '../lib/plan/validate';
 import { certFacts, createCa, issueLeaf } from '../lib/pki/issue';
 import { ClusterSpec } from '../lib/spec/types';
 import { haSpec, render, spec } from './util';

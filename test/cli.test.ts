@@ -346,6 +346,22 @@ describe('main.ts (cdk8s synth) reads HA_CLUSTER_SPEC', () => {
     expect(r.stderr).not.toMatch(NO_STACK);
     expect(fs.existsSync(path.join(tmp, 'main-bad'))).toBe(false);
   });
+
+  test('the same path as the CLI: its errors read as the CLI\'s, with the same exit codes', () => {
+    const viaMain = spawnSync(process.execPath, [main], { cwd: tmp, encoding: 'utf8', env: { ...process.env, HA_CLUSTER_SPEC: write('bad.yaml', INVALID), CDK8S_OUTDIR: 'main-bad' } });
+    const viaCli = cli(['synth', '--spec', 'bad.yaml', '--out', 'main-bad']);
+    expect([viaMain.status, viaMain.stdout, viaMain.stderr]).toEqual([1, '', viaCli.stderr]);
+    expect(viaMain.stderr.split('\n')).toEqual([
+      'error: bad.yaml:2:7 name: "Prod_1" is not a DNS label (fix: use lower-case letters, digits and "-", at most 63 characters, e.g. "prod")',
+      'error: bad.yaml:9:14 masters[1].address: "10.0.0.300" is not an IPv4/IPv6 address (fix: use the node\'s IP address, e.g. "10.0.0.11")',
+      '',
+    ]);
+    // An output directory that is a file: a user error (exit 1, one line), not a bug with a stack trace.
+    write('a-file', 'x');
+    const r = spawnSync(process.execPath, [main], { cwd: tmp, encoding: 'utf8', env: { ...process.env, HA_CLUSTER_SPEC: write('main.yaml', VALID), CDK8S_OUTDIR: 'a-file' } });
+    expect([r.status, r.stderr]).toEqual([1, 'error: the output directory "a-file" is not a directory (fix: give a directory; it is created when missing)\n']);
+    expect(fs.readFileSync(path.join(tmp, 'a-file'), 'utf8')).toBe('x');
+  });
 });
 
 describe('one command\'s usage: <command> --help, <command> -h, help <command>', () => {

@@ -3,7 +3,8 @@
  * TestGetAPIServerCommand, TestGetEtcdCertVolumes, TestGetEtcdProbeEndpoint): a plan in, a pod
  * description out, no construct, no synth. Every supported Kubernetes minor is covered.
  */
-import { ApiServerHardening, ClusterPlan, ClusterSpec, Etcd, KUBERNETES_PROFILES, KubeApiServer, NodeChart, planCluster, StaticPod, StaticPodApp } from '../lib';
+import { KUBERNETES_PROFILES } from '../lib/plan/versions';
+import { ApiServerHardening, ClusterPlan, ClusterSpec, Etcd, KubeApiServer, NodeChart, planCluster, StaticPod, StaticPodApp } from '../lib';
 import { apiServerHardening } from '../lib/components/api-server-hardening';
 import { etcdPod, etcdProbeEndpoint } from '../lib/components/etcd';
 import { keepalivedPod } from '../lib/components/keepalived';

@@ -6,7 +6,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as ts from 'typescript';
-import { CLUSTER_SPEC_SCHEMA, planCluster } from '../lib';
+import { planCluster } from '../lib';
+import { CLUSTER_SPEC_SCHEMA } from '../lib/spec/schema-check';
 import { ContextDefault, SPEC_DEFAULTS } from '../lib/plan/defaults';
 import { haSpec } from './util';
 

@@ -5,7 +5,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as ts from 'typescript';
-import { CLUSTER_SPEC_SCHEMA } from '../lib';
+import { CLUSTER_SPEC_SCHEMA } from '../lib/spec/schema-check';
 
 interface Def { $ref?: string; properties?: Record<string, Def>; items?: Def; anyOf?: Def[]; type?: string }
 const definitions = (CLUSTER_SPEC_SCHEMA as { definitions: Record<string, Def> }).definitions;

@@ -5,7 +5,8 @@ import { ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { ClusterSpec, HaControlPlane, LIBRARY_VERSION, StaticPodApp } from '../lib';
+import { ClusterSpec, HaControlPlane, StaticPodApp } from '../lib';
+import { LIBRARY_VERSION } from '../lib/version';
 import { haSpec, render } from './util';
 
 const INSTALLER = path.resolve(__dirname, '../lib/bundle/install.sh');

@@ -8,7 +8,9 @@
 import { readFileSync } from 'fs';
 import { join } from 'path';
 import { parse } from 'yaml';
-import { ClusterSpec, KUBERNETES_PROFILES, loadSpecFile, manifestYaml } from '../lib';
+import { ClusterSpec, loadSpecFile } from '../lib';
+import { manifestYaml } from '../lib/bundle/app';
+import { KUBERNETES_PROFILES } from '../lib/plan/versions';
 import { toolVersions } from './harness/binaries';
 import { kubeadmManifests } from './harness/kubeadm';
 import { diffManifests, ManifestDifference } from './harness/manifest-diff';

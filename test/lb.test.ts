@@ -1,5 +1,6 @@
 import { parse, parseAllDocuments } from 'yaml';
-import { ClusterSpec, SpecError, validateSpec } from '../lib';
+import { ClusterSpec, SpecError } from '../lib';
+import { validateSpec } from '../lib/plan/validate';
 import { defaultPriorities } from '../lib/plan/lb-plan';
 import { haSpec, render, spec } from './util';
 

@@ -3,7 +3,8 @@
  * with the field, the value and the fix.
  */
 import { stringify } from 'yaml';
-import { loadSpec, SpecError, SpecIssue, validateSpec } from '../lib';
+import { loadSpec, SpecError, SpecIssue } from '../lib';
+import { validateSpec } from '../lib/plan/validate';
 import { kubernetesProfile } from '../lib/plan/versions';
 import { ClusterSpec } from '../lib/spec/types';
 import { haSpec, render, spec } from './util';

@@ -6,7 +6,8 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
-import { ClusterSpec, KeyAlgorithm, planCluster, pkiProfile, PreparedPki, preparePki } from '../lib';
+import { ClusterSpec, KeyAlgorithm, planCluster, PreparedPki, preparePki } from '../lib';
+import { pkiProfile } from '../lib/pki/profile';
 import { ipFamily, ipToBigInt } from '../lib/util/net';
 import { kubeconfigParts, nodeFile, openssl, opensslCert } from './harness/pki';
 import { haSpec, spec } from './util';

@@ -2,7 +2,9 @@
  * The PKI profile (lib/pki/profile.ts): what each node's certificates say and where they go, as a pure
  * function of the plan — checked against kubeadm's rules written out here, not against the code.
  */
-import { planCluster, pkiProfile, validateSpec } from '../lib';
+import { planCluster } from '../lib';
+import { pkiProfile } from '../lib/pki/profile';
+import { validateSpec } from '../lib/plan/validate';
 import { ClusterSpec } from '../lib/spec/types';
 import { haSpec, spec } from './util';
 

@@ -3,7 +3,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import fc from 'fast-check';
 import { stringify } from 'yaml';
-import { ClusterSpec, formatIssue, HaControlPlane, readSpec, SpecError, StaticPodApp, SUPPORTED_MINORS } from '../lib';
+import { ClusterSpec, formatIssue, HaControlPlane, readSpec, SpecError, StaticPodApp } from '../lib';
+import { SUPPORTED_MINORS } from '../lib/plan/versions';
 import { CliIo, runCli } from '../lib/cli';
 import { ipFamily } from '../lib/util/net';
 

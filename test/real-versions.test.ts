@@ -5,7 +5,7 @@
  * they were built as.
  */
 import { execFileSync } from 'child_process';
-import { ETCD_PROFILES, KUBERNETES_PROFILES, DEFAULT_KUBERNETES_MINOR } from '../lib';
+import { ETCD_PROFILES, KUBERNETES_PROFILES, DEFAULT_KUBERNETES_MINOR } from '../lib/plan/versions';
 import { builtVersionOf, etcdBinary, k8sBinary, toolVersions } from './harness/binaries';
 import { kubeadmImages } from './harness/kubeadm';
 

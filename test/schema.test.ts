@@ -2,7 +2,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
-import { CLUSTER_SPEC_SCHEMA, EXAMPLE_SPEC } from '../lib';
+import { EXAMPLE_SPEC } from '../lib';
+import { CLUSTER_SPEC_SCHEMA } from '../lib/spec/schema-check';
 import { generateSchemaText, SCHEMA_FILE } from '../scripts/gen-schema';
 
 const root = path.resolve(__dirname, '..');

@@ -9,10 +9,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parse, parseAllDocuments } from 'yaml';
-import {
-  ANONYMOUS_PATHS, ClusterSpec, HaControlPlane, HostFile, loadOrCreateEncryptionKey, readEncryptionKeyFile, SpecError,
-  StaticPodApp, STRONG_TLS_CIPHER_SUITES,
-} from '../lib';
+import { ClusterSpec, HaControlPlane, HostFile, SpecError, StaticPodApp } from '../lib';
+import { loadOrCreateEncryptionKey, readEncryptionKeyFile } from '../lib/bundle/encryption-key';
+import { ANONYMOUS_PATHS, STRONG_TLS_CIPHER_SUITES } from '../lib/plan/security';
 import { runCli } from '../lib/cli';
 import { SUPPORTED_MINORS } from '../lib/plan/versions';
 import { compareOp, findFlagValue } from './cis-evaluator';

@@ -1,4 +1,5 @@
-import { planCluster, SpecError, validateSpec } from '../lib';
+import { planCluster, SpecError } from '../lib';
+import { validateSpec } from '../lib/plan/validate';
 import { spec } from './util';
 
 function errorOf(input: unknown): SpecError {

@@ -5,7 +5,8 @@
  * semantic rules (which read typed data and would otherwise add follow-on errors or crash).
  */
 import { stringify } from 'yaml';
-import { readSpec, SpecError, SpecIssue, validateSpec } from '../lib';
+import { readSpec, SpecError, SpecIssue } from '../lib';
+import { validateSpec } from '../lib/plan/validate';
 import { checkSchema } from '../lib/spec/schema-check';
 import { formatPath } from '../lib/spec/source';
 import { ClusterSpec } from '../lib/spec/types';

@@ -1,5 +1,7 @@
 import { parse } from 'yaml';
-import { KUBERNETES_PROFILES, LIBRARY_VERSION, SpecError, VERSION_ANNOTATION } from '../lib';
+import { SpecError } from '../lib';
+import { KUBERNETES_PROFILES } from '../lib/plan/versions';
+import { LIBRARY_VERSION, VERSION_ANNOTATION } from '../lib/version';
 import { flags, pod, render, spec } from './util';
 
 const kcmVolumes = (v: string) => pod(spec({ kubernetesVersion: v }), 'kube-controller-manager').spec.volumes.map((x: any) => x.name);

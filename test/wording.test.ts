@@ -5,7 +5,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { validateSpec } from '../lib';
+import { validateSpec } from '../lib/plan/validate';
 import { CliIo, runCli } from '../lib/cli';
 import { defaultPriorities } from '../lib/plan/lb-plan';
 import { formatCidr, formatIp, ipToBigInt, parseCidr } from '../lib/util/net';

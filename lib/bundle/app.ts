@@ -4,9 +4,10 @@ import { Document, visit } from 'yaml';
 import { goYamlDoubleQuotes } from './go-yaml-style';
 import { NodeChart } from '../constructs/node-chart';
 import { BundleFile, writeBundles } from './files';
-import { formatIssue, SpecIssue } from '../spec/errors';
+import { formatIssue, InputError, SpecIssue } from '../spec/errors';
 import { bundleSummary } from './summary';
 import { nodePackages } from './tarball';
+import { hasBrand, setBrand } from '../util/brand';
 
 /** Mode of static pod manifests (kubeadm; CIS 1.1.1/1.1.3/1.1.5/1.1.7). */
 export const MANIFEST_MODE = 0o600;
@@ -58,11 +59,6 @@ interface StateCommit {
 /** Marks a StaticPodApp, also one from another copy of this package (instanceof would not see it). */
 const STATIC_POD_APP = Symbol.for('cdk8s-ha-control-plane.StaticPodApp');
 
-/** True for a {@link StaticPodApp} (of any copy of this package). */
-export function isStaticPodApp(app: unknown): app is StaticPodApp {
-  return typeof app === 'object' && app !== null && (app as Record<symbol, unknown>)[STATIC_POD_APP] === true;
-}
-
 /**
  * A cdk8s App whose synth writes the kubelet layout instead of one YAML file per chart:
  * `<outdir>/<cluster>/<node>/etc/kubernetes/manifests/<pod>.yaml` (one Pod per file, 0600, directory
@@ -72,6 +68,11 @@ export function isStaticPodApp(app: unknown): app is StaticPodApp {
  * `bundles/<node>.tar.gz` (installable with the `install.sh` inside) and `bundles/SHA256SUMS`.
  */
 export class StaticPodApp extends App {
+  /** True for a {@link StaticPodApp} of any copy of this package (`instanceof` sees only its own copy's). */
+  public static isStaticPodApp(x: unknown): x is StaticPodApp {
+    return hasBrand(x, STATIC_POD_APP);
+  }
+
   private readonly stateCommits: StateCommit[] = [];
   private readonly warnings: string[] = [];
   /** Files of whole clusters, made only when a synth with tarballs needs them (see addClusterFiles). */
@@ -88,24 +89,28 @@ export class StaticPodApp extends App {
     super(appProps);
     this.tarballs = tarballs ?? false;
     this.reporter = reporter === false ? undefined : reporter ?? stderrReporter;
-    Object.defineProperty(this, STATIC_POD_APP, { value: true });
+    setBrand(this, STATIC_POD_APP);
   }
 
-  /** Renders every node's files without writing them: cluster → node → files. */
+  /**
+   * Renders every node's files without writing them: cluster → node → files. First runs the validations
+   * of every construct in the app (`node.addValidation`, as cdk8s's `App.synth` does): their errors throw
+   * one InputError, `validation failed:` then `  [<construct path>] <error>` per error.
+   */
   public renderBundles(): Map<string, Map<string, BundleFile[]>> {
-    const errors = this.node.validate();
-    if (errors.length > 0) throw new Error(`validation failed:\n${errors.join('\n')}`);
+    const errors = this.node.findAll().flatMap((c) => c.node.validate().map((e) => `  [${c.node.path || '(app)'}] ${e}`));
+    if (errors.length > 0) throw new InputError(`validation failed:\n${errors.join('\n')}`);
     const bundles = new Map<string, Map<string, BundleFile[]>>();
     for (const chart of this.nodeCharts()) {
       const nodes = bundles.get(chart.clusterName) ?? new Map<string, BundleFile[]>();
       bundles.set(chart.clusterName, nodes);
       if (nodes.has(chart.nodeName)) {
-        throw new Error(`two charts write node ${JSON.stringify(chart.nodeName)} of cluster ${JSON.stringify(chart.clusterName)} (fix: give every node a distinct name)`);
+        throw new InputError(`two charts write node ${JSON.stringify(chart.nodeName)} of cluster ${JSON.stringify(chart.clusterName)} (fix: give every node a distinct name)`);
       }
       const files: BundleFile[] = [];
       const seen = new Set<string>();
       const add = (f: BundleFile) => {
-        if (seen.has(f.path)) throw new Error(`node ${chart.nodeName}: two files at /${f.path} (fix: each pod and host file needs its own path)`);
+        if (seen.has(f.path)) throw new InputError(`node ${chart.nodeName}: two files at /${f.path} (fix: each pod and host file needs its own path)`);
         seen.add(f.path);
         files.push(f);
       };
@@ -118,7 +123,7 @@ export class StaticPodApp extends App {
       for (const [cluster, nodes] of bundles) {
         nodePackages(cluster, nodes);
         for (const top of new Set(this.clusterFiles(cluster).map((f) => f.path.split('/')[0]))) {
-          if (nodes.has(top)) throw new Error(`cluster ${cluster}: a node named "${top}" would share its directory with the cluster's ${top}/ files (fix: rename the node)`);
+          if (nodes.has(top)) throw new InputError(`cluster ${cluster}: a node named "${top}" would share its directory with the cluster's ${top}/ files (fix: rename the node)`);
         }
       }
     }
@@ -173,7 +178,8 @@ export class StaticPodApp extends App {
 
   /**
    * Writes the bundles (and any plain charts) to the output directory, then reports the warnings, the
-   * state it stored and every file it wrote.
+   * state it stored and every file it wrote. Every construct's validations run and every file is
+   * rendered first ({@link StaticPodApp.renderBundles}): when one fails, nothing is written or stored.
    */
   public synth(): void {
     const bundles = this.renderBundles();
@@ -194,10 +200,10 @@ export class StaticPodApp extends App {
 
   /** The node charts of this app (every node's bundle), in construction order. */
   public nodeCharts(): NodeChart[] {
-    return this.node.findAll().filter((c): c is NodeChart => c instanceof NodeChart);
+    return this.node.findAll().filter(NodeChart.isNodeChart);
   }
 }
 
 function isOrInNodeChart(c: Chart): boolean {
-  return c.node.scopes.some((s: unknown) => s instanceof NodeChart);
+  return c.node.scopes.some(NodeChart.isNodeChart);
 }

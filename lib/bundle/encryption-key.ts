@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ENCRYPTION_KEY_BYTES, isEncryptionKey } from '../render/security';
-import { SpecError } from '../spec/errors';
+import { InputError, SpecError } from '../spec/errors';
 import { ensureStateGitignore, ensureStateGitignoreIfExists } from '../util/state-ignore';
 
 /** Directory (relative to the working directory, or the spec file's for the CLI) that holds cluster state. */
@@ -67,7 +67,7 @@ export function loadOrGenerateEncryptionKey(stateDir: string): StateKey {
       }
       // Another synth stored a key first; ours was used in this bundle, so it must be the same one.
       if (readEncryptionKeyFile(file, 'security (state file)') !== key) {
-        throw new Error(`${file} was created by another synth while this one ran (fix: run synth again; it will use that key)`);
+        throw new InputError(`${file} was created by another synth while this one ran (fix: run synth again; it will use that key)`);
       }
     }
   };

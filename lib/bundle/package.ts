@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { BundleFile, directoryMode, installOrder, isManifest } from './layout';
 import { LIBRARY_VERSION, PACKAGE_NAME } from '../version';
+import { InputError } from '../spec/errors';
 
 /** A file or directory of a node's installable bundle, relative to the bundle's top directory. */
 export interface PackageEntry {
@@ -98,12 +99,12 @@ function compare(a: string, b: string): number {
 function checkFile(node: string, f: BundleFile): void {
   // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001f\u007f\\]/.test(f.path) || f.path.trim() !== f.path || f.path.split('/').some((p) => p === '' || p === '.' || p === '..')) {
-    throw new Error(`node ${node}: the file path ${JSON.stringify(`/${f.path}`)} cannot go into an installable bundle (fix: use a plain absolute path without control characters, backslashes, surrounding spaces, or empty, "." or ".." parts)`);
+    throw new InputError(`node ${node}: the file path ${JSON.stringify(`/${f.path}`)} cannot go into an installable bundle (fix: use a plain absolute path without control characters, backslashes, surrounding spaces, or empty, "." or ".." parts)`);
   }
   if (!Number.isInteger(f.mode) || f.mode < 0 || f.mode > 0o777 || (f.mode & 0o022) !== 0) {
-    throw new Error(`node ${node}: /${f.path} has mode ${f.mode.toString(8)}, which the bundle installer does not write (fix: use a mode up to 0755 that is not writable by group or others, e.g. 0644, or 0600 for secrets)`);
+    throw new InputError(`node ${node}: /${f.path} has mode ${f.mode.toString(8)}, which the bundle installer does not write (fix: use a mode up to 0755 that is not writable by group or others, e.g. 0644, or 0600 for secrets)`);
   }
   if (isManifest(f.path) && path.posix.basename(f.path).startsWith('.')) {
-    throw new Error(`node ${node}: /${f.path} is a dot file in the manifests directory, which the kubelet ignores (fix: give the pod a name that does not start with ".")`);
+    throw new InputError(`node ${node}: /${f.path} is a dot file in the manifests directory, which the kubelet ignores (fix: give the pod a name that does not start with ".")`);
   }
 }

@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import * as tar from 'tar';
 import { BundleFile } from './layout';
 import { installerScript, nodePackage, PackageEntry, sha256 } from './package';
+import { InputError } from '../spec/errors';
 
 /** The directory of the tarballs inside `<outdir>/<cluster>/`. */
 export const TARBALLS_DIR = 'bundles';
@@ -81,7 +82,7 @@ export function writeTarballs(clusterDir: string, cluster: string, nodes: Readon
  */
 export function nodePackages(cluster: string, nodes: ReadonlyMap<string, readonly BundleFile[]>): Map<string, PackageEntry[]> {
   if (nodes.has(TARBALLS_DIR)) {
-    throw new Error(`cluster ${cluster}: a node named "${TARBALLS_DIR}" would share its directory with the installable bundles (fix: rename the node)`);
+    throw new InputError(`cluster ${cluster}: a node named "${TARBALLS_DIR}" would share its directory with the installable bundles (fix: rename the node)`);
   }
   const installer = installerScript();
   return new Map([...nodes].map(([node, files]) => [node, nodePackage(cluster, node, files, installer)]));

@@ -1,3 +1,4 @@
+import { InputError } from '../util/input-error';
 import { ClusterPlan } from '../plan/plan';
 import { HARDENED_API_SERVER_FILES, hardenedApiServerVolumes } from '../plan/security';
 import { isEncryptionKey, renderAdmissionConfig, renderAuditPolicy, renderAuthenticationConfig, renderEncryptionConfig } from '../render/security';
@@ -19,11 +20,11 @@ export interface ApiServerHardeningMounts {
  */
 export function apiServerHardening(plan: ClusterPlan, encryptionKey: string): ApiServerHardeningMounts {
   if (plan.security.profile !== 'hardened') {
-    throw new Error('ApiServerHardening needs a plan with security.profile "hardened" (fix: set it in the spec, or do not add ApiServerHardening)');
+    throw new InputError('ApiServerHardening needs a plan with security.profile "hardened" (fix: set it in the spec, or do not add ApiServerHardening)');
   }
   // The key is never part of a message.
   if (!isEncryptionKey(encryptionKey)) {
-    throw new Error('ApiServerHardening: encryptionKey is not the base64 encoding of 32 bytes (fix: pass e.g. crypto.randomBytes(32).toString("base64"))');
+    throw new InputError('ApiServerHardening: encryptionKey is not the base64 encoding of 32 bytes (fix: pass e.g. crypto.randomBytes(32).toString("base64"))');
   }
   const F = HARDENED_API_SERVER_FILES;
   const content = new Map<string, string>([
@@ -40,7 +41,7 @@ export function apiServerHardening(plan: ClusterPlan, encryptionKey: string): Ap
       continue;
     }
     const text = content.get(v.hostPath!);
-    if (text === undefined) throw new Error(`ApiServerHardening: no host file for volume ${v.name} at ${v.hostPath} (fix: render every file of HARDENED_API_SERVER_FILES)`);
+    if (text === undefined) throw new InputError(`ApiServerHardening: no host file for volume ${v.name} at ${v.hostPath} (fix: render every file of HARDENED_API_SERVER_FILES)`);
     files.push({ path: v.hostPath!, content: text, mode: 0o600, volume: v.name });
   }
   return { files, volumes };

@@ -1,3 +1,4 @@
+import { InputError } from '../util/input-error';
 import { args, lastArgValue } from '../plan/args';
 import { DEFAULTS } from '../plan/defaults';
 import { ClusterPlan, LocalEtcdPlan, MasterPlan } from '../plan/plan';
@@ -32,7 +33,7 @@ export function etcdProbeEndpoint(extraArgs: readonly Arg[], loopback: string): 
 /** The stacked etcd plan, or an error naming the fix when the plan has external etcd or the master no member. */
 function localEtcd(plan: ClusterPlan, master: MasterPlan): { etcd: LocalEtcdPlan; member: NonNullable<MasterPlan['etcd']> } {
   if (plan.etcd.kind !== 'local' || !master.etcd) {
-    throw new Error('Etcd needs a plan with stacked etcd (fix: remove etcd.external from the spec, or do not add Etcd pods)');
+    throw new InputError('Etcd needs a plan with stacked etcd (fix: remove etcd.external from the spec, or do not add Etcd pods)');
   }
   return { etcd: plan.etcd, member: master.etcd };
 }

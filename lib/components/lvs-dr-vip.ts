@@ -1,3 +1,4 @@
+import { InputError } from '../util/input-error';
 import { LB_IMAGES } from '../plan/lb-plan';
 import { ClusterPlan } from '../plan/plan';
 import { renderDrSysctl } from '../render/keepalived';
@@ -16,7 +17,7 @@ export const DR_SYSCTL_PATH = '/etc/sysctl.d/90-ha-control-plane-lvs-dr.conf';
  */
 export function lvsDrVipPod(plan: ClusterPlan): PodDescription {
   const lb = plan.loadBalancer;
-  if (!lb) throw new Error('LvsDrVip needs a plan with a loadBalancer (fix: set loadBalancer.type: lvs-dr in the spec, or do not add LvsDrVip)');
+  if (!lb) throw new InputError('LvsDrVip needs a plan with a loadBalancer (fix: set loadBalancer.type: lvs-dr in the spec, or do not add LvsDrVip)');
   const v6 = ipFamily(lb.vip) === 6;
   const cidr = `${lb.vip}/${v6 ? 128 : 32}`;
   const nic = lb.keepalived.interface;

@@ -2,6 +2,10 @@ import { Chart } from 'cdk8s';
 import { Construct } from 'constructs';
 import { HostFile } from './host-file';
 import { StaticPod } from './static-pod';
+import { hasBrand, setBrand } from '../util/brand';
+
+/** Marks a NodeChart, also one of another copy of this package. */
+const NODE_CHART = Symbol.for('cdk8s-ha-control-plane.NodeChart');
 
 /** Props of a node's chart. */
 export interface NodeChartProps {
@@ -18,6 +22,11 @@ export interface NodeChartProps {
  * writes it to `<outdir>/<cluster>/<node>/` as that node's root filesystem.
  */
 export class NodeChart extends Chart {
+  /** True for a {@link NodeChart} of any copy of this package (`instanceof` sees only its own copy's). */
+  public static isNodeChart(x: unknown): x is NodeChart {
+    return hasBrand(x, NODE_CHART);
+  }
+
   /** Cluster name. */
   public readonly clusterName: string;
   /** Node name. */
@@ -27,6 +36,7 @@ export class NodeChart extends Chart {
 
   constructor(scope: Construct, id: string, props: NodeChartProps) {
     super(scope, id, { disableResourceNameHashes: true });
+    setBrand(this, NODE_CHART);
     this.clusterName = props.clusterName;
     this.nodeName = props.nodeName;
     this.role = props.role;
@@ -39,7 +49,7 @@ export class NodeChart extends Chart {
 
   /** Static pods of this node, in construction order. */
   public get staticPods(): StaticPod[] {
-    return this.node.findAll().filter((c): c is StaticPod => c instanceof StaticPod);
+    return this.node.findAll().filter(StaticPod.isStaticPod);
   }
 
   /** Role and pods, for reports: `master: etcd, kube-apiserver, ...`. */
@@ -49,6 +59,6 @@ export class NodeChart extends Chart {
 
   /** Host files of this node, in construction order. */
   public get hostFiles(): HostFile[] {
-    return this.node.findAll().filter((c): c is HostFile => c instanceof HostFile);
+    return this.node.findAll().filter(HostFile.isHostFile);
   }
 }

@@ -2,11 +2,15 @@ import { createHash } from 'node:crypto';
 import { ApiObject, Lazy } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
-import { SpecError } from '../spec/errors';
+import { InputError, SpecError } from '../spec/errors';
 import { HostPathMount, PodDescription, ProbeTarget } from '../components/pod';
 import { EnvVar, ExtraVolume } from '../spec/types';
 import { LIBRARY_VERSION, VERSION_ANNOTATION } from '../version';
 import { HostFile } from './host-file';
+import { hasBrand, setBrand } from '../util/brand';
+
+/** Marks a StaticPod (and its subclasses), also one of another copy of this package. */
+const STATIC_POD = Symbol.for('cdk8s-ha-control-plane.StaticPod');
 
 export { HostPathMount, PodDescription, PodFile, ProbeTarget } from '../components/pod';
 
@@ -38,6 +42,11 @@ export type StaticPodProps = PodDescription;
  * so volumes and files added after construction (`mountHostFile`) still land.
  */
 export class StaticPod extends Construct {
+  /** True for a {@link StaticPod} (Etcd, KubeApiServer, Keepalived ... included) of any copy of this package. */
+  public static isStaticPod(x: unknown): x is StaticPod {
+    return hasBrand(x, STATIC_POD);
+  }
+
   /** Pod (and file) name. */
   public readonly podName: string;
   /** The rendered API object. */
@@ -55,8 +64,9 @@ export class StaticPod extends Construct {
 
   constructor(scope: Construct, id: string, props: StaticPodProps) {
     super(scope, id);
+    setBrand(this, STATIC_POD);
     if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(props.name)) {
-      throw new Error(`StaticPod name ${JSON.stringify(props.name)} is not a DNS label (fix: use lower-case letters, digits and "-")`);
+      throw new InputError(`StaticPod name ${JSON.stringify(props.name)} is not a DNS label (fix: use lower-case letters, digits and "-")`);
     }
     this.podName = props.name;
     this.manifestPath = `${MANIFESTS_DIR}/${props.name}.yaml`;
@@ -129,7 +139,7 @@ export class StaticPod extends Construct {
     const mountPath = mount.mountPath ?? mount.hostPath;
     const own = this.volumes.find((v) => v.name === mount.name || (v.mountPath ?? v.hostPath) === mountPath);
     if (own) {
-      throw new Error(`${this.podName}: volume ${JSON.stringify(mount.name)} at ${JSON.stringify(mountPath)} clashes with volume ${JSON.stringify(own.name)} (fix: give it another name and mount path)`);
+      throw new InputError(`${this.podName}: volume ${JSON.stringify(mount.name)} at ${JSON.stringify(mountPath)} clashes with volume ${JSON.stringify(own.name)} (fix: give it another name and mount path)`);
     }
     const i = this.extraVolumes.findIndex((v) => v.name === mount.name || v.mountPath === mountPath);
     if (i >= 0) {

@@ -1,3 +1,11 @@
+import { hasBrand, setBrand } from '../util/brand';
+import { InputError } from '../util/input-error';
+
+export { InputError };
+
+/** Marks a SpecError, also one from another copy of this package. */
+const SPEC_ERROR = Symbol.for('cdk8s-ha-control-plane.SpecError');
+
 /**
  * One problem with the input: which field, what value it had, what is wrong and how to fix it.
  */
@@ -50,7 +58,12 @@ export function formatIssue(issue: SpecIssue): string {
  * Thrown for invalid input. Its message lists every issue found, one a line, each naming the field,
  * the value and the fix. Nothing has been written when it is thrown.
  */
-export class SpecError extends Error {
+export class SpecError extends InputError {
+  /** True for a {@link SpecError} of any copy of this package. */
+  public static isSpecError(x: unknown): x is SpecError {
+    return hasBrand(x, SPEC_ERROR);
+  }
+
   public readonly issues: readonly SpecIssue[];
 
   constructor(issues: readonly SpecIssue[]) {
@@ -59,5 +72,6 @@ export class SpecError extends Error {
       : `invalid cluster spec (${issues.length} problems):\n${issues.map((i) => `  - ${formatIssue(i)}`).join('\n')}`);
     this.name = 'SpecError';
     this.issues = issues;
+    setBrand(this, SPEC_ERROR);
   }
 }

@@ -18,7 +18,8 @@ import { execFileSync, spawnSync } from 'child_process';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { dirname, join } from 'path';
-import { ClusterPlan, ClusterSpec, DEFAULT_KUBERNETES_MINOR, HaControlPlane, HostFile, KUBERNETES_PROFILES, planCluster, preparePki, StaticPodApp } from '../../lib';
+import { ClusterPlan, ClusterSpec, HaControlPlane, HostFile, planCluster, preparePki, StaticPodApp } from '../../lib';
+import { DEFAULT_KUBERNETES_MINOR, KUBERNETES_PROFILES } from '../../lib/plan/versions';
 import { TEST_ENCRYPTION_KEY } from '../util';
 import { hostPort } from '../../lib/util/net';
 import { builtVersionOf, etcdBinary, k8sBinary, REPO_ROOT } from './binaries';
@@ -406,7 +407,7 @@ export function applyLabEdits(hcp: HaControlPlane, notes: string[], keepTrackPro
     ...(keepTrackProcess ? {} : { '/etc/keepalived/keepalived.conf': { edit: withoutTrackProcess, note: 'keepalived.conf: track_process removed (no proc connector in a network namespace)' } }),
     '/etc/haproxy/haproxy.cfg': { edit: tolerateFdLimit, note: 'haproxy.cfg: no strict-limits (hard fd limit)' },
   };
-  for (const hf of hcp.node.findAll().filter((c): c is HostFile => c instanceof HostFile)) {
+  for (const hf of hcp.node.findAll().filter(HostFile.isHostFile)) {
     const e = edits[hf.absolutePath];
     if (!e) continue;
     const content = e.edit(hf.content);
