@@ -1,6 +1,6 @@
 import { DEFAULTS, KUBEADM_ETCD_IMAGE } from './defaults';
 import { cidrContains, cidrsOverlap, ipFamily, ipToBigInt, isDnsLabel, isDnsSubdomain, parseCidr, sameIp } from '../util/net';
-import { kubernetesProfile, parseEtcdVersion, etcdProfile, SUPPORTED_MINORS, ETCD_PROFILES } from './versions';
+import { DEFAULT_KUBERNETES_MINOR, kubernetesProfile, KubernetesProfile, parseEtcdVersion, etcdProfile, SUPPORTED_MINORS, ETCD_PROFILES } from './versions';
 import { SpecIssue } from '../spec/errors';
 import { checkPort, hasControlChar, isObj, known, Obj, Report } from './check';
 import { checkLoadBalancing } from './validate-lb';
@@ -35,11 +35,13 @@ export function validateSpec(input: unknown): ValidationResult {
     err('name', spec.name, 'is not a DNS label', 'use lower-case letters, digits and "-", at most 63 characters, e.g. "prod"');
   }
 
+  const m = typeof spec.kubernetesVersion === 'string' ? /^v?(\d+\.\d+)(\.\d+)?$/.exec(spec.kubernetesVersion) : null;
+  const specProfile = m ? kubernetesProfile(m[1]) : undefined;
+  // The minor the version-dependent messages speak for: the spec's, else the default (an unsupported version has its own error).
+  const profile = specProfile ?? kubernetesProfile(DEFAULT_KUBERNETES_MINOR)!;
   if (spec.kubernetesVersion !== undefined) {
     const v = spec.kubernetesVersion;
-    const m = typeof v === 'string' ? /^v?(\d+\.\d+)(\.\d+)?$/.exec(v) : null;
-    const profile = m ? kubernetesProfile(m[1]) : undefined;
-    if (!m || !profile) {
+    if (!m || !specProfile) {
       err('kubernetesVersion', v, 'is not a supported Kubernetes version', `use one of ${SUPPORTED_MINORS.join(', ')} (a minor, or a full version such as "1.37.1")`);
     } else if (m[2] && Number(m[2].slice(1)) > Number(profile.latestPatch.split('.')[2])) {
       warn('kubernetesVersion', v, `is a patch the version table does not know (its newest ${m[1]} patch is ${profile.latestPatch}), so the image tag v${m[1]}${m[2]} is unverified`,
@@ -131,16 +133,17 @@ export function validateSpec(input: unknown): ValidationResult {
     }
   }
 
-  checkEtcd(err, warn, spec.etcd);
+  const apiRefs = apiReferenceReason(profile);
+  checkEtcd(err, warn, spec.etcd, apiRefs);
   if (spec.apiServer !== undefined) {
-    checkComponent(err, 'apiServer', spec.apiServer, ['bindPort', 'certSANs']);
+    checkComponent(err, 'apiServer', spec.apiServer, ['bindPort', 'certSANs'], apiRefs);
     if (isObj(spec.apiServer)) {
       checkPort(err, 'apiServer.bindPort', spec.apiServer.bindPort);
       checkCertSans(err, spec.apiServer.certSANs);
     }
   }
-  if (spec.controllerManager !== undefined) checkComponent(err, 'controllerManager', spec.controllerManager, []);
-  if (spec.scheduler !== undefined) checkComponent(err, 'scheduler', spec.scheduler, []);
+  if (spec.controllerManager !== undefined) checkComponent(err, 'controllerManager', spec.controllerManager, [], apiRefs);
+  if (spec.scheduler !== undefined) checkComponent(err, 'scheduler', spec.scheduler, [], apiRefs);
   checkLoadBalancing(err, warn, spec);
   checkSecurity(err, spec);
   checkPki(err, spec.pki);
@@ -279,7 +282,7 @@ function checkNetworking(err: Report, netInput: unknown, nodes: readonly { path:
   }
 }
 
-function checkEtcd(err: Report, warn: Report, etcd: unknown): void {
+function checkEtcd(err: Report, warn: Report, etcd: unknown, apiRefs: string): void {
   if (etcd === undefined) return;
   if (!isObj(etcd)) {
     err('etcd', etcd, 'is not an object', 'write { local: {...} } or { external: {...} }');
@@ -289,7 +292,7 @@ function checkEtcd(err: Report, warn: Report, etcd: unknown): void {
     err('etcd', Object.keys(etcd), 'sets both local and external', 'keep one: local (stacked on the masters) or external');
   }
   if (etcd.local !== undefined) {
-    checkComponent(err, 'etcd.local', etcd.local, ['imageTag', 'version', 'dataDir']);
+    checkComponent(err, 'etcd.local', etcd.local, ['imageTag', 'version', 'dataDir'], apiRefs);
     if (isObj(etcd.local)) {
       const local = etcd.local;
       if (local.dataDir !== undefined && !isAbsPath(local.dataDir)) {
@@ -331,7 +334,20 @@ function checkEtcd(err: Report, warn: Report, etcd: unknown): void {
   }
 }
 
-/** Fields a static pod may not use: the kubelet (≥ 1.37) refuses static pods that reference API objects. */
+/**
+ * Why a static pod cannot reference API objects, on `profile`'s minor (versions.ts,
+ * staticPodApiReferences): refused on every minor, the reason differs.
+ */
+export function apiReferenceReason(profile: KubernetesProfile): string {
+  const mirror = 'the API server refuses its mirror pod (NodeRestriction), so the node may not read the object';
+  switch (profile.staticPodApiReferences) {
+    case 'refuses': return `the kubelet ${profile.minor} refuses the manifest`;
+    case 'refuses-by-default': return `the kubelet ${profile.minor} refuses the manifest (feature gate PreventStaticPodAPIReferences, on by default); with the gate off, ${mirror}`;
+    case 'runs': return `the kubelet ${profile.minor} runs the manifest, but ${mirror}`;
+  }
+}
+
+/** Fields of a pod that reference API objects (pkg/api/pod HasAPIObjectReference), which a static pod may not use. */
 const API_OBJECT_FIELDS: Record<string, string> = {
   serviceAccountName: 'a ServiceAccount',
   serviceAccount: 'a ServiceAccount',
@@ -340,7 +356,7 @@ const API_OBJECT_FIELDS: Record<string, string> = {
 };
 const API_VOLUME_SOURCES = ['secret', 'configMap', 'projected', 'persistentVolumeClaim', 'csi', 'ephemeral'];
 
-function checkComponent(err: Report, path: string, value: unknown, ownFields: string[]): void {
+function checkComponent(err: Report, path: string, value: unknown, ownFields: string[], apiRefs: string): void {
   if (!isObj(value)) {
     err(path, value, 'is not an object', 'write { extraArgs: [...], extraVolumes: [...], extraEnvs: [...] }');
     return;
@@ -349,7 +365,7 @@ function checkComponent(err: Report, path: string, value: unknown, ownFields: st
   const known = new Set(['extraArgs', 'extraVolumes', 'extraEnvs', 'image', ...ownFields]);
   for (const key of Object.keys(c)) {
     if (API_OBJECT_FIELDS[key]) {
-      err(`${path}.${key}`, c[key], `references ${API_OBJECT_FIELDS[key]}, which a static pod cannot use (the kubelet refuses it from 1.37)`, 'put the data in a host file and mount it with extraVolumes (hostPath), or use literal extraEnvs');
+      err(`${path}.${key}`, c[key], `references ${API_OBJECT_FIELDS[key]}, which a static pod cannot use: ${apiRefs}`, 'put the data in a host file and mount it with extraVolumes (hostPath), or use literal extraEnvs');
     } else if (!known.has(key)) {
       err(`${path}.${key}`, c[key], 'is not a known field', `use one of ${[...known].join(', ')}`);
     }
@@ -379,26 +395,26 @@ function checkComponent(err: Report, path: string, value: unknown, ownFields: st
       err(`${path}.extraVolumes`, c.extraVolumes, 'is not a list', 'write a list of { name, hostPath, mountPath }');
     } else {
       const names = new Set<string>();
-      c.extraVolumes.forEach((v, i) => checkVolume(err, `${path}.extraVolumes[${i}]`, v, names));
+      c.extraVolumes.forEach((v, i) => checkVolume(err, `${path}.extraVolumes[${i}]`, v, names, apiRefs));
     }
   }
   if (c.extraEnvs !== undefined) {
     if (!Array.isArray(c.extraEnvs)) {
       err(`${path}.extraEnvs`, c.extraEnvs, 'is not a list', 'write a list of { name, value }');
     } else {
-      c.extraEnvs.forEach((e, i) => checkEnv(err, `${path}.extraEnvs[${i}]`, e));
+      c.extraEnvs.forEach((e, i) => checkEnv(err, `${path}.extraEnvs[${i}]`, e, apiRefs));
     }
   }
 }
 
-function checkVolume(err: Report, p: string, v: unknown, names: Set<string>): void {
+function checkVolume(err: Report, p: string, v: unknown, names: Set<string>, apiRefs: string): void {
   if (!isObj(v)) {
     err(p, v, 'is not an object', 'write { name, hostPath, mountPath, readOnly }');
     return;
   }
   for (const src of API_VOLUME_SOURCES) {
     if (v[src] !== undefined) {
-      err(`${p}.${src}`, v[src], `is a ${src} volume, which a static pod cannot use (the kubelet refuses volumes backed by API objects)`, 'write the content to a host file and use hostPath, or use emptyDir');
+      err(`${p}.${src}`, v[src], `is a ${src} volume, which a static pod cannot use: ${apiRefs}`, 'write the content to a host file and use hostPath, or use emptyDir');
       return;
     }
   }
@@ -424,7 +440,7 @@ function checkVolume(err: Report, p: string, v: unknown, names: Set<string>): vo
   if (v.readOnly !== undefined && typeof v.readOnly !== 'boolean') err(`${p}.readOnly`, v.readOnly, 'is not true or false', 'write readOnly: true');
 }
 
-function checkEnv(err: Report, p: string, e: unknown): void {
+function checkEnv(err: Report, p: string, e: unknown, apiRefs: string): void {
   if (!isObj(e) || typeof e.name !== 'string' || !/^[-._a-zA-Z][-._a-zA-Z0-9]*$/.test(e.name)) {
     err(isObj(e) ? `${p}.name` : p, isObj(e) ? e.name : e, 'is not an environment variable name', 'write { name: "GOGC", value: "100" }');
     return;
@@ -443,7 +459,7 @@ function checkEnv(err: Report, p: string, e: unknown): void {
     }
     for (const key of Object.keys(from)) {
       if (key === 'secretKeyRef' || key === 'configMapKeyRef') {
-        err(`${p}.valueFrom.${key}`, from[key], `reads a ${key === 'secretKeyRef' ? 'Secret' : 'ConfigMap'}, which a static pod cannot use (the kubelet refuses it from 1.37)`, 'use a literal value, or mount a host file with extraVolumes');
+        err(`${p}.valueFrom.${key}`, from[key], `reads a ${key === 'secretKeyRef' ? 'Secret' : 'ConfigMap'}, which a static pod cannot use: ${apiRefs}`, 'use a literal value, or mount a host file with extraVolumes');
       } else if (key !== 'fieldRef' && key !== 'resourceFieldRef') {
         err(`${p}.valueFrom.${key}`, from[key], 'is not a downward-API source', 'use fieldRef or resourceFieldRef');
       }
