@@ -24,7 +24,9 @@
  * bundle installed by its own install.sh: all 18 pods ready, one VIP holder, through it the three nodes
  * and the 18 mirror pods listed by the real kubectl. On that lab: 100 installs of two bundles that differ
  * in a scheduler flag while master-1's kubelet watches (no manifest it could not parse in its log, never
- * two scheduler processes at once), and a hand-written manifest with a Secret volume refused.
+ * two scheduler processes at once), and a hand-written manifest with a Secret volume refused. Last
+ * (item 4's first proof): a changed haproxy.cfg, then a changed keepalived.conf, installed on all three
+ * masters by install.sh: each kubelet replaces exactly the pod whose config-checksum changed.
  */
 import { execFile, execFileSync, spawnSync } from 'child_process';
 import { createHash } from 'crypto';
@@ -33,6 +35,7 @@ import { tmpdir } from 'os';
 import { join } from 'path';
 import { promisify } from 'util';
 import { ClusterPlan, ClusterSpec, HaControlPlane, planCluster, preparePki, StaticPodApp } from '../lib';
+import { CONFIG_CHECKSUM_ANNOTATION } from '../lib/constructs/static-pod';
 import { RBAC_MANIFEST_PATH } from '../lib/pki/rbac';
 import { TEST_ENCRYPTION_KEY } from './util';
 import { etcdBinary, k8sBinary } from './harness/binaries';
@@ -64,20 +67,24 @@ async function until<T>(what: string, ms: number, probe: () => Promise<T | undef
 /**
  * Synthesizes the bundles of `spec` (PKI state in work/pki-state, kept across calls; the lab edits of
  * test/harness/control-plane-lab.ts made in the bundle: keepalived without track_process) and installs
- * each node's of `roots` with its own install.sh into its root.
+ * each node's of `roots` with its own install.sh into its root, one after the other. Returns when each
+ * node's install.sh ended (Date.now()).
  */
-async function installBundles(spec: ClusterSpec, work: string, name: string, roots: Readonly<Record<string, string>>): Promise<void> {
+async function installBundles(spec: ClusterSpec, work: string, name: string, roots: Readonly<Record<string, string>>): Promise<Record<string, number>> {
   const pki = await preparePki(spec, { dir: join(work, 'pki-state') });
   const app = new StaticPodApp({ reporter: false, outdir: join(work, `dist-${name}`), tarballs: true });
   applyLabEdits(new HaControlPlane(app, spec.name, { spec, pki, encryptionKey: TEST_ENCRYPTION_KEY }), [], false);
   app.synth();
+  const installed: Record<string, number> = {};
   for (const [node, root] of Object.entries(roots)) {
     const extract = join(work, `extract-${name}`, node);
     mkdirSync(extract, { recursive: true });
     execFileSync('tar', ['-xzf', join(work, `dist-${name}`, spec.name, 'bundles', `${node}.tar.gz`), '-C', extract]);
     const inst = spawnSync('sh', [join(extract, node, 'install.sh'), '--root', root, '--node-name', node], { encoding: 'utf8', timeout: 30_000 });
+    installed[node] = Date.now();
     expect({ node, code: inst.status, stderr: inst.status === 0 ? '' : inst.stderr }).toEqual({ node, code: 0, stderr: '' });
   }
+  return installed;
 }
 
 /** Each pod of `names` has its one container running and ready. */
@@ -667,4 +674,116 @@ describe('the real kubelet runs three masters', () => {
       unlinkSync(control);
     }
   });
+  test('a changed haproxy.cfg, then a changed keepalived.conf, installed on every master by install.sh: the kubelets replace exactly the pod whose config-checksum changed, the other 15 keep their containers, one VIP holder after each', async () => {
+    if (!ha) throw new Error('needs the three masters of the first test');
+    const h = ha;
+    const all = [...nodes.values()];
+    const node = (m: string) => nodes.get(m)!;
+    const vip = h.spec.controlPlaneEndpoint.host;
+    // Each step's spec includes the one before it: the haproxy change alone, then the keepalived change on top.
+    const haproxySpec: ClusterSpec = { ...h.spec, loadBalancer: { ...h.spec.loadBalancer, idleTimeoutSeconds: 1800 } };
+    const keepalivedSpec: ClusterSpec = { ...haproxySpec, keepalived: { ...h.spec.keepalived, advertIntervalMs: 200 } };
+    const steps = [
+      { component: 'haproxy', spec: haproxySpec, config: 'etc/haproxy/haproxy.cfg', line: /^ {2}timeout client 1800s$/m },
+      { component: 'keepalived', spec: keepalivedSpec, config: 'etc/keepalived/keepalived.conf', line: /^ {2}advert_int 0\.2$/m },
+    ];
+    // Every file under a node's etc, by path from its root (what install.sh installed for the node; its own
+    // backups and file lists under var/lib/ha-control-plane left out).
+    const installedFiles = (dir: string, rel = ''): Map<string, Buffer> => new Map(readdirSync(join(dir, rel), { withFileTypes: true })
+      .flatMap((e): [string, Buffer][] => (e.isDirectory() ? [...installedFiles(dir, join(rel, e.name))] : [[join(rel, e.name), readFileSync(join(dir, rel, e.name))]])));
+    const manifestOf = (files: Map<string, Buffer>, c: string) => parseManifest(files.get(`etc/kubernetes/manifests/${c}.yaml`)!.toString());
+    const checksumOf = (files: Map<string, Buffer>, c: string): string | undefined => manifestOf(files, c).metadata.annotations?.[CONFIG_CHECKSUM_ANNOTATION];
+    /** Each pod of a master as its kubelet reports it: uid (the manifest's hash), container id, restarts; undefined until all six run ready, one pod per name. */
+    const podState = async (m: string) => {
+      const pods = await node(m).pods();
+      if (!pods || !allPodsReady(MASTER_COMPONENTS.map((c) => `${c}-${m}`), pods) || pods.length !== MASTER_COMPONENTS.length) return undefined;
+      return Object.fromEntries(MASTER_COMPONENTS.map((c) => {
+        const p = pods.find((x) => x.name === `${c}-${m}`)!;
+        return [c, { uid: p.uid, id: p.containers[0].containerID, restarts: p.containers[0].restartCount }];
+      }));
+    };
+    const vipHolders = async () => {
+      const holders: string[] = [];
+      for (const m of MASTERS) if ((await node(m).exec('ip', ['-4', '-o', 'addr', 'show', 'dev', 'eth0'])).stdout.includes(` ${vip}/`)) holders.push(m);
+      return holders;
+    };
+    const measured: string[] = [];
+    const phases: string[] = [];
+
+    for (const step of steps) {
+      const before = Object.fromEntries(await Promise.all(MASTERS.map(async (m) => [m, await until(`the pods of ${m} before the ${step.component} change`, 30_000, () => podState(m), h.report, all)] as const)));
+      const filesBefore = Object.fromEntries(MASTERS.map((m) => [m, installedFiles(h.roots[m], 'etc')]));
+      const logFrom = Object.fromEntries(MASTERS.map((m) => [m, statSync(node(m).kubeletLog).size]));
+      const installedAt = await installBundles(step.spec, work, step.component, h.roots);
+
+      for (const m of MASTERS) {
+        // The installed files: the component's config and its manifest changed, nothing else; the manifest
+        // only in its config-checksum annotation, the only checksum that changed.
+        const after = installedFiles(h.roots[m], 'etc');
+        const paths = [...new Set([...filesBefore[m].keys(), ...after.keys()])].sort();
+        expect({ m, changed: paths.filter((f) => !filesBefore[m].get(f)?.equals(after.get(f) ?? Buffer.alloc(0))) })
+          .toEqual({ m, changed: [step.config, `etc/kubernetes/manifests/${step.component}.yaml`].sort() });
+        expect(after.get(step.config)!.toString()).toMatch(step.line);
+        const checksums = (files: Map<string, Buffer>) => Object.fromEntries(MASTER_COMPONENTS.map((c) => [c, checksumOf(files, c)]));
+        expect(checksumOf(filesBefore[m], step.component)).toMatch(/^sha256:[0-9a-f]{64}$/);
+        expect(checksums(after)).toEqual({ ...checksums(filesBefore[m]), [step.component]: expect.not.stringMatching(checksumOf(filesBefore[m], step.component)!) });
+        const withoutChecksum = (files: Map<string, Buffer>) => {
+          const pod = manifestOf(files, step.component);
+          delete pod.metadata.annotations[CONFIG_CHECKSUM_ANNOTATION];
+          return pod;
+        };
+        expect(withoutChecksum(after)).toEqual(withoutChecksum(filesBefore[m]));
+      }
+
+      // Each kubelet replaces that pod (a new uid, a new container, ready); when each got there.
+      const replacedAt: Record<string, number> = {};
+      const now: Record<string, Record<string, { uid: string; id?: string; restarts: number }>> = {};
+      await until(`a new ${step.component} pod on every master, all pods ready`, 60_000, async () => {
+        for (const m of MASTERS) {
+          if (replacedAt[m]) continue;
+          const s = await podState(m);
+          if (s && s[step.component].uid !== before[m][step.component].uid) { now[m] = s; replacedAt[m] = Date.now(); }
+        }
+        return MASTERS.every((m) => replacedAt[m]) ? true : undefined;
+      }, () => `replaced on ${Object.keys(replacedAt).join(', ') || 'none'}\n${h.report()}`, all);
+      for (const m of MASTERS) {
+        const changed = before[m][step.component];
+        expect({ m, [step.component]: now[m][step.component] }).toEqual({ m, [step.component]: { uid: expect.not.stringMatching(changed.uid), id: expect.not.stringMatching(changed.id!), restarts: 0 } });
+        // Every other pod: the same pod (uid), the same container, no restart.
+        expect({ m, ...now[m], [step.component]: 'replaced' }).toEqual({ m, ...before[m], [step.component]: 'replaced' });
+        // The kubelet added (and removed) pods from its file source: that one only.
+        const log = readFileSync(node(m).kubeletLog, 'utf8').slice(logFrom[m]);
+        const fromFile = (op: string) => [...log.matchAll(new RegExp(`"SyncLoop ${op}" source="file" pods=\\[([^\\]]*)\\]`, 'g'))].map((x) => x[1]);
+        expect({ m, added: fromFile('ADD'), removed: fromFile('REMOVE') }).toEqual({ m, added: [`"kube-system/${step.component}-${m}"`], removed: [`"kube-system/${step.component}-${m}"`] });
+        // Where the time went, by the kubelet's own clock (klog time of day): from its file source's REMOVE
+        // of the old pod to the new pod's first container started.
+        const lines = log.split('\n');
+        const at = (pred: (l: string) => boolean) => {
+          const x = /^[IWEF]\d{4} (\d\d):(\d\d):(\d\d)\.(\d{6})/.exec(lines.find(pred) ?? '');
+          return x ? ((Number(x[1]) * 60 + Number(x[2])) * 60 + Number(x[3])) * 1000 + Math.round(Number(x[4]) / 1000) : undefined;
+        };
+        const pleg = (uid: string, type: string) => (l: string) => l.includes('"SyncLoop (PLEG): event for pod"') && l.includes(`"ID":"${uid}"`) && l.includes(`"Type":"${type}"`);
+        const removed = at((l) => l.includes('"SyncLoop REMOVE" source="file"'));
+        const started = at(pleg(now[m][step.component].uid, 'ContainerStarted'));
+        phases.push(`${m} ${removed === undefined || started === undefined ? '?' : (started - removed + 86_400_000) % 86_400_000} ms`);
+      }
+
+      // Exactly one master holds the VIP, the same one for 2 s in a row; through it every master reaches /readyz.
+      let seen: string[] = [];
+      let since = 0;
+      const holder = await until(`one VIP holder after the ${step.component} change`, 30_000, async () => {
+        const hs = await vipHolders();
+        if (hs.length !== 1 || hs[0] !== seen[0] || seen.length !== 1) { seen = hs; since = Date.now(); return undefined; }
+        return Date.now() - since >= 2000 ? hs[0] : undefined;
+      }, () => `holders: ${seen.join(', ') || 'none'}\n${h.report()}`, all);
+      for (const m of MASTERS) {
+        const r = await node(m).exec('curl', ['-s', '--max-time', '3', '--cacert', '/etc/kubernetes/pki/ca.crt', `https://${vip}:8443/readyz`], 5000);
+        expect({ m, code: r.code, body: r.stdout }).toEqual({ m, code: 0, body: 'ok' });
+      }
+      expect(await vipHolders()).toEqual([holder]);
+      measured.push(`${step.component}: new pod ready ${MASTERS.map((m) => `${m} ${replacedAt[m] - installedAt[m]} ms`).join(', ')} after its install.sh (its first container started ${phases.splice(0).join(', ')} after the kubelet's file source removed the old pod); VIP on ${holder}`);
+    }
+    // eslint-disable-next-line no-console
+    console.log(`config changes installed on the three masters (the kubelets replace the changed pod only):\n${measured.join('\n')}`);
+  }, 180_000);
 });

@@ -137,7 +137,7 @@ describe('schema errors name the file, line and column of the field', () => {
   test('a static-pod restriction keeps its specific explanation', () => {
     const e = errorOf(`${VALID}apiServer:\n  serviceAccountName: api\n`);
     expect(lines(e)).toEqual([
-      'cluster.yaml:14:23 apiServer.serviceAccountName: "api" references a ServiceAccount, which a static pod cannot use (the kubelet refuses it from 1.37) (fix: put the data in a host file and mount it with extraVolumes (hostPath), or use literal extraEnvs)',
+      'cluster.yaml:14:23 apiServer.serviceAccountName: "api" references a ServiceAccount, which a static pod cannot use: the kubelet 1.37 refuses the manifest (fix: put the data in a host file and mount it with extraVolumes (hostPath), or use literal extraEnvs)',
     ]);
   });
 

@@ -1,5 +1,6 @@
 import { planCluster, SpecError } from '../lib';
 import { validateSpec } from '../lib/plan/validate';
+import { KUBERNETES_PROFILES } from '../lib/plan/versions';
 import { spec } from './util';
 
 function errorOf(input: unknown): SpecError {
@@ -82,5 +83,48 @@ describe('warnings', () => {
 
   test('the default example has none', () => {
     expect(validateSpec(spec())).toEqual({ errors: [], warnings: [] });
+  });
+});
+
+describe('API-object references: refused on every minor, for that minor\'s reason (versions.ts staticPodApiReferences)', () => {
+  const secretVolume = { apiServer: { extraVolumes: [{ name: 's', mountPath: '/s', secret: { secretName: 'x' } }] } } as any;
+  const mirror = 'the API server refuses its mirror pod \\(NodeRestriction\\), so the node may not read the object';
+  const reasons: Record<string, RegExp> = {
+    // 1.33: the kubelet checks only ClusterTrustBundle projections and ResourceClaims.
+    '1.33': new RegExp(`secret volume, which a static pod cannot use: the kubelet 1\\.33 runs the manifest, but ${mirror} \\(fix:`),
+    // 1.34-1.36: the beta gate PreventStaticPodAPIReferences, on by default, can be turned off.
+    '1.34': new RegExp(`cannot use: the kubelet 1\\.34 refuses the manifest \\(feature gate PreventStaticPodAPIReferences, on by default\\); with the gate off, ${mirror} \\(fix:`),
+    '1.35': new RegExp(`cannot use: the kubelet 1\\.35 refuses the manifest \\(feature gate PreventStaticPodAPIReferences, on by default\\); with the gate off, ${mirror} \\(fix:`),
+    '1.36': new RegExp(`cannot use: the kubelet 1\\.36 refuses the manifest \\(feature gate PreventStaticPodAPIReferences, on by default\\); with the gate off, ${mirror} \\(fix:`),
+    // 1.37: the gate is gone, the refusal unconditional.
+    '1.37': /secret volume, which a static pod cannot use: the kubelet 1\.37 refuses the manifest \(fix:/,
+  };
+
+  test('every supported minor has its reason here', () => {
+    expect(Object.keys(reasons)).toEqual(KUBERNETES_PROFILES.map((p) => p.minor));
+  });
+
+  test.each(KUBERNETES_PROFILES.map((p) => p.minor))('%s (the minor and a full version of it)', (minor) => {
+    const patch = KUBERNETES_PROFILES.find((p) => p.minor === minor)!.latestPatch;
+    for (const kubernetesVersion of [minor, patch]) {
+      const e = errorOf(spec({ kubernetesVersion, ...secretVolume }));
+      expect(e.issues.map((i) => i.path)).toEqual(['apiServer.extraVolumes[0].secret']);
+      expect(e.message).toMatch(reasons[minor]);
+    }
+  });
+
+  test('the same reason for a ServiceAccount, envFrom and a secretKeyRef; without a version, the default minor\'s; with an unsupported one, that error and the default minor\'s reason', () => {
+    const e = errorOf(spec({
+      kubernetesVersion: '1.35',
+      scheduler: { serviceAccountName: 'x', envFrom: [], extraEnvs: [{ name: 'A', valueFrom: { secretKeyRef: { name: 's', key: 'k' } } }] } as any,
+    }));
+    expect(e.issues.map((i) => i.path)).toEqual(['scheduler.serviceAccountName', 'scheduler.envFrom', 'scheduler.extraEnvs[0].valueFrom.secretKeyRef']);
+    for (const i of e.issues) expect(i.problem).toMatch(/which a static pod cannot use: the kubelet 1\.35 refuses the manifest \(feature gate PreventStaticPodAPIReferences/);
+    const { kubernetesVersion: _, ...noVersion } = spec(secretVolume);
+    expect(errorOf(noVersion).message).toMatch(reasons['1.37']);
+    // The secret volume is a schema problem, reported alone (the version is a semantic one, reported once the schema passes).
+    const unsupported = errorOf(spec({ kubernetesVersion: '1.32', ...secretVolume }));
+    expect(unsupported.issues.map((i) => i.path)).toEqual(['apiServer.extraVolumes[0].secret']);
+    expect(unsupported.message).toMatch(reasons['1.37']);
   });
 });

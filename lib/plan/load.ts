@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import { isAlias, isCollection, isNode, isScalar, LineCounter, parseDocument, visit, Document } from 'yaml';
 import { ClusterPlan, planValidatedSpec } from './plan';
-import { checkSemantics } from './validate';
+import { apiReferenceReasonOf, checkSemantics } from './validate';
 import { SourceLocation, SpecError, SpecIssue } from '../spec/errors';
 import { checkSchema } from '../spec/schema-check';
 import { formatPath, parsePath, PathSegment, SourceMap } from '../spec/source';
@@ -43,7 +43,7 @@ export function readSpec(text: string, fileName: string): LoadedSpec {
   }
 
   // The schema first; the semantic checks only on data that passed it, then the plan (once).
-  const schemaIssues = checkSchema(data, (s) => map.rawText(s));
+  const schemaIssues = checkSchema(data, apiReferenceReasonOf(data), (s) => map.rawText(s));
   if (schemaIssues.length > 0) {
     throw new SpecError(sortByLocation(schemaIssues.map((s) => ({ path: formatPath(s.segments), value: s.value, problem: s.problem, fix: s.fix, location: map.locate(s.segments, s.onKey) }))));
   }

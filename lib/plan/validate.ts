@@ -1,6 +1,6 @@
 import { DEFAULTS, KUBEADM_ETCD_IMAGE } from './defaults';
 import { cidrContains, cidrsOverlap, ipFamily, ipToBigInt, isDnsLabel, isDnsSubdomain, parseCidr, sameIp } from '../util/net';
-import { kubernetesProfile, parseEtcdVersion, etcdProfile, SUPPORTED_MINORS, ETCD_PROFILES } from './versions';
+import { DEFAULT_KUBERNETES_MINOR, kubernetesProfile, KubernetesProfile, parseEtcdVersion, etcdProfile, SUPPORTED_MINORS, ETCD_PROFILES } from './versions';
 import { SpecIssue } from '../spec/errors';
 import { checkSchema } from '../spec/schema-check';
 import { formatPath } from '../spec/source';
@@ -8,6 +8,32 @@ import { hasControlChar, Report } from './check';
 import { checkLoadBalancing } from './validate-lb';
 import { checkPki } from './validate-pki';
 import { ClusterSpec, ComponentSpec, EnvVar, EtcdSpec, ExtraVolume, NetworkingSpec } from '../spec/types';
+
+/** A Kubernetes version as the spec writes it: a minor, or a full version, with or without "v". */
+const KUBERNETES_VERSION = /^v?(\d+\.\d+)(\.\d+)?$/;
+
+/**
+ * Why a static pod cannot reference API objects, on `profile`'s minor (versions.ts,
+ * staticPodApiReferences): refused on every minor, the reason differs.
+ */
+export function apiReferenceReason(profile: KubernetesProfile): string {
+  const mirror = 'the API server refuses its mirror pod (NodeRestriction), so the node may not read the object';
+  switch (profile.staticPodApiReferences) {
+    case 'refuses': return `the kubelet ${profile.minor} refuses the manifest`;
+    case 'refuses-by-default': return `the kubelet ${profile.minor} refuses the manifest (feature gate PreventStaticPodAPIReferences, on by default); with the gate off, ${mirror}`;
+    case 'runs': return `the kubelet ${profile.minor} runs the manifest, but ${mirror}`;
+  }
+}
+
+/**
+ * {@link apiReferenceReason} for unchecked input: the minor of its kubernetesVersion when that is a
+ * supported one, else the default minor's (an unsupported version has its own error).
+ */
+export function apiReferenceReasonOf(input: unknown): string {
+  const v = typeof input === 'object' && input !== null ? (input as { kubernetesVersion?: unknown }).kubernetesVersion : undefined;
+  const m = typeof v === 'string' ? KUBERNETES_VERSION.exec(v) : null;
+  return apiReferenceReason((m ? kubernetesProfile(m[1]) : undefined) ?? kubernetesProfile(DEFAULT_KUBERNETES_MINOR)!);
+}
 
 /** Result of validation: hard errors and advisory warnings (both in the same path/value/fix form). */
 export interface ValidationResult {
@@ -22,7 +48,7 @@ export interface ValidationResult {
  * are returned alone: the semantic rules read typed data.
  */
 export function validateSpec(input: unknown): ValidationResult {
-  const schemaIssues = checkSchema(input);
+  const schemaIssues = checkSchema(input, apiReferenceReasonOf(input));
   if (schemaIssues.length > 0) {
     return { errors: schemaIssues.map((i) => ({ path: formatPath(i.segments), value: i.value, problem: i.problem, fix: i.fix })), warnings: [] };
   }
@@ -45,7 +71,7 @@ export function checkSemantics(spec: ClusterSpec): ValidationResult {
 
   if (spec.kubernetesVersion !== undefined) {
     const v = spec.kubernetesVersion;
-    const m = /^v?(\d+\.\d+)(\.\d+)?$/.exec(v);
+    const m = KUBERNETES_VERSION.exec(v);
     const profile = m ? kubernetesProfile(m[1]) : undefined;
     if (!m || !profile) {
       err('kubernetesVersion', v, 'is not a supported Kubernetes version', `use one of ${SUPPORTED_MINORS.join(', ')} (a minor, or a full version such as "1.37.1")`);

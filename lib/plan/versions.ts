@@ -42,15 +42,25 @@ export interface KubernetesProfile {
    * patches put it in O kubeadm:cluster-admins.
    */
   readonly kubeletClientBindingSincePatch: number;
+  /**
+   * What the kubelet does with a static pod that references API objects (a Secret, ConfigMap,
+   * ServiceAccount, PVC, CSI or projected volume …; pkg/api/pod HasAPIObjectReference, the same list on
+   * 1.34–1.37): `runs` it (1.33, which refuses only ClusterTrustBundle projections and ResourceClaims),
+   * `refuses-by-default` ("static pods may not reference …", pkg/kubelet/config/common.go, while the
+   * beta feature gate PreventStaticPodAPIReferences is on, its default: 1.34–1.36), or `refuses` (1.37:
+   * the gate is gone, the check unconditional). On every minor the API server's NodeRestriction refuses
+   * the mirror pod of such a pod, so the node may not read the objects it names.
+   */
+  readonly staticPodApiReferences: 'runs' | 'refuses-by-default' | 'refuses';
 }
 
 /** Supported Kubernetes minors, oldest first. */
 export const KUBERNETES_PROFILES: readonly KubernetesProfile[] = [
-  { minor: '1.33', latestPatch: '1.33.13', etcdImageTag: '3.5.24-0', pauseImageTag: '3.10', corednsImageTag: 'v1.12.0', namedProbePort: false, creationTimestampNull: true, flexvolumeDir: true, kubeadmEtcdSpelling: 'by-etcd-version', kubeadmApiVersion: 'kubeadm.k8s.io/v1beta4', authenticationConfigApiVersion: 'apiserver.config.k8s.io/v1beta1', kubeletClientBindingSincePatch: 12 },
-  { minor: '1.34', latestPatch: '1.34.4', etcdImageTag: '3.6.5-0', pauseImageTag: '3.10.1', corednsImageTag: 'v1.12.1', namedProbePort: true, creationTimestampNull: false, flexvolumeDir: true, kubeadmEtcdSpelling: 'by-etcd-version', kubeadmApiVersion: 'kubeadm.k8s.io/v1beta4', authenticationConfigApiVersion: 'apiserver.config.k8s.io/v1', kubeletClientBindingSincePatch: 8 },
-  { minor: '1.35', latestPatch: '1.35.4', etcdImageTag: '3.6.6-0', pauseImageTag: '3.10.1', corednsImageTag: 'v1.13.1', namedProbePort: true, creationTimestampNull: false, flexvolumeDir: true, kubeadmEtcdSpelling: 'by-etcd-version', kubeadmApiVersion: 'kubeadm.k8s.io/v1beta4', authenticationConfigApiVersion: 'apiserver.config.k8s.io/v1', kubeletClientBindingSincePatch: 5 },
-  { minor: '1.36', latestPatch: '1.36.3', etcdImageTag: '3.6.8-0', pauseImageTag: '3.10.2', corednsImageTag: 'v1.14.2', namedProbePort: true, creationTimestampNull: false, flexvolumeDir: false, kubeadmEtcdSpelling: '3.6', kubeadmApiVersion: 'kubeadm.k8s.io/v1beta4', authenticationConfigApiVersion: 'apiserver.config.k8s.io/v1', kubeletClientBindingSincePatch: 1 },
-  { minor: '1.37', latestPatch: '1.37.2', etcdImageTag: '3.7.0-0', pauseImageTag: '3.10.2', corednsImageTag: 'v1.14.6', namedProbePort: true, creationTimestampNull: false, flexvolumeDir: false, kubeadmEtcdSpelling: '3.6', kubeadmApiVersion: 'kubeadm.k8s.io/v1beta4', authenticationConfigApiVersion: 'apiserver.config.k8s.io/v1', kubeletClientBindingSincePatch: 0 },
+  { minor: '1.33', latestPatch: '1.33.13', etcdImageTag: '3.5.24-0', pauseImageTag: '3.10', corednsImageTag: 'v1.12.0', namedProbePort: false, creationTimestampNull: true, flexvolumeDir: true, kubeadmEtcdSpelling: 'by-etcd-version', kubeadmApiVersion: 'kubeadm.k8s.io/v1beta4', authenticationConfigApiVersion: 'apiserver.config.k8s.io/v1beta1', kubeletClientBindingSincePatch: 12, staticPodApiReferences: 'runs' },
+  { minor: '1.34', latestPatch: '1.34.4', etcdImageTag: '3.6.5-0', pauseImageTag: '3.10.1', corednsImageTag: 'v1.12.1', namedProbePort: true, creationTimestampNull: false, flexvolumeDir: true, kubeadmEtcdSpelling: 'by-etcd-version', kubeadmApiVersion: 'kubeadm.k8s.io/v1beta4', authenticationConfigApiVersion: 'apiserver.config.k8s.io/v1', kubeletClientBindingSincePatch: 8, staticPodApiReferences: 'refuses-by-default' },
+  { minor: '1.35', latestPatch: '1.35.4', etcdImageTag: '3.6.6-0', pauseImageTag: '3.10.1', corednsImageTag: 'v1.13.1', namedProbePort: true, creationTimestampNull: false, flexvolumeDir: true, kubeadmEtcdSpelling: 'by-etcd-version', kubeadmApiVersion: 'kubeadm.k8s.io/v1beta4', authenticationConfigApiVersion: 'apiserver.config.k8s.io/v1', kubeletClientBindingSincePatch: 5, staticPodApiReferences: 'refuses-by-default' },
+  { minor: '1.36', latestPatch: '1.36.3', etcdImageTag: '3.6.8-0', pauseImageTag: '3.10.2', corednsImageTag: 'v1.14.2', namedProbePort: true, creationTimestampNull: false, flexvolumeDir: false, kubeadmEtcdSpelling: '3.6', kubeadmApiVersion: 'kubeadm.k8s.io/v1beta4', authenticationConfigApiVersion: 'apiserver.config.k8s.io/v1', kubeletClientBindingSincePatch: 1, staticPodApiReferences: 'refuses-by-default' },
+  { minor: '1.37', latestPatch: '1.37.2', etcdImageTag: '3.7.0-0', pauseImageTag: '3.10.2', corednsImageTag: 'v1.14.6', namedProbePort: true, creationTimestampNull: false, flexvolumeDir: false, kubeadmEtcdSpelling: '3.6', kubeadmApiVersion: 'kubeadm.k8s.io/v1beta4', authenticationConfigApiVersion: 'apiserver.config.k8s.io/v1', kubeletClientBindingSincePatch: 0, staticPodApiReferences: 'refuses' },
 ];
 
 /** The default Kubernetes minor. */

@@ -49,6 +49,8 @@ export class SchemaChecker {
   private readonly branchValidators = new Map<unknown, ValidateFunction>();
   /** The name of each schema under `#/definitions`, by identity (ajv's parentSchema is the schema object itself). */
   private readonly definitionNames = new Map<unknown, string>();
+  /** The unknown-field explainer of the check in progress. */
+  private explain: ExplainUnknown | undefined;
 
   constructor(private readonly schema: Readonly<Record<string, unknown>>, private readonly options: SchemaCheckerOptions = {}) {
     // Unknown keywords are errors; type-combination lint (strictTypes) is not, so a schema change cannot break loading.
@@ -58,9 +60,14 @@ export class SchemaChecker {
     for (const [name, def] of Object.entries((schema.definitions as Record<string, unknown> | undefined) ?? {})) this.definitionNames.set(def, name);
   }
 
-  /** The problems of plain data (empty when valid); never throws for any input. */
-  public check(data: unknown, raw: RawText = () => undefined): SchemaIssue[] {
+  /**
+   * The problems of plain data (empty when valid); never throws for any input. `explainUnknown` explains
+   * unknown fields for this check (default: the checker's option).
+   */
+  public check(data: unknown, raw: RawText = () => undefined, explainUnknown: ExplainUnknown | undefined = this.options.explainUnknown): SchemaIssue[] {
     if (this.validateRoot(data)) return [];
+    // Synchronous: the explainer of this call is read while its issues are made.
+    this.explain = explainUnknown;
     return dedupe(this.issuesOf(this.validateRoot.errors ?? [], data, raw));
   }
 
@@ -149,7 +156,7 @@ export class SchemaChecker {
       case 'additionalProperties': {
         const field = String(p.additionalProperty);
         const issue = { segments: [...segments, field], value: (value as Record<string, unknown>)[field], onKey: true };
-        const explained = this.options.explainUnknown?.(this.definitionNames.get(e.parentSchema), field);
+        const explained = this.explain?.(this.definitionNames.get(e.parentSchema), field);
         if (explained) return at(explained.problem, explained.fix, { ...issue, onKey: false });
         const known = Object.keys((parent?.properties as Record<string, unknown> | undefined) ?? {});
         const guess = closest(field, known);
@@ -213,10 +220,14 @@ export class SchemaChecker {
 
 let clusterSpecChecker: SchemaChecker | undefined;
 
-/** Checks plain data against the cluster-spec schema (compiled on first use); never throws for any input. */
-export function checkSchema(data: unknown, raw: RawText = () => undefined): SchemaIssue[] {
-  clusterSpecChecker ??= new SchemaChecker(CLUSTER_SPEC_SCHEMA, { explainUnknown: explainStaticPodField });
-  return clusterSpecChecker.check(data, raw);
+/**
+ * Checks plain data against the cluster-spec schema (compiled on first use); never throws for any input.
+ * `apiReferenceReason` is why a static pod cannot reference API objects on the spec's minor (the Pod
+ * fields a user may write are explained with it).
+ */
+export function checkSchema(data: unknown, apiReferenceReason: string, raw: RawText = () => undefined): SchemaIssue[] {
+  clusterSpecChecker ??= new SchemaChecker(CLUSTER_SPEC_SCHEMA);
+  return clusterSpecChecker.check(data, raw, (definition, field) => explainStaticPodField(definition, field, apiReferenceReason));
 }
 
 function typeIssue(

@@ -58,7 +58,8 @@ export type HostPathType = '' | 'DirectoryOrCreate' | 'Directory' | 'FileOrCreat
 /**
  * An extra volume for a component: a hostPath (kubeadm's HostPathMount) or an emptyDir.
  * Static pods cannot use volumes backed by API objects (Secret, ConfigMap, projected, PVC, CSI):
- * the kubelet refuses them from Kubernetes 1.37 on, so they are rejected here.
+ * the kubelet refuses such a manifest (1.34–1.36 by default, 1.37 always) and the API server refuses
+ * its mirror pod (every version), so they are rejected here.
  */
 export interface ExtraVolume {
   /** Volume name (a DNS label, unique within the pod). */

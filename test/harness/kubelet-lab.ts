@@ -74,6 +74,8 @@ export interface KubeletNodeProps {
 /** A pod as the kubelet's /pods reports it. */
 export interface KubeletPod {
   readonly name: string;
+  /** For a static pod, the hash of its manifest as parsed (pkg/kubelet/config applyDefaults): a changed manifest is a new pod. */
+  readonly uid: string;
   readonly phase?: string;
   readonly containers: readonly {
     readonly name: string;
@@ -320,6 +322,7 @@ evictionHard: {memory.available: 1Mi, nodefs.available: 1%, imagefs.available: 1
       const list = JSON.parse(r.stdout) as { items?: any[] };
       return (list.items ?? []).map((pod) => ({
         name: pod.metadata.name,
+        uid: pod.metadata.uid,
         phase: pod.status?.phase,
         containers: (pod.status?.containerStatuses ?? []).map((c: any) => ({
           name: c.name, ready: c.ready === true, state: Object.keys(c.state ?? {})[0] ?? 'unknown', containerID: c.containerID, restartCount: c.restartCount ?? 0,
