@@ -1,21 +1,26 @@
+import { Backend, HealthCheck } from '../proxies/proxy';
+import { PROXY_TYPE_NAMES, PROXY_TYPES, ProxyType, SameKeys } from '../proxies/registry';
 import { ClusterSpec, LoadBalancerType } from '../spec/types';
 import { ipFamily, loopbackFor, urlHost } from '../util/net';
 
+export type { Backend, HealthCheck } from '../proxies/proxy';
+export type { ProxyType } from '../proxies/registry';
+
 /**
- * Default images of the load-balancing tier (pinned; every one is overridable in the spec). haproxy
- * and nginx are the official images of maintained branches (haproxy 3.2 LTS, nginx 1.30 stable); the
- * generated configs are checked by those branches' daemons (test/lb-checkers.test.ts, the Debian
- * unstable line of scripts/lb-daemons.txt; test/lb-images.test.ts keeps the major.minor equal). There
- * is no official keepalived image: the default is the one images/keepalived/Containerfile builds from
- * Debian 13's keepalived, which a user builds and mirrors (or sets keepalived.image to their own).
+ * Default images of the load-balancing tier (pinned; every one is overridable in the spec). The
+ * proxies' are their records' in lib/proxies (the official images of maintained branches: haproxy 3.2
+ * LTS, nginx 1.30 stable); the generated configs are checked by those branches' daemons
+ * (test/lb-checkers.test.ts, the Debian unstable line of scripts/lb-daemons.txt; test/lb-images.test.ts
+ * keeps the major.minor equal). There is no official keepalived image: the default is the one
+ * images/keepalived/Containerfile builds from Debian 13's keepalived, which a user builds and mirrors
+ * (or sets keepalived.image to their own).
  */
-export const LB_IMAGES = {
-  haproxy: 'docker.io/library/haproxy:3.2.26-alpine',
-  nginx: 'docker.io/library/nginx:1.30.6-alpine',
+export const LB_IMAGES: Readonly<Record<ProxyType, string>> & { readonly keepalived: string; readonly busybox: string } = {
+  ...Object.fromEntries(PROXY_TYPE_NAMES.map((t) => [t, PROXY_TYPES[t].image])) as Record<ProxyType, string>,
   keepalived: 'localhost/keepalived:2.3.3',
   /** For the master loopback VIP pod: busybox's `ip` and `sysctl`. */
   busybox: 'docker.io/library/busybox:1.36.1',
-} as const;
+};
 
 /** Defaults of the LB/VIP tier that the validation needs too. */
 export const LB_DEFAULTS = {
@@ -26,7 +31,7 @@ export const LB_DEFAULTS = {
   /** Port of the per-worker proxy on loopback. */
   workerProxyPort: 6443,
   /** haproxy checks every API server's /readyz as the VIP tier does; open-source nginx sees only failed connects. */
-  workerProxyType: 'haproxy' as 'haproxy' | 'nginx',
+  workerProxyType: 'haproxy' as ProxyType,
   /**
    * vip-only: seconds keepalived waits after kube-apiserver's process reappears before it counts it up, so
    * a restart by the kubelet does not pull the VIP back to an API server that is still starting.
@@ -41,20 +46,53 @@ export const LB_DEFAULTS = {
   checkScriptHeadroomSeconds: 0.2,
 } as const;
 
-/** A proxy type (the TCP proxies the LB tier and the worker proxy can run). */
-export type ProxyType = 'haproxy' | 'nginx';
+/**
+ * How a load-balancer type gets clients to the API servers: a TCP proxy beside keepalived on every LB
+ * node (one load-balancer type per proxy type), IPVS direct routing, or the VIP alone.
+ */
+export type LoadBalancerKind = 'keepalived+proxy' | 'lvs-dr' | 'vip-only';
 
-/** Every load-balancer type, with what it puts behind the VIP (a Record: a new type must be listed here). */
-export const LOAD_BALANCER_TYPES: Readonly<Record<LoadBalancerType, string>> = {
-  'haproxy': 'haproxy on every LB node, behind the keepalived VIP',
-  'nginx': 'nginx on every LB node, behind the keepalived VIP',
-  'lvs-dr': 'keepalived IPVS direct routing on dedicated hosts',
-  'vip-only': 'the keepalived VIP straight on the masters\' API servers, no proxy',
-};
+/** What the plan, the pods and keepalived need to know about a load-balancer type. */
+export interface LoadBalancerTypeRecord {
+  /** What it puts behind the VIP. */
+  readonly description: string;
+  readonly kind: LoadBalancerKind;
+  /** The TCP proxy beside keepalived on every LB node; none for lvs-dr (the kernel's IPVS forwards) and vip-only. */
+  readonly proxy?: ProxyType;
+  /**
+   * Every master holds the VIP on loopback: behind LVS direct routing, where the director forwards
+   * packets for the VIP unchanged. Not with a proxy (it connects to the masters' own addresses) nor with
+   * vip-only (keepalived puts the VIP on the holder's interface).
+   */
+  readonly vipOnMasterLoopback: boolean;
+}
+
+const LB_TYPE_RECORDS = {
+  ...Object.fromEntries(PROXY_TYPE_NAMES.map((proxy) => [proxy, {
+    description: PROXY_TYPES[proxy].description, kind: 'keepalived+proxy', proxy, vipOnMasterLoopback: false,
+  } satisfies LoadBalancerTypeRecord])) as Record<ProxyType, LoadBalancerTypeRecord>,
+  'lvs-dr': { description: 'keepalived IPVS direct routing on dedicated hosts', kind: 'lvs-dr', vipOnMasterLoopback: true },
+  'vip-only': { description: 'the keepalived VIP straight on the masters\' API servers, no proxy', kind: 'vip-only', vipOnMasterLoopback: false },
+} as const satisfies Readonly<Record<ProxyType | 'lvs-dr' | 'vip-only', LoadBalancerTypeRecord>>;
+
+/** Every load-balancer type: one per proxy type (lib/proxies/registry.ts), then lvs-dr and vip-only. */
+export const LOAD_BALANCER_TYPES: Readonly<Record<keyof typeof LB_TYPE_RECORDS, LoadBalancerTypeRecord>> = LB_TYPE_RECORDS;
+
+/**
+ * Compile-time check: `loadBalancer.type` in lib/spec/types.ts stays a literal union (the JSON Schema
+ * generator turns it into the enum) and names exactly the load-balancer types above.
+ */
+const loadBalancerTypesMatch: SameKeys<LoadBalancerType, keyof typeof LOAD_BALANCER_TYPES> = true;
+void loadBalancerTypesMatch;
 
 /** True for a load-balancer type (untrusted input). */
 export function isLoadBalancerType(v: unknown): v is LoadBalancerType {
   return typeof v === 'string' && Object.prototype.hasOwnProperty.call(LOAD_BALANCER_TYPES, v);
+}
+
+/** The record of a load-balancer type. */
+export function loadBalancerType(type: LoadBalancerType): LoadBalancerTypeRecord {
+  return LOAD_BALANCER_TYPES[type];
 }
 
 /** For exhaustive switches: a type the switch forgot does not compile. */
@@ -63,20 +101,11 @@ export function assertNever(value: never, what: string): never {
 }
 
 /**
- * The TCP proxy a load-balancer type runs beside keepalived on every LB node: haproxy or nginx; none
- * for lvs-dr (the kernel's IPVS forwards) and vip-only (clients reach the VIP holder's API server).
+ * The TCP proxy a load-balancer type runs beside keepalived on every LB node; none for lvs-dr (the
+ * kernel's IPVS forwards) and vip-only (clients reach the VIP holder's API server).
  */
 export function proxyOf(type: LoadBalancerType): ProxyType | undefined {
-  switch (type) {
-    case 'haproxy':
-    case 'nginx':
-      return type;
-    case 'lvs-dr':
-    case 'vip-only':
-      return undefined;
-    default:
-      return assertNever(type, 'loadBalancer.type');
-  }
+  return LOAD_BALANCER_TYPES[type].proxy;
 }
 
 /** keepalived's checks run in whole seconds (vrrp_script interval, LVS delay_loop): the interval rounded, at least 1. */
@@ -92,21 +121,6 @@ export function defaultAdvertIntervalMs(vrrpVersion: number): number {
 /** Default prefix length of the VIP on its interface. */
 export function defaultVipPrefixLength(vip: string): number {
   return ipFamily(vip) === 6 ? 64 : 24;
-}
-
-/** One API server as a backend. */
-export interface Backend {
-  readonly name: string;
-  readonly address: string;
-  readonly port: number;
-}
-
-/** Active health checks of the API servers. */
-export interface HealthCheck {
-  readonly path: string;
-  readonly intervalMs: number;
-  readonly fall: number;
-  readonly rise: number;
 }
 
 /** One node of the VRRP group. */
@@ -197,7 +211,7 @@ export function planLoadBalancer(spec: ClusterSpec, bindPort: number): LoadBalan
     placement: hosts.length > 0 ? 'hosts' : 'masters',
     vip,
     port: spec.controlPlaneEndpoint.port ?? 6443,
-    proxy: proxy && { type: proxy, image: lb.image ?? LB_IMAGES[proxy] },
+    proxy: proxy && { type: proxy, image: lb.image ?? PROXY_TYPES[proxy].image },
     backends: backendsOf(spec, bindPort),
     check: checkOf(spec),
     idleTimeoutSeconds: lb.idleTimeoutSeconds ?? LB_DEFAULTS.idleTimeoutSeconds,
@@ -225,7 +239,7 @@ export function planWorkerProxy(spec: ClusterSpec, bindPort: number): WorkerProx
   return {
     type,
     port,
-    image: wp.image ?? LB_IMAGES[type],
+    image: wp.image ?? PROXY_TYPES[type].image,
     listen: ['127.0.0.1', '::1'],
     backends: backendsOf(spec, bindPort),
     check: checkOf(spec),

@@ -1,6 +1,7 @@
 import { DEFAULTS } from './defaults';
 import { cidrContains, formatCidr, ipFamily, ipToBigInt, isDnsSubdomain, parseCidr, sameIp } from '../util/net';
 import { assertNever, defaultAdvertIntervalMs, defaultPriorities, defaultVipPrefixLength, isLoadBalancerType, LB_DEFAULTS, LOAD_BALANCER_TYPES, proxyOf } from './lb-plan';
+import { isProxyType, PROXY_TYPE_NAMES } from '../proxies/registry';
 import { checkPort, count, hasControlChar, isInt, isObj, known, Obj, Report } from './check';
 import { ClusterSpec } from '../spec/types';
 
@@ -68,7 +69,7 @@ export function checkLoadBalancing(err: Report, warn: Report, spec: Partial<Clus
       err('workerProxy', wp, 'is not an object', 'write workerProxy: { type: "haproxy", port: 6443 }');
     } else {
       known(err, 'workerProxy', wp, ['type', 'port', 'image']);
-      if (wp.type !== undefined && wp.type !== 'nginx' && wp.type !== 'haproxy') err('workerProxy.type', wp.type, 'is not a worker proxy type', 'use "nginx" or "haproxy"');
+      if (wp.type !== undefined && !isProxyType(wp.type)) err('workerProxy.type', wp.type, 'is not a worker proxy type', `use ${PROXY_TYPE_NAMES.map((t) => `"${t}"`).join(' or ')}`);
       checkPort(err, 'workerProxy.port', wp.port);
       if (wp.image !== undefined && (typeof wp.image !== 'string' || /\s/.test(wp.image) || hasControlChar(wp.image))) err('workerProxy.image', wp.image, 'is not an image reference', 'use e.g. "registry.example.com/nginx:1.30.6-alpine"');
       if (!Array.isArray(spec.workers) || spec.workers.length === 0) warn('workerProxy', wp, 'is set but there are no workers, so no worker bundle is written', 'list the workers under workers: [{ name, address }]');
@@ -153,7 +154,8 @@ export function checkLoadBalancing(err: Report, warn: Report, spec: Partial<Clus
     }
   };
   if (isLoadBalancerType(type)) {
-    switch (type) {
+    const kind = LOAD_BALANCER_TYPES[type].kind;
+    switch (kind) {
       case 'lvs-dr':
         if (onMasters) {
           err('loadBalancer.type', 'lvs-dr', 'needs dedicated director hosts: a backup director that is also a master holds the IPVS rules and bounces packets back to the active one', 'list two or more hosts under loadBalancers: [{ name, address }], or use type "haproxy"/"nginx" (a proxy) or "vip-only" (the VIP alone) on the masters');
@@ -168,8 +170,7 @@ export function checkLoadBalancing(err: Report, warn: Report, spec: Partial<Clus
         sameAsBindPort('with vip-only clients reach the VIP holder\'s API server itself, which listens on apiServer.bindPort (no proxy translates the port)');
         checkApiServerBindsEverywhere(err, spec, 'clients reach the API server on the VIP (vip-only), an address of the holder that moves between masters');
         break;
-      case 'haproxy':
-      case 'nginx':
+      case 'keepalived+proxy':
         if (endpointPort !== undefined) {
           const user = portsInUse(onMasters ? 'master' : 'load-balancer host', bindPort, stacked).get(endpointPort);
           if (onMasters && endpointPort === bindPort) {
@@ -180,7 +181,7 @@ export function checkLoadBalancing(err: Report, warn: Report, spec: Partial<Clus
         }
         break;
       default:
-        assertNever(type, 'loadBalancer.type');
+        assertNever(kind, 'load-balancer kind');
     }
     if (proxyOf(type) === undefined && lb.image !== undefined) {
       warn('loadBalancer.image', lb.image, `is ignored: loadBalancer.type "${type}" runs no proxy`, 'remove loadBalancer.image (keepalived\'s image is keepalived.image)');
