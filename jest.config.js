@@ -29,6 +29,7 @@ const UNIT = [
   'plan-once',
   'pod-schema',
   'property',
+  'proxy-types',
   'schema',
   'spec-validation',
   'unit-layer',
