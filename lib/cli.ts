@@ -11,7 +11,7 @@ import { PreparedPki, preparePkiForPlan } from './pki/prepare';
 import { pkiSummary } from './pki/summary';
 import { count } from './plan/check';
 import { formatIssue, SpecError } from './spec/errors';
-import { initSpecYaml } from './spec/init-template';
+import { initSpecYaml } from './plan/init-template';
 import { LoadedSpec, readSpec, readSpecFile } from './plan/load';
 import { CLUSTER_SPEC_SCHEMA } from './spec/schema-check';
 import { writeFileAtomic } from './util/files';
