@@ -68,11 +68,6 @@ export function isLoadBalancerType(v: unknown): v is LoadBalancerType {
   return typeof v === 'string' && Object.prototype.hasOwnProperty.call(LOAD_BALANCER_TYPES, v);
 }
 
-/** The record of a load-balancer type. */
-export function loadBalancerType(type: LoadBalancerType): LoadBalancerTypeRecord {
-  return LOAD_BALANCER_TYPES[type];
-}
-
 /** For exhaustive switches: a type the switch forgot does not compile. */
 export function assertNever(value: never, what: string): never {
   throw new Error(`unhandled ${what}: ${JSON.stringify(value)}`);

@@ -30,11 +30,6 @@ export function isProxyType(v: unknown): v is ProxyType {
   return typeof v === 'string' && Object.prototype.hasOwnProperty.call(PROXY_TYPES, v);
 }
 
-/** The record of a proxy type. */
-export function proxyType(type: ProxyType): ProxyTypeRecord {
-  return PROXY_TYPES[type];
-}
-
 /**
  * Compile-time check: `workerProxy.type` in lib/spec/types.ts stays a literal union (the JSON Schema
  * generator turns it into the enum) and names exactly the proxy types of this registry.
