@@ -31,6 +31,7 @@ const UNIT = [
   'pod-schema',
   'property',
   'public-api',
+  'proxy-types',
   'schema',
   'spec-validation',
   'unit-layer',

@@ -12,7 +12,7 @@ import { pkiSummary } from './pki/summary';
 import { count } from './plan/check';
 import { formatIssue, InputError, SpecError, SpecIssue } from './spec/errors';
 import { EXAMPLE_SPEC } from './spec/example';
-import { initSpecYaml } from './spec/init-template';
+import { initSpecYaml } from './plan/init-template';
 import { LoadedSpec, readSpec, readSpecFile } from './plan/load';
 import { planCluster } from './plan/plan';
 import { CLUSTER_SPEC_SCHEMA } from './spec/schema-check';

@@ -5,7 +5,7 @@ import { ansibleFiles } from './ansible/files';
 import { StaticPodApp } from './bundle/app';
 import { clusterStateDir, loadOrGenerateEncryptionKey, newEncryptionKeyWarning, readEncryptionKeyFile, StateKey } from './bundle/encryption-key';
 import { pkiSummary } from './pki/summary';
-import { assertNever, LoadBalancerPlan } from './plan/lb-plan';
+import { LOAD_BALANCER_TYPES, LoadBalancerPlan } from './plan/lb-plan';
 import { ClusterPlan, planCluster } from './plan/plan';
 import { renderKubeadmConfig } from './render/kubeadm-config';
 import { PreparedPki } from './pki/prepare';
@@ -119,7 +119,7 @@ export class HaControlPlane extends Construct {
       new KubeScheduler(c, 'kube-scheduler', { plan, master });
       new HostFile(c, 'kubeadm-config', { path: KUBEADM_CONFIG_PATH, content: renderKubeadmConfig(plan, master), mode: 0o600 });
       if (lb?.placement === 'masters') addLoadBalancing(c, lb, master.name);
-      if (lb && masterHoldsVipOnLoopback(lb)) new LvsDrVip(c, 'lvs-dr-vip', { plan });
+      if (lb && LOAD_BALANCER_TYPES[lb.type].vipOnMasterLoopback) new LvsDrVip(c, 'lvs-dr-vip', { plan });
       masters.set(master.name, c);
     }
     this.masters = masters;
@@ -234,28 +234,10 @@ function checkPki(plan: ClusterPlan, pki: PreparedPki | undefined): PreparedPki[
   return pki.files;
 }
 
-/** keepalived and the proxy (haproxy/nginx; none for lvs-dr and vip-only) on one LB node: a master, or a dedicated host. */
+/** keepalived and the load-balancer type's proxy (none for lvs-dr and vip-only) on one LB node: a master, or a dedicated host. */
 function addLoadBalancing(chart: NodeChart, lb: LoadBalancerPlan, nodeName: string): void {
   const node = lb.keepalived.nodes.find((n) => n.name === nodeName)!;
   const proxy = loadBalancerProxy(lb);
   if (proxy) new TcpProxy(chart, 'load-balancer', proxy);
   new Keepalived(chart, 'keepalived', { lb, node });
-}
-
-/**
- * Whether every master holds the VIP on loopback: behind LVS direct routing, where the director forwards
- * packets for the VIP unchanged. Not with a proxy (it connects to the masters' own addresses) nor with
- * vip-only (keepalived puts the VIP on the holder's interface).
- */
-function masterHoldsVipOnLoopback(lb: LoadBalancerPlan): boolean {
-  switch (lb.type) {
-    case 'lvs-dr':
-      return true;
-    case 'haproxy':
-    case 'nginx':
-    case 'vip-only':
-      return false;
-    default:
-      return assertNever(lb.type, 'loadBalancer.type');
-  }
 }

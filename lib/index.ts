@@ -53,7 +53,7 @@ export type { KeepalivedProps } from './constructs/keepalived';
 export { TcpProxy } from './constructs/tcp-proxy';
 export type { TcpProxyProps } from './constructs/tcp-proxy';
 export type { TcpProxyOptions } from './components/tcp-proxy';
-export type { ProxyConfig } from './render/proxy';
+export type { ProxyConfig } from './proxies/proxy';
 export { LvsDrVip } from './constructs/lvs-dr-vip';
 export type { LvsDrVipProps } from './constructs/lvs-dr-vip';
 export { StandaloneKubelet } from './constructs/standalone-kubelet';

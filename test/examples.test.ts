@@ -3,7 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { HaControlPlane, PreparedPki, preparePki, readSpecFile, StaticPodApp } from '../lib';
 import { schemaRef } from '../lib/cli';
-import { initSpecYaml } from '../lib/spec/init-template';
+import { initSpecYaml } from '../lib/plan/init-template';
 import { readSpec } from '../lib/plan/load';
 
 const root = path.resolve(__dirname, '..');

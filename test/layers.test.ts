@@ -1,5 +1,5 @@
 /**
- * The import graph of lib/ runs one way: util → spec → plan → render, pki → components → constructs → bundle,
+ * The import graph of lib/ runs one way: util → spec → proxies → plan → render, pki → components → constructs → bundle,
  * ansible → ha-control-plane.ts → cli.ts, index.ts. Read with the TypeScript compiler's parser (every
  * `import … from`, `export … from`, `import x = require()`, `require()`, `import()` and `import('…')`
  * type, type-only imports included): no cycle between files, no cycle between directories, nothing
@@ -16,6 +16,7 @@ import * as ts from 'typescript';
 export const LAYERS: readonly { readonly name: string; readonly members: readonly string[] }[] = [
   { name: 'util', members: ['util/', 'version.ts'] },
   { name: 'spec (the input format: types, errors, source map, schema)', members: ['spec/'] },
+  { name: 'proxies (one record per TCP proxy type: default image, config path, command, renderer, process name)', members: ['proxies/'] },
   { name: 'plan (validation, defaults, versions, the resolved plan, the spec loader)', members: ['plan/'] },
   { name: 'render and pki (pure descriptions from the plan; PKI issue and state)', members: ['render/', 'pki/'] },
   { name: 'components (pure pod descriptions from the plan: command, volumes, probes, resources, host files)', members: ['components/'] },

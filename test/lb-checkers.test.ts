@@ -39,9 +39,10 @@ import { spawnSync } from 'child_process';
 import { randomBytes } from 'crypto';
 import { chmodSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
-import { dirname, join } from 'path';
+import { basename, dirname, join } from 'path';
 import { ClusterSpec, MasterSpec } from '../lib';
-import { assertUnstableLineReady, DAEMON_PATH, LB_DAEMONS, LB_LINES, LbLine, lineCommand, mountScript, pinnedDaemonVersions, reportedVersion, UNSTABLE_LINE, upstreamVersion } from './harness/lb-daemons';
+import { PROXY_TYPE_NAMES, PROXY_TYPES, ProxyType } from '../lib/proxies/registry';
+import { assertUnstableLineReady, DAEMON_PATH, LB_DAEMONS, LB_LINES, LbDaemon, LbLine, lineCommand, mountScript, pinnedDaemonVersions, reportedVersion, UNSTABLE_LINE, upstreamVersion } from './harness/lb-daemons';
 import { haSpec, render, spec } from './util';
 
 const IP = ['/usr/sbin/ip', '/sbin/ip'].find((p) => existsSync(p)) ?? 'ip';
@@ -51,9 +52,11 @@ const CMD_TIMEOUT_MS = 10_000;
 
 /** Lines of `keepalived -t` output that mean a problem even when it exits 0. */
 const KEEPALIVED_BAD_LINE = /unknown|warning|error|invalid|ignor|disabl|not support|doesn't exist|does not exist|non-existent|missing|insecure|not found|fail|deprecated/i;
-/** Lines of `haproxy -c` / `nginx -t` output that mean a problem even when they exit 0. */
-const HAPROXY_BAD_LINE = /\[(WARNING|ALERT|NOTICE)\]/;
-const NGINX_BAD_LINE = /\[(warn|error|crit|alert|emerg)\]/;
+/** Lines of each proxy's config check (`haproxy -c`, `nginx -t`) that mean a problem even when it exits 0. */
+const PROXY_BAD_LINE: Readonly<Record<ProxyType, RegExp>> = {
+  haproxy: /\[(WARNING|ALERT|NOTICE)\]/,
+  nginx: /\[(warn|error|crit|alert|emerg)\]/,
+};
 
 interface Outcome {
   readonly code: number | null;
@@ -156,15 +159,19 @@ function verdict(o: Outcome, bad: RegExp): Check {
   return { ...o, problems };
 }
 
-function checkHaproxy(line: LbLine, file: string): Check {
-  if (!existsSync(file)) return { code: null, signal: null, output: '', problems: [`${file} does not exist`] };
-  return verdict(run(IP, ['netns', 'exec', proxyNs, ...lineCommand(line, [DAEMON_PATH.haproxy, '-c', '-f', file])]), HAPROXY_BAD_LINE);
-}
+/** What a proxy's config check needs besides its record's argv on this machine. */
+const PROXY_CHECK_EXTRA_ARGS: Readonly<Record<ProxyType, (line: LbLine) => string[]>> = {
+  haproxy: () => [],
+  // A private prefix whose `modules` links to the line's module directory, and an error log in it.
+  nginx: (line) => ['-p', `${nginxPrefix[line.name]}/`, '-e', join(nginxPrefix[line.name], 'err.log')],
+};
 
-function checkNginx(line: LbLine, file: string): Check {
+/** A proxy type's config check (its record's configCheck, with the line's daemon) in the proxy namespace. */
+function checkProxy(line: LbLine, type: ProxyType, file: string): Check {
   if (!existsSync(file)) return { code: null, signal: null, output: '', problems: [`${file} does not exist`] };
-  const prefix = nginxPrefix[line.name];
-  return verdict(run(IP, ['netns', 'exec', proxyNs, ...lineCommand(line, [DAEMON_PATH.nginx, '-t', '-p', `${prefix}/`, '-c', file, '-e', join(prefix, 'err.log')])]), NGINX_BAD_LINE);
+  const [, ...args] = PROXY_TYPES[type].configCheck(file);
+  const argv = [DAEMON_PATH[type], ...args, ...PROXY_CHECK_EXTRA_ARGS[type](line)];
+  return verdict(run(IP, ['netns', 'exec', proxyNs, ...lineCommand(line, argv)]), PROXY_BAD_LINE[type]);
 }
 
 interface KeepalivedTarget {
@@ -253,9 +260,11 @@ const v6Endpoint = (port: number) => ({ host: 'fd00:10::100', port });
 interface Case {
   readonly title: string;
   readonly spec: ClusterSpec;
-  /** How many files of each kind the bundles must hold (all of them are checked). */
-  readonly expect: { readonly haproxy: number; readonly nginx: number; readonly keepalived: number };
+  /** How many files of each kind the bundles must hold (all of them are checked); a kind left out: none. */
+  readonly expect: Partial<Record<Kind, number>>;
 }
+
+type Kind = LbDaemon;
 
 const CASES: readonly Case[] = [
   {
@@ -389,18 +398,17 @@ const CASES: readonly Case[] = [
   },
 ];
 
-type Kind = 'haproxy' | 'nginx' | 'keepalived';
-
-/** Which checker a bundle file needs, by path; null for files that are not LB configs. */
+/** Which checker a bundle file needs, by path (from the proxy types' records); null for files that are not LB configs. */
 function kindOf(rel: string): Kind | 'unknown' | null {
-  if (rel === 'etc/haproxy/haproxy.cfg') return 'haproxy';
-  if (rel === 'etc/nginx/nginx.conf') return 'nginx';
   if (rel === 'etc/keepalived/keepalived.conf') return 'keepalived';
   if (rel === 'etc/keepalived/check_apiserver.sh') return null;
-  const proxy = /^etc\/kubernetes\/kube-apiserver-proxy\/(.*)$/.exec(rel);
-  if (proxy) return proxy[1] === 'haproxy.cfg' ? 'haproxy' : proxy[1] === 'nginx.conf' ? 'nginx' : 'unknown';
+  for (const t of PROXY_TYPE_NAMES) {
+    const { configPath } = PROXY_TYPES[t];
+    if (rel === configPath.slice(1) || rel === `etc/kubernetes/kube-apiserver-proxy/${basename(configPath)}`) return t;
+  }
   // Anything else in the daemons' directories would escape the checks.
-  if (/^etc\/(haproxy|nginx|keepalived)\//.test(rel)) return 'unknown';
+  const dirs = ['etc/kubernetes/kube-apiserver-proxy', 'etc/keepalived', ...PROXY_TYPE_NAMES.map((t) => dirname(PROXY_TYPES[t].configPath).slice(1))];
+  if (dirs.some((d) => rel.startsWith(`${d}/`))) return 'unknown';
   return null;
 }
 
@@ -420,7 +428,7 @@ describe.each(LB_LINES.map((l) => [l.name, l] as const))('%s', (_name, line) => 
     } else {
       // The host's packages, as dpkg has them installed.
       const pkg = (p: string) => upstreamVersion(spawnSync('dpkg-query', ['-W', '-f', '${Version}', p], { encoding: 'utf8' }).stdout);
-      expect(reported).toEqual({ haproxy: pkg('haproxy'), nginx: pkg('nginx'), keepalived: pkg('keepalived') });
+      expect(reported).toEqual(Object.fromEntries(LB_DAEMONS.map((d) => [d, pkg(d)])));
       // ... and not the unstable line's: the two lines really are two.
       for (const d of LB_DAEMONS) expect(reported[d]).not.toBe(pinnedDaemonVersions()[d]);
     }
@@ -429,7 +437,8 @@ describe.each(LB_LINES.map((l) => [l.name, l] as const))('%s', (_name, line) => 
   describe.each(CASES.map((c, i) => [c.title, c, i] as const))('%s', (_title, c, index) => {
     test('every LB config in every bundle passes the real checker', () => {
       const bundles = render(c.spec);
-      const counts: Record<Kind, number> = { haproxy: 0, nginx: 0, keepalived: 0 };
+      const none = Object.fromEntries(LB_DAEMONS.map((d) => [d, 0])) as Record<Kind, number>;
+      const counts = { ...none };
       const rejected: { node: string; file: string; problems: string[]; output: string }[] = [];
       const unknown: string[] = [];
       for (const [node, files] of bundles) {
@@ -443,15 +452,15 @@ describe.each(LB_LINES.map((l) => [l.name, l] as const))('%s', (_name, line) => 
             continue;
           }
           counts[kind]++;
-          const r = kind === 'haproxy' ? checkHaproxy(line, join(dir, rel))
-            : kind === 'nginx' ? checkNginx(line, join(dir, rel))
-              : checkKeepalived(line, { bundle: dir, iface: c.spec.keepalived?.interface ?? 'eth0', address: nodeAddress(c.spec, node) });
+          const r = kind === 'keepalived'
+            ? checkKeepalived(line, { bundle: dir, iface: c.spec.keepalived?.interface ?? 'eth0', address: nodeAddress(c.spec, node) })
+            : checkProxy(line, kind, join(dir, rel));
           if (r.problems.length > 0) rejected.push({ node, file: rel, problems: r.problems, output: r.output });
         }
       }
       expect(unknown).toEqual([]);
       expect(rejected).toEqual([]);
-      expect(counts).toEqual(c.expect);
+      expect(counts).toEqual({ ...none, ...c.expect });
     });
   });
 
@@ -476,28 +485,28 @@ describe.each(LB_LINES.map((l) => [l.name, l] as const))('%s', (_name, line) => 
 
     test('haproxy -c rejects a misspelt keyword', () => {
       const dir = variant('haproxy-typo', haSpec(), master, 'etc/haproxy/haproxy.cfg', (t) => t.replace('  balance roundrobin', '  balanse roundrobin'));
-      const r = checkHaproxy(line, join(dir, 'etc/haproxy/haproxy.cfg'));
+      const r = checkProxy(line, 'haproxy', join(dir, 'etc/haproxy/haproxy.cfg'));
       expect(r.code).not.toBe(0);
       expect(r.output).toMatch(/unknown keyword 'balanse'/);
     });
 
     test('nginx -t rejects an unknown directive', () => {
       const dir = variant('nginx-directive', haSpec({ loadBalancer: { type: 'nginx' } }), master, 'etc/nginx/nginx.conf', (t) => t.replace('    proxy_pass kube_apiserver;', '    proxy_pass kube_apiserver;\n    proxy_pass_typo on;'));
-      const r = checkNginx(line, join(dir, 'etc/nginx/nginx.conf'));
+      const r = checkProxy(line, 'nginx', join(dir, 'etc/nginx/nginx.conf'));
       expect(r.code).not.toBe(0);
       expect(r.output).toMatch(/unknown directive "proxy_pass_typo"/);
     });
 
     test('nginx -t rejects the config with its `stream {` line removed', () => {
       const dir = variant('nginx-stream', haSpec({ loadBalancer: { type: 'nginx' } }), master, 'etc/nginx/nginx.conf', (t) => t.replace('stream {\n', ''));
-      const r = checkNginx(line, join(dir, 'etc/nginx/nginx.conf'));
+      const r = checkProxy(line, 'nginx', join(dir, 'etc/nginx/nginx.conf'));
       expect(r.code).not.toBe(0);
       expect(r.output).toMatch(/\[emerg\]/);
     });
 
     test('nginx -t rejects `stream` when the module include is gone (the module really is loaded from Debian\'s dir)', () => {
       const dir = variant('nginx-module', haSpec({ loadBalancer: { type: 'nginx' } }), master, 'etc/nginx/nginx.conf', (t) => t.replace('include /etc/nginx/modules-enabled/*.conf;\n', ''));
-      const r = checkNginx(line, join(dir, 'etc/nginx/nginx.conf'));
+      const r = checkProxy(line, 'nginx', join(dir, 'etc/nginx/nginx.conf'));
       expect(r.code).not.toBe(0);
       expect(r.output).toMatch(/unknown directive "stream"/);
     });

@@ -67,8 +67,8 @@ describe('default images and the tested daemons', () => {
 test('the README\'s Images table names the default images and the versions the configs are checked with', () => {
   const readme = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8');
   const section = readme.slice(readme.indexOf('\n### Images\n'), readme.indexOf('\n## ', readme.indexOf('\n### Images\n')));
-  const rows = section.split('\n').filter((l) => /^\| (haproxy|nginx|keepalived) /.test(l));
-  expect(rows.map((r) => r.split(' ')[1])).toEqual(['haproxy', 'nginx', 'keepalived']);
+  const rows = section.split('\n').filter((l) => LB_DAEMONS.some((d) => l.startsWith(`| ${d} `)));
+  expect(rows.map((r) => r.split(' ')[1])).toEqual([...LB_DAEMONS]);
   const pinned = pinnedDaemonVersions();
   for (const [i, d] of LB_DAEMONS.entries()) {
     expect(rows[i]).toContain(`\`${LB_IMAGES[d]}\``);

@@ -285,7 +285,7 @@ describe('an endpoint VIP that nothing holds (no loadBalancer)', () => {
 });
 
 describe('init', () => {
-  const { initSpecYaml } = jest.requireActual<typeof import('../lib/spec/init-template')>('../lib/spec/init-template');
+  const { initSpecYaml } = jest.requireActual<typeof import('../lib/plan/init-template')>('../lib/plan/init-template');
   const { readSpec } = jest.requireActual<typeof import('../lib/plan/load')>('../lib/plan/load');
   const text = initSpecYaml('schema.json');
 

@@ -10,6 +10,12 @@ import { ipFamily } from '../lib/util/net';
 
 type Json = Record<string, any>;
 
+/** The minor `delta` away from `minor`: "1.37", 1 → "1.38". */
+function minorBeside(minor: string, delta: number): string {
+  const [major, m] = minor.split('.').map(Number);
+  return `${major}.${m + delta}`;
+}
+
 // ---------------------------------------------------------------------------------------------------
 // Valid specs: 1, 3 or 5 masters with distinct names and addresses, any supported version, v4 or v6.
 
@@ -123,7 +129,8 @@ const defectArb: fc.Arbitrary<Defect> = fc.oneof(
   fc.constant<Defect>({ kind: 'overlapping subnets', apply: (s) => { s.networking = { serviceSubnet: '10.96.0.0/12', podSubnet: '10.100.0.0/16' }; } }),
   fc.tuple(fc.constantFrom(['controlPlaneEndpoint', 'port'], ['apiServer', 'bindPort']), fc.constantFrom(0, -1, 65536, 1e6, 1.5))
     .map(([p, v]): Defect => ({ kind: `port ${v}`, apply: (s) => setAt(s, p, v) })),
-  fc.constantFrom('1.32', '1.38', '2.0', 'latest', '', '1.37.x', '1', '1.37.1.1')
+  // Just outside the version table (derived, so a new minor does not make one of these valid).
+  fc.constantFrom(minorBeside(SUPPORTED_MINORS[0], -1), minorBeside(SUPPORTED_MINORS[SUPPORTED_MINORS.length - 1], 1), '2.0', 'latest', '', '1.37.x', '1', '1.37.1.1')
     .map((v): Defect => ({ kind: `version ${v}`, apply: (s) => { s.kubernetesVersion = v; } })),
   fc.constantFrom('joining', 'NEW', '', 'Existing').map((v): Defect => ({ kind: `etcdState ${v}`, apply: (s) => { s.masters[0].etcdState = v; } })),
   fc.constant<Defect>({ kind: 'all existing', apply: (s) => { delete s.etcd; s.masters.forEach((m: Json) => { m.etcdState = 'existing'; }); } }),

@@ -1,4 +1,5 @@
-import { assertNever, checkIntervalSeconds, LB_DEFAULTS, LoadBalancerPlan, localUrl, VrrpNode } from '../plan/lb-plan';
+import { assertNever, checkIntervalSeconds, LB_DEFAULTS, LOAD_BALANCER_TYPES, LoadBalancerPlan, localUrl, VrrpNode } from '../plan/lb-plan';
+import { PROXY_TYPES } from '../proxies/registry';
 import { KeepalivedConfig, renderCheckScript, renderKeepalived } from '../render/keepalived';
 import { PodDescription, PodFile } from './pod';
 
@@ -20,23 +21,25 @@ interface Watch {
 }
 
 /**
- * What keepalived watches on one node: the local proxy (haproxy/nginx: its /healthz on the endpoint
- * port and its process), every API server (lvs-dr: IPVS real-server checks), or the local API server
- * itself (vip-only: its health path on the bind port over HTTPS, and the kube-apiserver process with a
- * fork delay, so a kubelet restart does not pull the VIP back to an API server that is still starting;
- * the script starts failed, so no node claims the VIP before its API server answers).
+ * What keepalived watches on one node, by the load-balancer type's kind: the local proxy (its /healthz
+ * on the endpoint port and its process, named in the proxy type's record), every API server (lvs-dr:
+ * IPVS real-server checks), or the local API server itself (vip-only: its health path on the bind port
+ * over HTTPS, and the kube-apiserver process with a fork delay, so a kubelet restart does not pull the
+ * VIP back to an API server that is still starting; the script starts failed, so no node claims the VIP
+ * before its API server answers).
  */
 function watchOf(lb: LoadBalancerPlan, node: VrrpNode): Watch {
   // curl gives up a little before keepalived's script timeout (the interval), so curl reports the failure.
   const maxTime = (seconds: number) => Math.round((seconds - LB_DEFAULTS.checkScriptHeadroomSeconds) * 10) / 10;
   const intervalSeconds = checkIntervalSeconds(lb.check);
-  switch (lb.type) {
-    case 'haproxy':
-    case 'nginx':
+  const kind = LOAD_BALANCER_TYPES[lb.type].kind;
+  switch (kind) {
+    case 'keepalived+proxy':
+      if (!lb.proxy) throw new Error(`loadBalancer.type ${lb.type} runs a proxy, but the plan has none`);
       return {
         config: {
           check: { name: 'chk_load_balancer', script: CHECK_SCRIPT, ...LB_DEFAULTS.proxyCheck, initFail: false },
-          trackProcess: { name: 'track_load_balancer', process: lb.type },
+          trackProcess: { name: 'track_load_balancer', process: PROXY_TYPES[lb.proxy.type].process },
         },
         script: renderCheckScript(localUrl(node.address, lb.port), 'load balancer', maxTime(LB_DEFAULTS.proxyCheck.intervalSeconds)),
       };
@@ -51,7 +54,7 @@ function watchOf(lb: LoadBalancerPlan, node: VrrpNode): Watch {
         script: renderCheckScript(localUrl(node.address, lb.port, lb.check.path), 'API server', maxTime(intervalSeconds)),
       };
     default:
-      return assertNever(lb.type, 'loadBalancer.type');
+      return assertNever(kind, 'load-balancer kind');
   }
 }
 

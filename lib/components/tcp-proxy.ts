@@ -1,13 +1,12 @@
 import { LoadBalancerPlan, WorkerProxyPlan } from '../plan/lb-plan';
-import { renderHaproxy } from '../render/haproxy';
-import { renderNginx } from '../render/nginx';
-import { ProxyConfig } from '../render/proxy';
+import { ProxyConfig } from '../proxies/proxy';
+import { PROXY_TYPES, ProxyType } from '../proxies/registry';
 import { PodDescription } from './pod';
 
 /** What a TCP proxy pod proxies, and as what. */
 export interface TcpProxyOptions {
-  /** `haproxy` or `nginx`. */
-  readonly type: 'haproxy' | 'nginx';
+  /** A proxy type of lib/proxies/registry.ts: `haproxy` or `nginx`. */
+  readonly type: ProxyType;
   /** Container image. */
   readonly image: string;
   /** What to proxy. */
@@ -19,12 +18,10 @@ export interface TcpProxyOptions {
   readonly name?: string;
   /**
    * Path of the config on the host (mounted read-only at the same path, hostPath type File).
-   * @default "/etc/haproxy/haproxy.cfg" or "/etc/nginx/nginx.conf"
+   * @default the type's ("/etc/haproxy/haproxy.cfg", "/etc/nginx/nginx.conf")
    */
   readonly configPath?: string;
 }
-
-const DEFAULT_PATHS = { haproxy: '/etc/haproxy/haproxy.cfg', nginx: '/etc/nginx/nginx.conf' } as const;
 
 /**
  * haproxy or nginx in front of the API servers, with its config as a host file mounted with hostPath
@@ -32,17 +29,14 @@ const DEFAULT_PATHS = { haproxy: '/etc/haproxy/haproxy.cfg', nginx: '/etc/nginx/
  * a local proxy on loopback.
  */
 export function tcpProxyPod(options: TcpProxyOptions): PodDescription {
-  const configPath = options.configPath ?? DEFAULT_PATHS[options.type];
-  const command = options.type === 'haproxy'
-    ? ['haproxy', '-W', '-db', '-f', configPath]
-    : ['nginx', '-c', configPath, '-g', 'daemon off;'];
-  const content = options.type === 'haproxy' ? renderHaproxy(options.config) : renderNginx(options.config);
+  const proxy = PROXY_TYPES[options.type];
+  const configPath = options.configPath ?? proxy.configPath;
   return {
     name: options.name ?? options.type,
     image: options.image,
-    command,
+    command: proxy.command(configPath),
     requests: { cpu: '25m', memory: '32Mi' },
-    files: [{ path: configPath, content, mode: 0o644, volume: 'config' }],
+    files: [{ path: configPath, content: proxy.render(options.config), mode: 0o644, volume: 'config' }],
   };
 }
 
@@ -67,7 +61,7 @@ export function workerProxy(wp: WorkerProxyPlan): TcpProxyOptions {
   return {
     type: wp.type,
     name: 'kube-apiserver-proxy',
-    configPath: `${WORKER_PROXY_DIR}/${DEFAULT_PATHS[wp.type].split('/').pop()}`,
+    configPath: `${WORKER_PROXY_DIR}/${PROXY_TYPES[wp.type].configPath.split('/').pop()}`,
     image: wp.image,
     config: { listen: wp.listen, port: wp.port, backends: wp.backends, check: wp.check, idleTimeoutSeconds: wp.idleTimeoutSeconds },
   };

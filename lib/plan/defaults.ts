@@ -2,23 +2,24 @@ import {
   ApiServerSpec, ClusterSpec, ComponentSpec, EndpointSpec, ExtraVolume, KeepalivedSpec, LoadBalancerSpec, LocalEtcdSpec,
   MasterSpec, NetworkingSpec, PkiSpec, SecuritySpec, WorkerProxySpec,
 } from '../spec/types';
+import { PROXY_TYPE_NAMES, PROXY_TYPES, ProxyType } from '../proxies/registry';
 import { DEFAULT_KUBERNETES_MINOR } from './versions';
 
 /**
- * Default images of the load-balancing tier (pinned; every one is overridable in the spec). haproxy
- * and nginx are the official images of maintained branches (haproxy 3.2 LTS, nginx 1.30 stable); the
- * generated configs are checked by those branches' daemons (test/lb-checkers.test.ts, the Debian
- * unstable line of scripts/lb-daemons.txt; test/lb-images.test.ts keeps the major.minor equal). There
- * is no official keepalived image: the default is the one images/keepalived/Containerfile builds from
- * Debian 13's keepalived, which a user builds and mirrors (or sets keepalived.image to their own).
+ * Default images of the load-balancing tier (pinned; every one is overridable in the spec). The
+ * proxies' are their records' in lib/proxies (the official images of maintained branches: haproxy 3.2
+ * LTS, nginx 1.30 stable); the generated configs are checked by those branches' daemons
+ * (test/lb-checkers.test.ts, the Debian unstable line of scripts/lb-daemons.txt; test/lb-images.test.ts
+ * keeps the major.minor equal). There is no official keepalived image: the default is the one
+ * images/keepalived/Containerfile builds from Debian 13's keepalived, which a user builds and mirrors
+ * (or sets keepalived.image to their own).
  */
-export const LB_IMAGES = {
-  haproxy: 'docker.io/library/haproxy:3.2.26-alpine',
-  nginx: 'docker.io/library/nginx:1.30.6-alpine',
+export const LB_IMAGES: Readonly<Record<ProxyType, string>> & { readonly keepalived: 'localhost/keepalived:2.3.3'; readonly busybox: string } = {
+  ...Object.fromEntries(PROXY_TYPE_NAMES.map((t) => [t, PROXY_TYPES[t].image])) as Record<ProxyType, string>,
   keepalived: 'localhost/keepalived:2.3.3',
   /** For the master loopback VIP pod: busybox's `ip` and `sysctl`. */
   busybox: 'docker.io/library/busybox:1.36.1',
-} as const;
+};
 
 /**
  * A default that depends on other fields. `words` is how the docs state it: the `@defaultValue` tag
@@ -52,7 +53,7 @@ const priorities = contextDefault('50 apart, highest first, the lowest at least 
 });
 
 /** The proxy's image when the spec names none. */
-const proxyImage = contextDefault('the official image of the proxy type (LB_IMAGES)', (type: 'haproxy' | 'nginx') => LB_IMAGES[type]);
+const proxyImage = contextDefault('the official image of the proxy type (LB_IMAGES)', (type: ProxyType) => LB_IMAGES[type]);
 
 /** A value as a read-only literal (`as const` makes arrays read-only tuples). */
 type Frozen<T> = T extends readonly (infer E)[] ? readonly Frozen<E>[] : T extends object ? { readonly [K in keyof T]: Frozen<T[K]> } : T;
@@ -116,7 +117,7 @@ export const SPEC_DEFAULTS = {
     /** haproxy checks every API server's /readyz as the VIP tier does; open-source nginx sees only failed connects. */
     type: 'haproxy',
     port: 6443,
-    image: contextDefault('the load balancer\'s default image for that type', (type: 'haproxy' | 'nginx') => LB_IMAGES[type]),
+    image: contextDefault('the load balancer\'s default image for that type', (type: ProxyType) => LB_IMAGES[type]),
   },
   SecuritySpec: { profile: 'kubeadm' },
   PkiSpec: {

@@ -1,8 +1,12 @@
+import { Backend, HealthCheck } from '../proxies/proxy';
+import { PROXY_TYPE_NAMES, PROXY_TYPES, ProxyType, SameKeys } from '../proxies/registry';
 import { ClusterSpec, LoadBalancerType } from '../spec/types';
 import { ipFamily, loopbackFor, urlHost } from '../util/net';
 import { LB_IMAGES, SPEC_DEFAULTS as D } from './defaults';
 
 export { LB_IMAGES };
+export type { Backend, HealthCheck } from '../proxies/proxy';
+export type { ProxyType } from '../proxies/registry';
 
 /** Settings of the LB/VIP tier that the spec does not expose (the spec's defaults are SPEC_DEFAULTS). */
 export const LB_DEFAULTS = {
@@ -20,16 +24,44 @@ export const LB_DEFAULTS = {
   checkScriptHeadroomSeconds: 0.2,
 } as const;
 
-/** A proxy type (the TCP proxies the LB tier and the worker proxy can run). */
-export type ProxyType = 'haproxy' | 'nginx';
+/**
+ * How a load-balancer type gets clients to the API servers: a TCP proxy beside keepalived on every LB
+ * node (one load-balancer type per proxy type), IPVS direct routing, or the VIP alone.
+ */
+export type LoadBalancerKind = 'keepalived+proxy' | 'lvs-dr' | 'vip-only';
 
-/** Every load-balancer type, with what it puts behind the VIP (a Record: a new type must be listed here). */
-export const LOAD_BALANCER_TYPES: Readonly<Record<LoadBalancerType, string>> = {
-  'haproxy': 'haproxy on every LB node, behind the keepalived VIP',
-  'nginx': 'nginx on every LB node, behind the keepalived VIP',
-  'lvs-dr': 'keepalived IPVS direct routing on dedicated hosts',
-  'vip-only': 'the keepalived VIP straight on the masters\' API servers, no proxy',
-};
+/** What the plan, the pods and keepalived need to know about a load-balancer type. */
+export interface LoadBalancerTypeRecord {
+  /** What it puts behind the VIP. */
+  readonly description: string;
+  readonly kind: LoadBalancerKind;
+  /** The TCP proxy beside keepalived on every LB node; none for lvs-dr (the kernel's IPVS forwards) and vip-only. */
+  readonly proxy?: ProxyType;
+  /**
+   * Every master holds the VIP on loopback: behind LVS direct routing, where the director forwards
+   * packets for the VIP unchanged. Not with a proxy (it connects to the masters' own addresses) nor with
+   * vip-only (keepalived puts the VIP on the holder's interface).
+   */
+  readonly vipOnMasterLoopback: boolean;
+}
+
+const LB_TYPE_RECORDS = {
+  ...Object.fromEntries(PROXY_TYPE_NAMES.map((proxy) => [proxy, {
+    description: PROXY_TYPES[proxy].description, kind: 'keepalived+proxy', proxy, vipOnMasterLoopback: false,
+  } satisfies LoadBalancerTypeRecord])) as Record<ProxyType, LoadBalancerTypeRecord>,
+  'lvs-dr': { description: 'keepalived IPVS direct routing on dedicated hosts', kind: 'lvs-dr', vipOnMasterLoopback: true },
+  'vip-only': { description: 'the keepalived VIP straight on the masters\' API servers, no proxy', kind: 'vip-only', vipOnMasterLoopback: false },
+} as const satisfies Readonly<Record<ProxyType | 'lvs-dr' | 'vip-only', LoadBalancerTypeRecord>>;
+
+/** Every load-balancer type: one per proxy type (lib/proxies/registry.ts), then lvs-dr and vip-only. */
+export const LOAD_BALANCER_TYPES: Readonly<Record<keyof typeof LB_TYPE_RECORDS, LoadBalancerTypeRecord>> = LB_TYPE_RECORDS;
+
+/**
+ * Compile-time check: `loadBalancer.type` in lib/spec/types.ts stays a literal union (the JSON Schema
+ * generator turns it into the enum) and names exactly the load-balancer types above.
+ */
+const loadBalancerTypesMatch: SameKeys<LoadBalancerType, keyof typeof LOAD_BALANCER_TYPES> = true;
+void loadBalancerTypesMatch;
 
 /** True for a load-balancer type (untrusted input). */
 export function isLoadBalancerType(v: unknown): v is LoadBalancerType {
@@ -42,40 +74,16 @@ export function assertNever(value: never, what: string): never {
 }
 
 /**
- * The TCP proxy a load-balancer type runs beside keepalived on every LB node: haproxy or nginx; none
- * for lvs-dr (the kernel's IPVS forwards) and vip-only (clients reach the VIP holder's API server).
+ * The TCP proxy a load-balancer type runs beside keepalived on every LB node; none for lvs-dr (the
+ * kernel's IPVS forwards) and vip-only (clients reach the VIP holder's API server).
  */
 export function proxyOf(type: LoadBalancerType): ProxyType | undefined {
-  switch (type) {
-    case 'haproxy':
-    case 'nginx':
-      return type;
-    case 'lvs-dr':
-    case 'vip-only':
-      return undefined;
-    default:
-      return assertNever(type, 'loadBalancer.type');
-  }
+  return LOAD_BALANCER_TYPES[type].proxy;
 }
 
 /** keepalived's checks run in whole seconds (vrrp_script interval, LVS delay_loop): the interval rounded, at least 1. */
 export function checkIntervalSeconds(check: HealthCheck): number {
   return Math.max(1, Math.round(check.intervalMs / 1000));
-}
-
-/** One API server as a backend. */
-export interface Backend {
-  readonly name: string;
-  readonly address: string;
-  readonly port: number;
-}
-
-/** Active health checks of the API servers. */
-export interface HealthCheck {
-  readonly path: string;
-  readonly intervalMs: number;
-  readonly fall: number;
-  readonly rise: number;
 }
 
 /** One node of the VRRP group. */

@@ -1,6 +1,6 @@
 import { SPEC_DEFAULTS as D } from './defaults';
 import { cidrContains, formatCidr, ipFamily, ipToBigInt, isDnsSubdomain, parseCidr, sameIp } from '../util/net';
-import { assertNever, defaultPriorities, proxyOf } from './lb-plan';
+import { assertNever, defaultPriorities, LOAD_BALANCER_TYPES, proxyOf } from './lb-plan';
 import { count, hasControlChar, isInt, Report } from './check';
 import { ClusterSpec, EndpointSpec, LoadBalancerHostSpec } from '../spec/types';
 
@@ -129,7 +129,8 @@ export function checkLoadBalancing(err: Report, warn: Report, spec: ClusterSpec)
       err('controlPlaneEndpoint.port', endpointPort, `differs from apiServer.bindPort (${bindPort}); ${why}`, `set controlPlaneEndpoint.port to ${bindPort}`);
     }
   };
-  switch (type) {
+  const kind = LOAD_BALANCER_TYPES[type].kind;
+  switch (kind) {
     case 'lvs-dr':
       if (onMasters) {
         err('loadBalancer.type', 'lvs-dr', 'needs dedicated director hosts: a backup director that is also a master holds the IPVS rules and bounces packets back to the active one', 'list two or more hosts under loadBalancers: [{ name, address }], or use type "haproxy"/"nginx" (a proxy) or "vip-only" (the VIP alone) on the masters');
@@ -144,8 +145,7 @@ export function checkLoadBalancing(err: Report, warn: Report, spec: ClusterSpec)
       sameAsBindPort('with vip-only clients reach the VIP holder\'s API server itself, which listens on apiServer.bindPort (no proxy translates the port)');
       checkApiServerBindsEverywhere(err, spec, 'clients reach the API server on the VIP (vip-only), an address of the holder that moves between masters');
       break;
-    case 'haproxy':
-    case 'nginx': {
+    case 'keepalived+proxy': {
       const user = portsInUse(onMasters ? 'master' : 'load-balancer host', bindPort, stacked).get(endpointPort);
       if (onMasters && endpointPort === bindPort) {
         err('controlPlaneEndpoint.port', endpointPort, `is also the API server's port (apiServer.bindPort) on the masters, where the ${type} load balancer listens`, 'use another port for the load balancer, e.g. 8443 (the API server keeps 6443), or loadBalancer.type "vip-only" for the VIP straight on the API servers');
@@ -155,7 +155,7 @@ export function checkLoadBalancing(err: Report, warn: Report, spec: ClusterSpec)
       break;
     }
     default:
-      assertNever(type, 'loadBalancer.type');
+      assertNever(kind, 'load-balancer kind');
   }
   if (proxyOf(type) === undefined && lb.image !== undefined) {
     warn('loadBalancer.image', lb.image, `is ignored: loadBalancer.type "${type}" runs no proxy`, 'remove loadBalancer.image (keepalived\'s image is keepalived.image)');

@@ -1,6 +1,6 @@
 import { Backend, checkIntervalSeconds, HealthCheck, KeepalivedPlan, VrrpNode } from '../plan/lb-plan';
 import { ipFamily } from '../util/net';
-import { generatedBy } from './proxy';
+import { generatedBy } from '../proxies/proxy';
 
 /** A vrrp_script keepalived runs to check this node's own load balancer, or (vip-only) its own API server. */
 export interface KeepalivedScriptCheck {

@@ -18,10 +18,12 @@ import { spawnSync } from 'child_process';
 import { createHash } from 'crypto';
 import { existsSync, readFileSync } from 'fs';
 import { join, resolve } from 'path';
+import { PROXY_TYPE_NAMES, ProxyType } from '../../lib/proxies/registry';
 import { REPO_ROOT } from './binaries';
 
-export type LbDaemon = 'haproxy' | 'nginx' | 'keepalived';
-export const LB_DAEMONS: readonly LbDaemon[] = ['haproxy', 'nginx', 'keepalived'];
+/** The daemons the configs are checked with: every proxy type's (lib/proxies/registry.ts) and keepalived. */
+export type LbDaemon = ProxyType | 'keepalived';
+export const LB_DAEMONS: readonly LbDaemon[] = [...PROXY_TYPE_NAMES, 'keepalived'];
 
 /** The pinned list of the unstable line. */
 export const LB_DAEMONS_LIST = join(REPO_ROOT, 'scripts', 'lb-daemons.txt');
@@ -61,7 +63,7 @@ export function pinnedDaemonVersions(): Record<LbDaemon, string> {
     if (!deb) throw new Error(`${LB_DAEMONS_LIST} pins no ${d} package`);
     return upstreamVersion(deb.version);
   };
-  return { haproxy: of('haproxy'), nginx: of('nginx'), keepalived: of('keepalived') };
+  return Object.fromEntries(LB_DAEMONS.map((d) => [d, of(d)])) as Record<LbDaemon, string>;
 }
 
 export interface LbLine {
@@ -81,7 +83,14 @@ export const UNSTABLE_LINE: LbLine = {
 export const LB_LINES: readonly LbLine[] = [STABLE_LINE, UNSTABLE_LINE];
 
 /** Where the daemons are inside a line's namespace (the same paths on both lines). */
-export const DAEMON_PATH: Record<LbDaemon, string> = { haproxy: '/usr/sbin/haproxy', nginx: '/usr/sbin/nginx', keepalived: '/usr/sbin/keepalived' };
+export const DAEMON_PATH: Readonly<Record<LbDaemon, string>> = { haproxy: '/usr/sbin/haproxy', nginx: '/usr/sbin/nginx', keepalived: '/usr/sbin/keepalived' };
+
+/** What each daemon's `-v` prints: the version is the first group. */
+const VERSION_PATTERN: Readonly<Record<LbDaemon, RegExp>> = {
+  haproxy: /HAProxy version (\d+\.\d+\.\d+)/,
+  nginx: /nginx version: nginx\/(\d+\.\d+\.\d+)/,
+  keepalived: /Keepalived v(\d+\.\d+\.\d+)/,
+};
 
 const UNSHARE = ['/usr/bin/unshare', '/bin/unshare'].find((p) => existsSync(p)) ?? 'unshare';
 
@@ -128,7 +137,7 @@ export function reportedVersion(line: LbLine, daemon: LbDaemon): string {
   const argv = lineCommand(line, [DAEMON_PATH[daemon], '-v']);
   const r = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8', timeout: 10_000, killSignal: 'SIGKILL' });
   const out = `${r.stdout ?? ''}${r.stderr ?? ''}`;
-  const m = { haproxy: /HAProxy version (\d+\.\d+\.\d+)/, nginx: /nginx version: nginx\/(\d+\.\d+\.\d+)/, keepalived: /Keepalived v(\d+\.\d+\.\d+)/ }[daemon].exec(out);
+  const m = VERSION_PATTERN[daemon].exec(out);
   if (!m) throw new Error(`${line.name}: ${argv.join(' ')} printed no version (exit ${r.status ?? r.signal}): ${out.trim() || r.error?.message}`);
   return m[1];
 }

@@ -1,7 +1,10 @@
+import { DEFAULT_KUBERNETES_MINOR, SUPPORTED_MINORS } from './versions';
+
 /**
- * The commented example spec `ha-control-plane init` writes: three stacked-etcd masters on Kubernetes
- * 1.37 behind a VIP that keepalived holds and haproxy serves on port 8443 of the masters, with the
- * optional fields shown commented out at their defaults. Valid as written, without a warning.
+ * The commented example spec `ha-control-plane init` writes: three stacked-etcd masters on the default
+ * Kubernetes minor (the version table's, lib/plan/versions.ts) behind a VIP that keepalived holds and
+ * haproxy serves on port 8443 of the masters, with the optional fields shown commented out at their
+ * defaults. Valid as written, without a warning.
  *
  * @param schemaRef path or URL of schema/cluster-spec.schema.json for the yaml-language-server line
  */
@@ -17,9 +20,9 @@ export function initSpecYaml(schemaRef: string): string {
 # Cluster name (a DNS label): the bundle directory dist/<name>/.
 name: prod
 
-# A supported minor ("1.33" ... "1.37", patch from the version table) or a full version ("1.37.1").
+# A supported minor ("${SUPPORTED_MINORS[0]}" ... "${SUPPORTED_MINORS[SUPPORTED_MINORS.length - 1]}", patch from the version table) or a full version ("${DEFAULT_KUBERNETES_MINOR}.1").
 # Quote it: unquoted, YAML reads 1.30 as the number 1.3.
-kubernetesVersion: "1.37"
+kubernetesVersion: "${DEFAULT_KUBERNETES_MINOR}"
 
 # Where clients reach the API servers: the virtual IP (VIP) keepalived moves to a healthy master, and the
 # port haproxy listens on there. haproxy runs on the masters beside the API servers, which keep 6443

@@ -1,5 +1,5 @@
 import { hostPort } from '../util/net';
-import { CONNECT_TIMEOUT_MS, generatedBy, ProxyConfig } from './proxy';
+import { CONNECT_TIMEOUT_MS, generatedBy, ProxyConfig, ProxyTypeRecord } from './proxy';
 
 /**
  * nginx.conf with a `stream {}` TCP proxy in front of the API servers. Open-source nginx has no active
@@ -46,3 +46,17 @@ export function renderNginx(cfg: ProxyConfig): string {
     '',
   ].join('\n');
 }
+
+/**
+ * nginx (the stream module): passive fail-over only. The default image is the official one of the 1.30
+ * stable branch, whose daemon checks the generated configs in the tests.
+ */
+export const NGINX = {
+  description: 'nginx on every LB node, behind the keepalived VIP',
+  image: 'docker.io/library/nginx:1.30.6-alpine',
+  configPath: '/etc/nginx/nginx.conf',
+  command: (configPath: string) => ['nginx', '-c', configPath, '-g', 'daemon off;'],
+  render: renderNginx,
+  process: 'nginx',
+  configCheck: (configPath: string) => ['nginx', '-t', '-c', configPath],
+} as const satisfies ProxyTypeRecord;

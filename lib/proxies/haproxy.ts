@@ -1,5 +1,5 @@
 import { hostPort } from '../util/net';
-import { CONNECT_TIMEOUT_MS, generatedBy, ProxyConfig } from './proxy';
+import { CONNECT_TIMEOUT_MS, generatedBy, ProxyConfig, ProxyTypeRecord } from './proxy';
 
 /**
  * haproxy.cfg for a TCP load balancer in front of the API servers (haproxy ≥ 2.2 syntax; checked with
@@ -59,3 +59,17 @@ export function renderHaproxy(cfg: ProxyConfig): string {
     '',
   ].join('\n');
 }
+
+/**
+ * haproxy: active HTTPS checks of every API server's health path. The default image is the official
+ * one of the 3.2 LTS branch, whose daemon checks the generated configs in the tests.
+ */
+export const HAPROXY = {
+  description: 'haproxy on every LB node, behind the keepalived VIP',
+  image: 'docker.io/library/haproxy:3.2.26-alpine',
+  configPath: '/etc/haproxy/haproxy.cfg',
+  command: (configPath: string) => ['haproxy', '-W', '-db', '-f', configPath],
+  render: renderHaproxy,
+  process: 'haproxy',
+  configCheck: (configPath: string) => ['haproxy', '-c', '-f', configPath],
+} as const satisfies ProxyTypeRecord;
