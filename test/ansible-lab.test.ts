@@ -3,9 +3,10 @@
  * control plane of real components (test/harness/control-plane-lab.ts: three masters in network
  * namespaces, each run from its installed bundle by the pod runner, which restarts a pod whose manifest
  * changes as the kubelet does). Ansible runs in the lab's client namespace (test/harness/ansible-lab.ts)
- * with a local connection per master (its root directory as hacp_root, `ip netns exec` for its `ip`): a
- * stand-in for ssh only; every command, gate and install.sh run is the playbooks' own. A client writes
- * and reads through the VIP every 100 ms meanwhile.
+ * and reaches each master over ssh: a real sshd in every node namespace, on that node's lab address, its
+ * host key pinned; the masters share the host's filesystem, so each has its root directory as hacp_root.
+ * Every command, gate and install.sh run is the playbooks' own. A client writes and reads through the VIP
+ * every 100 ms meanwhile.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
