@@ -11,6 +11,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ClusterSpec } from '../lib';
+import { summarizeApi } from './harness/api-client';
 import { AnsibleLab, hostsOfTask, startAnsibleLab, withFlag } from './harness/ansible-lab';
 import { ControlPlaneLab, startControlPlane } from './harness/control-plane-lab';
 import { vipHolder } from './harness/real-failover';
@@ -73,7 +74,7 @@ async function addMaster(node: string, tag: string): Promise<void> {
   const dir = al.labAnsible(await cp.synthesize(current));
   const t0 = Date.now();
   const { result: run, api, acked, lost } = await al.withClient(tag, () => al.playbook(dir, 'add-master.yml', ['-e', `hacp_node=${node}`]));
-  log(`add-master ${node} (and the rolling update of the ${all.length - 1} others): ${((Date.now() - t0) / 1000).toFixed(1)} s; client: ${api.failedWrites}/${api.writes} writes and ${api.failedReads}/${api.reads} reads failed (${JSON.stringify(api.errors)}), ${acked} acknowledged writes, ${lost.length} lost`);
+  log(`add-master ${node} (and the rolling update of the ${all.length - 1} others): ${((Date.now() - t0) / 1000).toFixed(1)} s; client: ${api.failedWrites}/${api.writes} writes and ${api.failedReads}/${api.reads} reads failed (${JSON.stringify(api.errors)}), longest write outage ${api.writeOutageMs} ms, ${acked} acknowledged writes, ${lost.length} lost`);
   expect({ code: run.code, tail: run.code === 0 ? '' : run.stdout.slice(-5000) + run.stderr.slice(-2000) }).toEqual({ code: 0, tail: '' });
   // member add before the new member's first install; its install first, the others after.
   expect(hostsOfTask(run.stdout, 'Add the member')).toEqual([node]);
@@ -100,7 +101,7 @@ describe('the playbooks on a running control plane', () => {
     const t0 = Date.now();
     const { result: run, api, acked, lost } = await al.withClient('rolling', () => al.playbook(dir, 'rolling-update.yml'));
     const seconds = (Date.now() - t0) / 1000;
-    log(`rolling update of ${cp.masters.length} masters: ${seconds.toFixed(1)} s; client: ${api.failedWrites}/${api.writes} writes and ${api.failedReads}/${api.reads} reads failed (${JSON.stringify(api.errors)}), ${acked} acknowledged writes, ${lost.length} lost`);
+    log(`rolling update of ${cp.masters.length} masters: ${seconds.toFixed(1)} s; client: ${api.failedWrites}/${api.writes} writes and ${api.failedReads}/${api.reads} reads failed (${JSON.stringify(api.errors)}), longest write outage ${api.writeOutageMs} ms, ${acked} acknowledged writes, ${lost.length} lost`);
     expect({ code: run.code, tail: run.code === 0 ? '' : run.stdout.slice(-4000) + run.stderr.slice(-2000) }).toEqual({ code: 0, tail: '' });
 
     // One master at a time, the VIP holder last; every master's API server runs the new flag.
@@ -110,6 +111,10 @@ describe('the playbooks on a running control plane', () => {
     for (const m of cp.masters) {
       const manifest = readFileSync(join(cp.rootOf(m), 'etc/kubernetes/manifests/kube-apiserver.yaml'), 'utf8');
       expect({ m, flag: manifest.includes('- --profiling=false') }).toEqual({ m, flag: true });
+    }
+    // Ansible reached every master through its own sshd, with the run's key, from the client's address.
+    for (const m of cp.masters) {
+      expect({ m, ssh: al.sshdLog(m).includes(`Accepted publickey for root from ${cp.addressOf(cp.clientNode)} `) }).toEqual({ m, ssh: true });
     }
     // Gated once before anything changed, then after each master.
     expect(hostsOfTask(run.stdout, 'Gate | etcd members healthy').length).toBe(1 + cp.masters.length);
@@ -166,7 +171,10 @@ describe('the playbooks on a running control plane', () => {
     current = { ...current, masters: current.masters.map((m) => (m.name === node ? { ...m, etcdState: 'existing' } : m)) };
     const dir = al.labAnsible(await cp.synthesize(current));
     let seconds = 0;
-    const { result: run, api, acked, lost } = await al.withClient('replace', async () => {
+    let sshdLogBefore = 0;
+    let playbookAt = 0;
+    const holder = await vipHolder(cp);
+    const { result: run, api, acked, lost, requests } = await al.withClient('replace', async () => {
       // The machine dies: its pods (etcd, API server, controller manager, scheduler, keepalived, haproxy)
       // and its sshd. A blank machine with the same name and address takes its place: a new host key
       // (known_hosts updated, as `ssh-keygen -R` would), an empty root, the kubelet (pod runner) running.
@@ -174,14 +182,18 @@ describe('the playbooks on a running control plane', () => {
       await al.stopSsh(node);
       expect(existsSync(cp.rootOf(node))).toBe(false);
       await al.startSsh(node, { newHostKey: true });
+      sshdLogBefore = al.sshdLog(node).length;
       cp.startRunner(node);
-      const t0 = Date.now();
+      playbookAt = Date.now();
       const r = await al.playbook(dir, 'replace-master.yml', ['-e', `hacp_node=${node}`]);
-      seconds = (Date.now() - t0) / 1000;
+      seconds = (Date.now() - playbookAt) / 1000;
       return r;
     });
-    log(`replace-master ${node} (dead, wiped): playbook ${seconds.toFixed(1)} s; client (from the kill): ${api.failedWrites}/${api.writes} writes and ${api.failedReads}/${api.reads} reads failed (${JSON.stringify(api.errors)}), ${acked} acknowledged writes, ${lost.length} lost`);
+    const during = summarizeApi(requests, playbookAt);
+    log(`replace-master ${node} (dead, wiped; the VIP on ${holder} before): playbook ${seconds.toFixed(1)} s; client from the kill: ${api.failedWrites}/${api.writes} writes and ${api.failedReads}/${api.reads} reads failed (${JSON.stringify(api.errors)}), longest write outage ${api.writeOutageMs} ms; during the playbook: ${during.failedWrites}/${during.writes} writes and ${during.failedReads}/${during.reads} reads failed (${JSON.stringify(during.errors)}), longest write outage ${during.writeOutageMs} ms; ${acked} acknowledged writes, ${lost.length} lost`);
     expect({ code: run.code, tail: run.code === 0 ? '' : run.stdout.slice(-5000) + run.stderr.slice(-2000) }).toEqual({ code: 0, tail: '' });
+    // The playbook reached the new machine through its new sshd (its new host key pinned).
+    expect(al.sshdLog(node).slice(sshdLogBefore)).toContain(`Accepted publickey for root from ${cp.addressOf(cp.clientNode)} `);
     // The dead member removed before the new one was added, added before the node's first install.
     const at = (task: string) => run.stdout.indexOf(`TASK [ha_control_plane : ${task}]`);
     expect(at('Remove the member')).toBeGreaterThan(0);
@@ -219,7 +231,7 @@ describe('the playbooks on a running control plane', () => {
     const t0 = Date.now();
     const { result: run, api, acked, lost } = await al.withClient('remove', () =>
       al.playbook(dir, 'remove-master.yml', ['-e', `hacp_node=${node}`, '-e', `hacp_address=${cp.addressOf(node)}`]));
-    log(`remove-master ${node} (and the rolling update of the ${left.length} others): ${((Date.now() - t0) / 1000).toFixed(1)} s; client: ${api.failedWrites}/${api.writes} writes and ${api.failedReads}/${api.reads} reads failed (${JSON.stringify(api.errors)}), ${acked} acknowledged writes, ${lost.length} lost`);
+    log(`remove-master ${node} (and the rolling update of the ${left.length} others): ${((Date.now() - t0) / 1000).toFixed(1)} s; client: ${api.failedWrites}/${api.writes} writes and ${api.failedReads}/${api.reads} reads failed (${JSON.stringify(api.errors)}), longest write outage ${api.writeOutageMs} ms, ${acked} acknowledged writes, ${lost.length} lost`);
     expect({ code: run.code, tail: run.code === 0 ? '' : run.stdout.slice(-5000) + run.stderr.slice(-2000) }).toEqual({ code: 0, tail: '' });
     // Removed once, asked of a remaining master; its manifests moved out over ssh; the others updated.
     expect(hostsOfTask(run.stdout, 'Remove the member')).toEqual([cp.masters[0]]);

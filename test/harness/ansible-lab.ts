@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { ClusterSpec } from '../../lib';
 import { hostPort } from '../../lib/util/net';
-import { ApiOutcome, readApiRequests, summarizeApi, writeApiClient } from './api-client';
+import { ApiOutcome, ApiRequest, readApiRequests, summarizeApi, writeApiClient } from './api-client';
 import { etcdBinary, k8sBinary } from './binaries';
 import { ControlPlaneLab } from './control-plane-lab';
 import { waitFor } from './failover';
@@ -33,6 +33,8 @@ export interface ClientRun<T> {
   readonly acked: number;
   /** Acknowledged writes whose ConfigMap is missing afterwards. */
   readonly lost: string[];
+  /** Every request the client made (summarizeApi(requests, t) for the part from t on). */
+  readonly requests: readonly ApiRequest[];
 }
 
 /** Ansible against one control-plane lab. */
@@ -62,6 +64,8 @@ export interface AnsibleLab {
    * which replaces the old one in the known_hosts file (what the operator does with `ssh-keygen -R`).
    */
   startSsh(node: string, opts?: { newHostKey?: boolean }): Promise<void>;
+  /** ssh: everything a node's sshd logged (every sshd started there, appended). */
+  sshdLog(node: string): string;
   /** Stops what this Ansible lab started (the control-plane lab is the caller's). */
   destroy(): Promise<void>;
 }
@@ -114,6 +118,7 @@ export async function startAnsibleLab(cp: ControlPlaneLab, opts: { connection?: 
     const sock = join(controlDir, `${cp.addressOf(node)}-${LAB_SSH_PORT}-root`);
     if (existsSync(sock)) spawnSync('ssh', ['-o', `ControlPath=${sock}`, '-O', 'exit', 'lab-node'], { encoding: 'utf8', timeout: 10_000 });
   };
+  const sshdLogFile = (node: string) => join(sshDir, `sshd-${node}.log`);
   const startSsh = async (node: string, o: { newHostKey?: boolean } = {}) => {
     if (sshds.has(node)) throw new Error(`sshd runs already on ${node}`);
     const hostKey = join(sshDir, `${node}_host_ed25519_key`);
@@ -123,7 +128,7 @@ export async function startAnsibleLab(cp: ControlPlaneLab, opts: { connection?: 
       hostKeys.set(node, keygen(hostKey, `${node}-host`));
       writeKnownHosts();
     }
-    const logFile = join(sshDir, `sshd-${node}.log`);
+    const logFile = sshdLogFile(node);
     const listen = hostPort(cp.addressOf(node), LAB_SSH_PORT);
     const proc = cp.lab.spawn(node, SSHD, ['-D', '-e', '-f', '/dev/null',
       '-o', `ListenAddress=${listen}`, '-o', `HostKey=${hostKey}`, '-o', `AuthorizedKeysFile=${clientKey}.pub`,
@@ -178,6 +183,10 @@ export async function startAnsibleLab(cp: ControlPlaneLab, opts: { connection?: 
     connection,
     async stopSsh(node) { sshOnly(); await stopSsh(node); },
     async startSsh(node, o) { sshOnly(); await startSsh(node, o); },
+    sshdLog(node) {
+      sshOnly();
+      return existsSync(sshdLogFile(node)) ? readFileSync(sshdLogFile(node), 'utf8') : '';
+    },
     labAnsible(clusterDir) {
       const dir = join(clusterDir, 'ansible');
       mkdirSync(join(dir, 'host_vars'), { recursive: true });
@@ -236,7 +245,7 @@ export async function startAnsibleLab(cp: ControlPlaneLab, opts: { connection?: 
       if (list.code !== 0) throw new Error(`listing the ConfigMaps: ${list.stderr}`);
       const present = new Set(list.stdout.split(/\s+/));
       const acked = reqs.filter((r) => r.op === 'w' && r.ok).map((r) => `${prefix}${r.seq}`);
-      return { result, api: summarizeApi(reqs, start), acked: acked.length, lost: acked.filter((n) => !present.has(n)) };
+      return { result, api: summarizeApi(reqs, start), acked: acked.length, lost: acked.filter((n) => !present.has(n)), requests: reqs };
     },
     destroy,
   };
