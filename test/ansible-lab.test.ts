@@ -189,6 +189,8 @@ describe('the playbooks on a running control plane', () => {
       seconds = (Date.now() - playbookAt) / 1000;
       return r;
     });
+    const said = [...run.stdout.matchAll(/"msg": "((?:no changes|done): [^"]*)"/g)].map((m) => m[1]);
+    log(`replace-master ${node}: install.sh on ${hostsOfTask(run.stdout, 'Run install.sh').join(', ')}: ${said.join(' | ')}`);
     const during = summarizeApi(requests, playbookAt);
     log(`replace-master ${node} (dead, wiped; the VIP on ${holder} before): playbook ${seconds.toFixed(1)} s; client from the kill: ${api.failedWrites}/${api.writes} writes and ${api.failedReads}/${api.reads} reads failed (${JSON.stringify(api.errors)}), longest write outage ${api.writeOutageMs} ms; during the playbook: ${during.failedWrites}/${during.writes} writes and ${during.failedReads}/${during.reads} reads failed (${JSON.stringify(during.errors)}), longest write outage ${during.writeOutageMs} ms; ${acked} acknowledged writes, ${lost.length} lost`);
     expect({ code: run.code, tail: run.code === 0 ? '' : run.stdout.slice(-5000) + run.stderr.slice(-2000) }).toEqual({ code: 0, tail: '' });

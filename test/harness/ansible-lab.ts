@@ -207,6 +207,8 @@ export async function startAnsibleLab(cp: ControlPlaneLab, opts: { connection?: 
           ansible_python_interpreter: '/usr/bin/python3',
           hacp_root: cp.rootOf(m),
           hacp_install_args: ['--node-name', m],
+          // The lab's kubelet (the pod runner) looks at the manifests every 500 ms, not every 20 s.
+          hacp_kubelet_settle_s: 2,
           hacp_etcdctl: [etcdctl()],
           hacp_kubectl: [k8sBinary('kubectl', `v${cp.plan.kubernetesVersion}`)],
         }));
