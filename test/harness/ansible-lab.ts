@@ -9,8 +9,8 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { ClusterSpec } from '../../lib';
-import { ApiOutcome, readApiRequests, summarizeApi, writeApiClient } from './api-client';
-import { etcdBinary, k8sBinary } from './binaries';
+import { ApiOutcome, ApiRequest, readApiRequests, summarizeApi, writeApiClient } from './api-client';
+import { etcdBinary } from './binaries';
 import { ControlPlaneLab } from './control-plane-lab';
 import { ExecResult } from './netns';
 
@@ -22,6 +22,8 @@ export interface ClientRun<T> {
   readonly acked: number;
   /** Acknowledged writes whose ConfigMap is missing afterwards. */
   readonly lost: string[];
+  /** Every request the client made, as it logged them (when each failed, and how). */
+  readonly requests: readonly ApiRequest[];
 }
 
 /** Ansible against one control-plane lab. */
@@ -29,8 +31,8 @@ export interface AnsibleLab {
   readonly cp: ControlPlaneLab;
   /** The cluster directory's Ansible content, with host_vars that point each master at its lab root; returns the ansible directory. */
   labAnsible(clusterDir: string): string;
-  /** `ansible-playbook -i inventory.yml <name> …extra` in the client namespace. */
-  playbook(dir: string, name: string, extra?: readonly string[]): Promise<ExecResult>;
+  /** `ansible-playbook -i inventory.yml <name> …extra` in the client namespace (`env`: more ANSIBLE_* settings). */
+  playbook(dir: string, name: string, extra?: readonly string[], env?: Readonly<Record<string, string>>): Promise<ExecResult>;
   /** Runs `fn` while a client writes and reads through the VIP every 100 ms; returns what it saw and whether an acknowledged write is missing. */
   withClient<T>(tag: string, fn: () => Promise<T>): Promise<ClientRun<T>>;
   /** `etcdctl member list …args` asked of a master's member, with the API server's etcd client certificate. */
@@ -61,7 +63,7 @@ export async function startAnsibleLab(cp: ControlPlaneLab): Promise<AnsibleLab> 
           hacp_root: cp.rootOf(m),
           hacp_install_args: ['--node-name', m],
           hacp_etcdctl: [etcdctl()],
-          hacp_kubectl: [k8sBinary('kubectl', `v${cp.plan.kubernetesVersion}`)],
+          hacp_kubectl: [cp.kubectlBinary],
           hacp_ip: [ip, 'netns', 'exec', cp.lab.nsOf(m), 'ip'],
         }));
       }
@@ -72,10 +74,10 @@ export async function startAnsibleLab(cp: ControlPlaneLab): Promise<AnsibleLab> 
       return cp.lab.exec(master, etcdctl(), ['member', 'list', ...args, '--endpoints', `https://${cp.addressOf(master)}:2379`,
         '--cacert', pki('etcd/ca.crt'), '--cert', pki('apiserver-etcd-client.crt'), '--key', pki('apiserver-etcd-client.key')]);
     },
-    playbook(dir, name, extra = []) {
+    playbook(dir, name, extra = [], env = {}) {
       return cp.lab.exec('client', 'ansible-playbook', ['-i', join(dir, 'inventory.yml'), join(dir, name), ...extra], {
         timeoutMs: 600_000,
-        env: { ANSIBLE_NOCOLOR: '1', ANSIBLE_HOST_KEY_CHECKING: 'False', ANSIBLE_LOCAL_TEMP: join(cp.workDir, 'ansible-tmp'), ANSIBLE_REMOTE_TEMP: join(cp.workDir, 'ansible-tmp') },
+        env: { ANSIBLE_NOCOLOR: '1', ANSIBLE_HOST_KEY_CHECKING: 'False', ANSIBLE_LOCAL_TEMP: join(cp.workDir, 'ansible-tmp'), ANSIBLE_REMOTE_TEMP: join(cp.workDir, 'ansible-tmp'), ...env },
       });
     },
     async withClient(tag, fn) {
@@ -91,7 +93,7 @@ export async function startAnsibleLab(cp: ControlPlaneLab): Promise<AnsibleLab> 
       if (list.code !== 0) throw new Error(`listing the ConfigMaps: ${list.stderr}`);
       const present = new Set(list.stdout.split(/\s+/));
       const acked = reqs.filter((r) => r.op === 'w' && r.ok).map((r) => `${prefix}${r.seq}`);
-      return { result, api: summarizeApi(reqs, start), acked: acked.length, lost: acked.filter((n) => !present.has(n)) };
+      return { result, api: summarizeApi(reqs, start), acked: acked.length, lost: acked.filter((n) => !present.has(n)), requests: reqs };
     },
     async destroy() {},
   };

@@ -21,7 +21,7 @@ import { dirname, join } from 'path';
 import { ClusterPlan, ClusterSpec, DEFAULT_KUBERNETES_MINOR, HaControlPlane, HostFile, KUBERNETES_PROFILES, planCluster, preparePki, StaticPodApp } from '../../lib';
 import { TEST_ENCRYPTION_KEY } from '../util';
 import { hostPort } from '../../lib/util/net';
-import { builtVersionOf, etcdBinary, k8sBinary, REPO_ROOT } from './binaries';
+import { builtVersionOf, etcdBinary, kubectlFor, REPO_ROOT } from './binaries';
 import { makeEtcdCa, makeEtcdMemberPki, makeLeaf } from './certs';
 import { emulateTrackProcess, tolerateFdLimit } from './failover';
 import { runKubeadm } from './kubeadm';
@@ -108,6 +108,8 @@ export interface ControlPlaneLab {
   startRunner(node: string): void;
   /** The lab edits made to installed files. */
   readonly notes: readonly string[];
+  /** The kubectl binary `kubectl` runs (binaries.ts kubectlFor: the cluster's release, or the next minor's). */
+  readonly kubectlBinary: string;
   /** Real kubectl with the admin kubeconfig (server: the VIP), run in `node`'s namespace. */
   kubectl(args: readonly string[], opts?: { node?: string; timeoutMs?: number; kubeconfig?: string }): Promise<ExecResult>;
   /** Waits until every pod of every master is ready (probes passing); throws with the runner's report. */
@@ -240,7 +242,7 @@ export async function startControlPlane(opts: ControlPlaneLabOptions = {}): Prom
       runners.set(m, startNode(lab, m, { root: root(m), stateDir: join(work, 'state', m) }));
     };
     for (const m of bundleNodes) startRunner(m);
-    const kubectlBin = k8sBinary('kubectl', `v${plan.kubernetesVersion}`);
+    const kubectlBin = kubectlFor(`v${plan.kubernetesVersion}`);
     const cp: ControlPlaneLab = {
       lab,
       spec,
@@ -262,6 +264,7 @@ export async function startControlPlane(opts: ControlPlaneLabOptions = {}): Prom
         startRunner(m);
       },
       notes: [...new Set(notes)],
+      kubectlBinary: kubectlBin,
       kubectl(args, o = {}) {
         const kubeconfig = o.kubeconfig ?? join(root(masters[0]), 'etc/kubernetes/admin.conf');
         return lab.exec(o.node ?? masters[0], kubectlBin, ['--kubeconfig', kubeconfig, '--request-timeout=10s', ...args], { timeoutMs: o.timeoutMs ?? 20_000 });

@@ -1,0 +1,62 @@
+// `npm run bench:ansible`: a Kubernetes minor upgrade by the generated rolling-update.yml (the real
+// ansible-playbook) on three masters of real components run from their installed bundles by the pod
+// runner (test/harness/control-plane-lab.ts): the lab starts at the minor before the default (its
+// kube-apiserver, controller manager, scheduler and etcd built from the Go module proxy), the playbook
+// takes it to the default, one master at a time with the VIP holder last, while a client creates and
+// reads a ConfigMap through the VIP every 100 ms. Prints the time per master (from Ansible's own log:
+// the etcd leader hand-over, install.sh, the health gate), the total, and the client's acknowledged,
+// failed and lost requests, with the pod events around each failure. A fresh lab per run.
+//
+// Environment:
+//   ANSIBLE_BENCH_RUNS=1   runs (each about 3 minutes on a 2-core machine)
+//
+// Needs root, ansible-core, and what `bash scripts/test-deps.sh` installs and builds. Not part of
+// `npm run bench` (which stays quick).
+import {
+  formatFailures, formatRollingRun, RollingRun, rollingUpdate, startUpgradeLab, upgradedSpec, UPGRADE_FROM, UPGRADE_TO,
+} from '../test/harness/ansible-upgrade';
+
+const RUNS = Number(process.env.ANSIBLE_BENCH_RUNS ?? 1);
+if (!Number.isInteger(RUNS) || RUNS < 1) throw new Error(`ANSIBLE_BENCH_RUNS: ${process.env.ANSIBLE_BENCH_RUNS} is not a positive integer`);
+
+const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+
+async function oneRun(run: number): Promise<RollingRun> {
+  const t0 = Date.now();
+  const al = await startUpgradeLab();
+  try {
+    console.error(`run ${run}: lab at ${UPGRADE_FROM.latestPatch} ready in ${secs(Date.now() - t0)}`);
+    const r = await rollingUpdate(al, upgradedSpec(al.cp), `upgrade-${run}`);
+    if (r.result.code !== 0) throw new Error(`rolling-update.yml exited ${r.result.code}:\n${r.result.stdout.slice(-4000)}\n${r.result.stderr.slice(-2000)}`);
+    console.error(`run ${run}: ${formatRollingRun(r)}`);
+    if (r.failures.length > 0) console.error(`run ${run}: failed requests and the pod events around them:\n${formatFailures(r.failures)}`);
+    return r;
+  } finally {
+    await al.destroy();
+    await al.cp.destroy();
+  }
+}
+
+async function main(): Promise<void> {
+  const runs: RollingRun[] = [];
+  for (let i = 1; i <= RUNS; i++) runs.push(await oneRun(i));
+
+  console.log(`\nrolling-update.yml, Kubernetes ${UPGRADE_FROM.latestPatch} → ${UPGRADE_TO.latestPatch} (etcd ${UPGRADE_FROM.etcdImageTag} → ${UPGRADE_TO.etcdImageTag}), `
+    + `3 masters of real components, client every 100 ms through the VIP; ${RUNS} run${RUNS > 1 ? 's' : ''}\n`);
+  console.log('| run | per master, in order (etcd leader hand-over, install, gate) | total | writes acknowledged | failed writes / reads | errors | acknowledged writes lost |');
+  console.log('|---|---|---:|---:|---:|---|---:|');
+  for (const [i, r] of runs.entries()) {
+    const per = r.installed.map((m) => {
+      const w = r.windows.get(m);
+      return `${m}${m === r.holder ? ' (VIP)' : ''} ${w ? secs(w.end - w.start) : '?'}`;
+    });
+    const errors = Object.entries(r.api.errors).map(([k, n]) => `${n} ${k}`).join(', ');
+    console.log(`| ${i + 1} | ${per.join(', ')} | ${secs(r.totalMs)} | ${r.acked} of ${r.api.writes} | ${r.api.failedWrites} / ${r.api.failedReads} of ${r.api.reads} reads | `
+      + `${errors || 'none'} | ${r.lost.length} |`);
+  }
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
