@@ -28,6 +28,8 @@ let cp: ControlPlaneLab;
 let al: AnsibleLab;
 /** The upgrade's run (the rollback test starts from the cluster it left). */
 let upgraded: RollingRun | undefined;
+/** The task that stops a master's API server before its etcd restarts (roles/ha_control_plane/tasks/stop-apiserver.yml). */
+const STOP_APISERVER = 'Stop the API server | move its manifest out of the manifests directory';
 const log = (line: string) => process.stderr.write(`[ansible-upgrade] ${line}\n`);
 
 beforeAll(async () => {
@@ -69,6 +71,15 @@ describe(`a minor upgrade ${FROM.minor} → ${TO.minor} and a rollback by the pl
     // Every master once, the VIP holder last.
     expect([...run.installed].sort()).toEqual([...cp.masters].sort());
     expect(run.installed[run.installed.length - 1]).toBe(run.holder);
+    // The etcd manifest changed on each: its API server was stopped (manifest moved out) before install.sh
+    // restarted etcd.
+    expect(hostsOfTask(run.result.stdout, STOP_APISERVER)).toEqual(run.installed);
+    for (const m of run.installed) {
+      const ev = cp.runners.get(m)!.events();
+      const apiStop = ev.find((e) => e.reason === 'Killing' && e.pod === 'kube-apiserver' && e.message.includes('(the manifest was removed)'))?.at;
+      const etcdStop = ev.find((e) => e.reason === 'Killing' && e.pod === 'etcd' && e.message.includes('(the manifest changed)'))?.at;
+      expect({ m, apiServerFirst: apiStop !== undefined && etcdStop !== undefined && apiStop < etcdStop }).toEqual({ m, apiServerFirst: true });
+    }
     // One at a time: each master's new etcd and API server started inside its own window of the play,
     // and the windows follow one another.
     const windows = run.installed.map((m) => ({ m, ...run.windows.get(m)! }));
@@ -101,6 +112,8 @@ describe(`a minor upgrade ${FROM.minor} → ${TO.minor} and a rollback by the pl
     expect({ code: flagged.result.code, tail: flagged.result.code === 0 ? '' : flagged.result.stdout.slice(-4000) }).toEqual({ code: 0, tail: '' });
     const manifest = (m: string) => readFileSync(join(cp.rootOf(m), 'etc/kubernetes/manifests/kube-apiserver.yaml'), 'utf8');
     for (const m of cp.masters) expect({ m, flag: manifest(m).includes('- --profiling=false') }).toEqual({ m, flag: true });
+    // etcd's manifests did not change: no API server was stopped ahead of the install.
+    expect(hostsOfTask(flagged.result.stdout, STOP_APISERVER)).toEqual([]);
 
     // Back, master by master, the VIP holder last (the order rolling-update.yml takes).
     const holder = (await vipHolder(cp))!;
