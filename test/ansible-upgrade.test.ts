@@ -41,6 +41,12 @@ afterAll(async () => {
   await cp?.destroy();
 });
 
+/** The run's figures and each failed request with the pod events around it, in the test log. */
+function report(what: string, run: RollingRun): void {
+  log(`${what}: ${formatRollingRun(run)}`);
+  if (run.failures.length > 0) log(`${what}: failed requests and the pod events around them:\n${formatFailures(run.failures)}`);
+}
+
 /** Every file of a node's bundle directory (`<clusterDir>/<node>/`), relative to it. */
 function bundleFiles(nodeDir: string): string[] {
   return readdirSync(nodeDir, { recursive: true, encoding: 'utf8' }).filter((f) => statSync(join(nodeDir, f)).isFile()).sort();
@@ -63,8 +69,7 @@ describe(`a minor upgrade ${FROM.minor} → ${TO.minor} and a rollback by the pl
 
   test(`rolling-update.yml to ${TO.minor}: every master ends on v${TO.latestPatch} and etcd ${etcdRelease(TO.etcdImageTag)}, one at a time, the VIP holder last; no acknowledged write lost`, async () => {
     const run = await rollingUpdate(al, upgradedSpec(cp), 'upgrade');
-    log(`upgrade ${FROM.latestPatch} → ${TO.latestPatch}: ${formatRollingRun(run)}`);
-    if (run.failures.length > 0) log(`failed requests and the pod events around them:\n${formatFailures(run.failures)}`);
+    report(`upgrade ${FROM.latestPatch} → ${TO.latestPatch}`, run);
     expect({ code: run.result.code, tail: run.result.code === 0 ? '' : run.result.stdout.slice(-4000) + run.result.stderr.slice(-2000) }).toEqual({ code: 0, tail: '' });
     upgraded = run;
 
@@ -108,7 +113,7 @@ describe(`a minor upgrade ${FROM.minor} → ${TO.minor} and a rollback by the pl
     expect(upgraded).toBeDefined();
     const base = upgraded!;
     const flagged = await rollingUpdate(al, withFlag(upgradedSpec(cp), 'profiling', 'false'), 'flag');
-    log(`flag change: ${formatRollingRun(flagged)}`);
+    report('flag change', flagged);
     expect({ code: flagged.result.code, tail: flagged.result.code === 0 ? '' : flagged.result.stdout.slice(-4000) }).toEqual({ code: 0, tail: '' });
     const manifest = (m: string) => readFileSync(join(cp.rootOf(m), 'etc/kubernetes/manifests/kube-apiserver.yaml'), 'utf8');
     for (const m of cp.masters) expect({ m, flag: manifest(m).includes('- --profiling=false') }).toEqual({ m, flag: true });
