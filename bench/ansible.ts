@@ -9,9 +9,12 @@
 //
 // Environment:
 //   ANSIBLE_BENCH_RUNS=1   runs (each about 3 minutes on a 2-core machine)
+//   ANSIBLE_BENCH_APISERVER_ARGS=name=value,…   kube-apiserver flags for the whole run (apiServer.extraArgs,
+//                          e.g. shutdown-delay-duration=3s), from the first install on
 //
 // Needs root, ansible-core, and what `bash scripts/test-deps.sh` installs and builds. Not part of
 // `npm run bench` (which stays quick).
+import { ClusterSpec } from '../lib';
 import {
   formatFailures, formatRollingRun, RollingRun, rollingUpdate, startUpgradeLab, upgradedSpec, UPGRADE_FROM, UPGRADE_TO,
 } from '../test/harness/ansible-upgrade';
@@ -19,11 +22,17 @@ import {
 const RUNS = Number(process.env.ANSIBLE_BENCH_RUNS ?? 1);
 if (!Number.isInteger(RUNS) || RUNS < 1) throw new Error(`ANSIBLE_BENCH_RUNS: ${process.env.ANSIBLE_BENCH_RUNS} is not a positive integer`);
 
+const APISERVER_ARGS: NonNullable<NonNullable<ClusterSpec['apiServer']>['extraArgs']> = (process.env.ANSIBLE_BENCH_APISERVER_ARGS ?? '').split(',').filter(Boolean).map((a) => {
+  const [name, ...value] = a.split('=');
+  if (!name || value.length === 0) throw new Error(`ANSIBLE_BENCH_APISERVER_ARGS: ${a} is not name=value`);
+  return { name, value: value.join('=') };
+});
+
 const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
 async function oneRun(run: number): Promise<RollingRun> {
   const t0 = Date.now();
-  const al = await startUpgradeLab();
+  const al = await startUpgradeLab(undefined, APISERVER_ARGS.length > 0 ? { apiServer: { extraArgs: APISERVER_ARGS } } : {});
   try {
     console.error(`run ${run}: lab at ${UPGRADE_FROM.latestPatch} ready in ${secs(Date.now() - t0)}`);
     const r = await rollingUpdate(al, upgradedSpec(al.cp), `upgrade-${run}`);
@@ -42,7 +51,8 @@ async function main(): Promise<void> {
   for (let i = 1; i <= RUNS; i++) runs.push(await oneRun(i));
 
   console.log(`\nrolling-update.yml, Kubernetes ${UPGRADE_FROM.latestPatch} → ${UPGRADE_TO.latestPatch} (etcd ${UPGRADE_FROM.etcdImageTag} → ${UPGRADE_TO.etcdImageTag}), `
-    + `3 masters of real components, client every 100 ms through the VIP; ${RUNS} run${RUNS > 1 ? 's' : ''}\n`);
+    + `3 masters of real components, client every 100 ms through the VIP; ${RUNS} run${RUNS > 1 ? 's' : ''}`
+    + `${APISERVER_ARGS.length > 0 ? `; kube-apiserver ${APISERVER_ARGS.map((a) => `--${a.name}=${a.value}`).join(' ')}` : ''}\n`);
   console.log('| run | per master, in order (etcd leader hand-over, install, gate) | total | writes acknowledged | failed writes / reads | errors | acknowledged writes lost |');
   console.log('|---|---|---:|---:|---:|---|---:|');
   for (const [i, r] of runs.entries()) {

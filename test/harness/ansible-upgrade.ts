@@ -26,10 +26,10 @@ export const etcdRelease = (tag: string) => tag.replace(/-\d+$/, '');
 
 /**
  * A control-plane lab at UPGRADE_FROM (pki.mode generate, so every later synthesis reuses the lab's CAs),
- * ready and bootstrapped, with Ansible against it.
+ * ready and bootstrapped, with Ansible against it; `spec` changes the lab's spec further (kept by the upgrade).
  */
-export async function startUpgradeLab(log?: (line: string) => void): Promise<AnsibleLab> {
-  const cp = await startControlPlane({ log, bootstrap: 'generate', spec: { kubernetesVersion: UPGRADE_FROM.minor } });
+export async function startUpgradeLab(log?: (line: string) => void, spec: Partial<ClusterSpec> = {}): Promise<AnsibleLab> {
+  const cp = await startControlPlane({ log, bootstrap: 'generate', spec: { ...spec, kubernetesVersion: UPGRADE_FROM.minor } });
   try {
     await cp.waitAllReady(240_000);
     await cp.finishBootstrap();
