@@ -9,7 +9,7 @@
  * The rollback goes back from a flag change, not from the upgrade: once every member runs etcd 3.7 the
  * cluster version is 3.7, and etcd 3.6 may join it only after `etcdctl downgrade enable 3.6` (etcd's
  * downgrade guide), which the playbooks do not run; Kubernetes supports no minor downgrade of its API
- * servers either.
+ * servers either. rollback.yml refuses to go back across a minor (test/ansible.test.ts).
  */
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
