@@ -64,6 +64,14 @@ async function main(): Promise<void> {
     console.log(`| ${i + 1} | ${per.join(', ')} | ${secs(r.totalMs)} | ${r.acked} of ${r.api.writes} | ${r.api.failedWrites} / ${r.api.failedReads} of ${r.api.reads} reads | `
       + `${errors || 'none'} | ${r.lost.length} |`);
   }
+  if (runs.length > 1) {
+    const sum = (f: (r: RollingRun) => number) => runs.reduce((n, r) => n + f(r), 0);
+    const perMaster = runs.flatMap((r) => [...r.windows.values()].map((w) => w.end - w.start)).sort((a, b) => a - b);
+    console.log(`\nAll ${runs.length} runs: per master ${secs(perMaster[0])}–${secs(perMaster[perMaster.length - 1])} (median ${secs(perMaster[Math.floor(perMaster.length / 2)])}), `
+      + `total ${secs(Math.min(...runs.map((r) => r.totalMs)))}–${secs(Math.max(...runs.map((r) => r.totalMs)))}; `
+      + `${sum((r) => r.api.failedWrites)} of ${sum((r) => r.api.writes)} writes and ${sum((r) => r.api.failedReads)} of ${sum((r) => r.api.reads)} reads failed; `
+      + `${sum((r) => r.lost.length)} of ${sum((r) => r.acked)} acknowledged writes lost`);
+  }
 }
 
 main().catch((e) => {
