@@ -2,7 +2,8 @@
 # Installs what the tests run for real, when it is missing: Debian's etcd 3.4 (etcd-server), etcdctl,
 # keepalived, haproxy, nginx with the stream module, iproute2, openssl, curl, shellcheck (the bundle
 # installer's lint), util-linux (unshare, nsenter), nftables (the gray-failure scenario cuts only
-# etcd's ports between masters), ansible-core and ansible-lint (the generated playbooks), gpgv, xz-utils
+# etcd's ports between masters), ansible-core and ansible-lint (the generated playbooks), openssh-server and
+# openssh-client (an sshd per lab node that Ansible reaches them through), gpgv, xz-utils
 # and dpkg (the unstable index and .debs), runc (the OCI runtime under containerd), gcc
 # and libc6-dev (the pause image's static binary); then Debian
 # unstable's haproxy, nginx and keepalived, and containerd (the real kubelet's runtime,
@@ -12,7 +13,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 need=()
-for bin in etcd:etcd-server etcdctl:etcd-client keepalived:keepalived haproxy:haproxy nginx:nginx ip:iproute2 openssl:openssl curl:curl shellcheck:shellcheck nft:nftables gpgv:gpgv xz:xz-utils dpkg-deb:dpkg ansible-playbook:ansible-core ansible-lint:ansible-lint runc:runc gcc:gcc; do
+for bin in etcd:etcd-server etcdctl:etcd-client keepalived:keepalived haproxy:haproxy nginx:nginx ip:iproute2 openssl:openssl curl:curl shellcheck:shellcheck nft:nftables gpgv:gpgv xz:xz-utils dpkg-deb:dpkg ansible-playbook:ansible-core ansible-lint:ansible-lint sshd:openssh-server ssh:openssh-client runc:runc gcc:gcc; do
   command -v "${bin%%:*}" >/dev/null 2>&1 || PATH="$PATH:/usr/sbin:/sbin" command -v "${bin%%:*}" >/dev/null 2>&1 || need+=("${bin##*:}")
 done
 [ -e /usr/lib/nginx/modules/ngx_stream_module.so ] || need+=(libnginx-mod-stream)

@@ -3,13 +3,15 @@
  * control plane of real components (test/harness/control-plane-lab.ts: three masters in network
  * namespaces, each run from its installed bundle by the pod runner, which restarts a pod whose manifest
  * changes as the kubelet does). Ansible runs in the lab's client namespace (test/harness/ansible-lab.ts)
- * with a local connection per master (its root directory as hacp_root, `ip netns exec` for its `ip`): a
- * stand-in for ssh only; every command, gate and install.sh run is the playbooks' own. A client writes
- * and reads through the VIP every 100 ms meanwhile.
+ * and reaches each master over ssh: a real sshd in every node namespace, on that node's lab address, its
+ * host key pinned; the masters share the host's filesystem, so each has its root directory as hacp_root.
+ * Every command, gate and install.sh run is the playbooks' own. A client writes and reads through the VIP
+ * every 100 ms meanwhile.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ClusterSpec } from '../lib';
+import { summarizeApi } from './harness/api-client';
 import { AnsibleLab, hostsOfTask, startAnsibleLab, withFlag } from './harness/ansible-lab';
 import { ControlPlaneLab, startControlPlane } from './harness/control-plane-lab';
 import { vipHolder } from './harness/real-failover';
@@ -18,19 +20,78 @@ jest.setTimeout(900_000);
 
 let cp: ControlPlaneLab;
 let al: AnsibleLab;
+/** The spec the masters run now: the tests that add, replace and remove masters change it in turn. */
+let current: ClusterSpec;
 const log = (line: string) => process.stderr.write(`[ansible-lab] ${line}\n`);
 
 beforeAll(async () => {
   // pki.mode generate: a master added later gets its certificates from the same CAs (the lab's PKI state).
-  cp = await startControlPlane({ log, bootstrap: 'generate', spareMasters: 1 });
+  cp = await startControlPlane({ log, bootstrap: 'generate', spareMasters: 2 });
   await cp.waitAllReady(240_000);
   await cp.finishBootstrap();
   al = await startAnsibleLab(cp);
+  current = withFlag(cp.spec, 'profiling', 'false');
 }, 600_000);
 afterAll(async () => {
   await al?.destroy();
   await cp?.destroy();
 });
+
+/** `etcdctl member list` of a master's member: ID (hex), status, name, client URLs. */
+async function members(master: string): Promise<{ id: string; status: string; name: string; clientURLs: string }[]> {
+  const r = await al.memberList(master, []);
+  if (r.code !== 0) throw new Error(`etcdctl member list on ${master}: ${r.stderr}`);
+  return r.stdout.trim().split('\n').map((line) => {
+    const [id, status, name, , clientURLs] = line.split(', ');
+    return { id, status, name, clientURLs };
+  });
+}
+
+/** `etcdctl endpoint health --cluster` lists `n` members, every one healthy. */
+async function expectHealthyMembers(n: number): Promise<void> {
+  const r = await al.etcdctlOn(cp.masters[0], ['endpoint', 'health', '--cluster', '-w', 'json']);
+  const health = JSON.parse(r.stdout) as { endpoint: string; health: boolean }[];
+  expect({ code: r.code, healthy: health.filter((h) => h.health).length, all: health.length }).toEqual({ code: 0, healthy: n, all: n });
+}
+
+/** Every named master's API server answers /readyz on its own address. */
+async function expectReadyz(masters: readonly string[]): Promise<void> {
+  for (const m of masters) {
+    const r = await cp.kubectl([`--server=https://${cp.addressOf(m)}:${cp.plan.apiServer.bindPort}`, 'get', '--raw', '/readyz'], { node: cp.clientNode });
+    expect({ m, readyz: r.stdout }).toEqual({ m, readyz: 'ok' });
+  }
+}
+
+/**
+ * add-master.yml for a spare node: its runner started, the spec grown by it (etcdState existing), the
+ * playbook run while the client writes; asserts the order (member add, then its install first), the
+ * started members, its API server and the others' haproxy.
+ */
+async function addMaster(node: string, tag: string): Promise<void> {
+  cp.startRunner(node);
+  current = { ...current, masters: [...current.masters, { name: node, address: cp.addressOf(node), etcdState: 'existing' }] };
+  const all = current.masters.map((m) => m.name);
+  const dir = al.labAnsible(await cp.synthesize(current));
+  const t0 = Date.now();
+  const { result: run, api, acked, lost } = await al.withClient(tag, () => al.playbook(dir, 'add-master.yml', ['-e', `hacp_node=${node}`]));
+  log(`add-master ${node} (and the rolling update of the ${all.length - 1} others): ${((Date.now() - t0) / 1000).toFixed(1)} s; client: ${api.failedWrites}/${api.writes} writes and ${api.failedReads}/${api.reads} reads failed (${JSON.stringify(api.errors)}), longest write outage ${api.writeOutageMs} ms, ${acked} acknowledged writes, ${lost.length} lost`);
+  expect({ code: run.code, tail: run.code === 0 ? '' : run.stdout.slice(-5000) + run.stderr.slice(-2000) }).toEqual({ code: 0, tail: '' });
+  // member add before the new member's first install; its install first, the others after.
+  expect(hostsOfTask(run.stdout, 'Add the member')).toEqual([node]);
+  const installs = hostsOfTask(run.stdout, 'Run install.sh');
+  expect(installs[0]).toBe(node);
+  expect([...new Set(installs)].sort()).toEqual([...all].sort());
+  // Every member started, the new one among them, all healthy; its API server ready on its own address.
+  const list = await members(cp.masters[0]);
+  expect(list.map((x) => x.name).sort()).toEqual([...all].sort());
+  expect(list.every((x) => x.status === 'started' && x.clientURLs.length > 0)).toBe(true);
+  await expectHealthyMembers(all.length);
+  await expectReadyz([node]);
+  // The old masters' haproxy now sends to the new API server too.
+  expect(readFileSync(join(cp.rootOf(cp.masters[0]), 'etc/haproxy/haproxy.cfg'), 'utf8')).toContain(`${cp.addressOf(node)}:${cp.plan.apiServer.bindPort}`);
+  expect(acked).toBeGreaterThan(0);
+  expect(lost).toEqual([]);
+}
 
 describe('the playbooks on a running control plane', () => {
   test('rolling-update.yml: a changed kube-apiserver flag reaches every master one at a time, the VIP holder last; no acknowledged write lost', async () => {
@@ -40,7 +101,7 @@ describe('the playbooks on a running control plane', () => {
     const t0 = Date.now();
     const { result: run, api, acked, lost } = await al.withClient('rolling', () => al.playbook(dir, 'rolling-update.yml'));
     const seconds = (Date.now() - t0) / 1000;
-    log(`rolling update of ${cp.masters.length} masters: ${seconds.toFixed(1)} s; client: ${api.failedWrites}/${api.writes} writes and ${api.failedReads}/${api.reads} reads failed (${JSON.stringify(api.errors)}), ${acked} acknowledged writes, ${lost.length} lost`);
+    log(`rolling update of ${cp.masters.length} masters: ${seconds.toFixed(1)} s; client: ${api.failedWrites}/${api.writes} writes and ${api.failedReads}/${api.reads} reads failed (${JSON.stringify(api.errors)}), longest write outage ${api.writeOutageMs} ms, ${acked} acknowledged writes, ${lost.length} lost`);
     expect({ code: run.code, tail: run.code === 0 ? '' : run.stdout.slice(-4000) + run.stderr.slice(-2000) }).toEqual({ code: 0, tail: '' });
 
     // One master at a time, the VIP holder last; every master's API server runs the new flag.
@@ -50,6 +111,10 @@ describe('the playbooks on a running control plane', () => {
     for (const m of cp.masters) {
       const manifest = readFileSync(join(cp.rootOf(m), 'etc/kubernetes/manifests/kube-apiserver.yaml'), 'utf8');
       expect({ m, flag: manifest.includes('- --profiling=false') }).toEqual({ m, flag: true });
+    }
+    // Ansible reached every master through its own sshd, with the run's key, from the client's address.
+    for (const m of cp.masters) {
+      expect({ m, ssh: al.sshdLog(m).includes(`Accepted publickey for root from ${cp.addressOf(cp.clientNode)} `) }).toEqual({ m, ssh: true });
     }
     // Gated once before anything changed, then after each master.
     expect(hostsOfTask(run.stdout, 'Gate | etcd members healthy').length).toBe(1 + cp.masters.length);
@@ -98,33 +163,95 @@ describe('the playbooks on a running control plane', () => {
     expect(members.stdout.trim().split('\n')).toHaveLength(3);
   });
 
-  test('add-master.yml: a fourth master joins (its etcd member added before it starts), then the others get their changed files one at a time; no acknowledged write lost', async () => {
-    const node = cp.spares[0];
-    cp.startRunner(node);
-    const bigger: ClusterSpec = {
-      ...withFlag(cp.spec, 'profiling', 'false'),
-      masters: [...cp.spec.masters, { name: node, address: cp.addressOf(node), etcdState: 'existing' }],
-    };
-    const dir = al.labAnsible(await cp.synthesize(bigger));
-    const t0 = Date.now();
-    const { result: run, api, acked, lost } = await al.withClient('add', () => al.playbook(dir, 'add-master.yml', ['-e', `hacp_node=${node}`]));
-    log(`add-master ${node} (and the rolling update of the others): ${((Date.now() - t0) / 1000).toFixed(1)} s; client: ${api.failedWrites}/${api.writes} writes and ${api.failedReads}/${api.reads} reads failed (${JSON.stringify(api.errors)}), ${acked} acknowledged writes, ${lost.length} lost`);
+  test('replace-master.yml: a dead master (every pod SIGKILLed, its root wiped) is replaced by a blank node of the same name and address: the dead member removed first, then the new one added, installed and gated; no acknowledged write lost', async () => {
+    const node = cp.masters[2];
+    const oldId = (await members(cp.masters[0])).find((x) => x.name === node)?.id;
+    expect(oldId).toMatch(/^[0-9a-f]+$/);
+    // The replacement keeps the name and address and joins the running etcd cluster.
+    current = { ...current, masters: current.masters.map((m) => (m.name === node ? { ...m, etcdState: 'existing' } : m)) };
+    const dir = al.labAnsible(await cp.synthesize(current));
+    let seconds = 0;
+    let sshdLogBefore = 0;
+    let playbookAt = 0;
+    const holder = await vipHolder(cp);
+    const { result: run, api, acked, lost, requests } = await al.withClient('replace', async () => {
+      // The machine dies: its pods (etcd, API server, controller manager, scheduler, keepalived, haproxy)
+      // and its sshd. A blank machine with the same name and address takes its place: a new host key
+      // (known_hosts updated, as `ssh-keygen -R` would), an empty root, the kubelet (pod runner) running.
+      await cp.killNode(node, { wipe: true });
+      await al.stopSsh(node);
+      expect(existsSync(cp.rootOf(node))).toBe(false);
+      await al.startSsh(node, { newHostKey: true });
+      sshdLogBefore = al.sshdLog(node).length;
+      cp.startRunner(node);
+      playbookAt = Date.now();
+      const r = await al.playbook(dir, 'replace-master.yml', ['-e', `hacp_node=${node}`]);
+      seconds = (Date.now() - playbookAt) / 1000;
+      return r;
+    });
+    const said = [...run.stdout.matchAll(/"msg": "((?:no changes|done): [^"]*)"/g)].map((m) => m[1]);
+    log(`replace-master ${node}: install.sh on ${hostsOfTask(run.stdout, 'Run install.sh').join(', ')}: ${said.join(' | ')}`);
+    const during = summarizeApi(requests, playbookAt);
+    log(`replace-master ${node} (dead, wiped; the VIP on ${holder} before): playbook ${seconds.toFixed(1)} s; client from the kill: ${api.failedWrites}/${api.writes} writes and ${api.failedReads}/${api.reads} reads failed (${JSON.stringify(api.errors)}), longest write outage ${api.writeOutageMs} ms; during the playbook: ${during.failedWrites}/${during.writes} writes and ${during.failedReads}/${during.reads} reads failed (${JSON.stringify(during.errors)}), longest write outage ${during.writeOutageMs} ms; ${acked} acknowledged writes, ${lost.length} lost`);
     expect({ code: run.code, tail: run.code === 0 ? '' : run.stdout.slice(-5000) + run.stderr.slice(-2000) }).toEqual({ code: 0, tail: '' });
-    // member add before the new member's first install; its install first, the others after.
+    // The playbook reached the new machine through its new sshd (its new host key pinned).
+    expect(al.sshdLog(node).slice(sshdLogBefore)).toContain(`Accepted publickey for root from ${cp.addressOf(cp.clientNode)} `);
+    // The dead member removed before the new one was added, added before the node's first install.
+    const at = (task: string) => run.stdout.indexOf(`TASK [ha_control_plane : ${task}]`);
+    expect(at('Remove the member')).toBeGreaterThan(0);
+    expect(at('Remove the member')).toBeLessThan(at('Add the member'));
+    expect(at('Add the member')).toBeLessThan(at('Run install.sh'));
+    expect(hostsOfTask(run.stdout, 'Remove the member')).toEqual([node]);
     expect(hostsOfTask(run.stdout, 'Add the member')).toEqual([node]);
-    const installs = hostsOfTask(run.stdout, 'Run install.sh');
-    expect(installs[0]).toBe(node);
-    expect([...new Set(installs)].sort()).toEqual([...cp.masters, node].sort());
-    // Four started members, the new one among them; its API server ready on its own address.
-    const m0 = cp.masters[0];
-    const members = await al.memberList(m0, ['-w', 'json']);
-    const list = JSON.parse(members.stdout).members as { name: string; clientURLs?: string[] }[];
-    expect(list.map((x) => x.name).sort()).toEqual([...cp.masters, node].sort());
-    expect(list.every((x) => (x.clientURLs ?? []).length === 1)).toBe(true);
-    const readyz = await cp.kubectl([`--server=https://${cp.addressOf(node)}:${cp.plan.apiServer.bindPort}`, 'get', '--raw', '/readyz'], { node: cp.clientNode });
-    expect(readyz.stdout).toBe('ok');
-    // The old masters' haproxy now sends to the new API server too.
-    expect(readFileSync(join(cp.rootOf(m0), 'etc/haproxy/haproxy.cfg'), 'utf8')).toContain(`${cp.addressOf(node)}:${cp.plan.apiServer.bindPort}`);
+    expect(hostsOfTask(run.stdout, 'Run install.sh')[0]).toBe(node);
+    // Three started members, the replaced one under a new member ID; every member healthy.
+    const after = await members(cp.masters[0]);
+    expect(after.map((x) => x.name).sort()).toEqual([...cp.masters].sort());
+    expect(after.every((x) => x.status === 'started')).toBe(true);
+    const newId = after.find((x) => x.name === node)!.id;
+    log(`${node}: member ${oldId} replaced by member ${newId}`);
+    expect(newId).not.toBe(oldId);
+    await expectHealthyMembers(cp.masters.length);
+    await expectReadyz(cp.masters);
+    expect(acked).toBeGreaterThan(0);
+    expect(lost).toEqual([]);
+  });
+
+  test('add-master.yml: a fourth master joins (its etcd member added before it starts), then the others get their changed files one at a time; no acknowledged write lost', async () => {
+    await addMaster(cp.spares[0], 'add');
+  });
+
+  test('add-master.yml: a fifth master joins the four the same way; no acknowledged write lost', async () => {
+    await addMaster(cp.spares[1], 'add5');
+  });
+
+  test('remove-master.yml: the fifth master leaves (member removed with the quorum kept, its manifests moved away, its pods stopped), the others updated; no acknowledged write lost', async () => {
+    const node = cp.spares[1];
+    current = { ...current, masters: current.masters.filter((m) => m.name !== node) };
+    const left = current.masters.map((m) => m.name);
+    const dir = al.labAnsible(await cp.synthesize(current));
+    const t0 = Date.now();
+    const { result: run, api, acked, lost } = await al.withClient('remove', () =>
+      al.playbook(dir, 'remove-master.yml', ['-e', `hacp_node=${node}`, '-e', `hacp_address=${cp.addressOf(node)}`]));
+    log(`remove-master ${node} (and the rolling update of the ${left.length} others): ${((Date.now() - t0) / 1000).toFixed(1)} s; client: ${api.failedWrites}/${api.writes} writes and ${api.failedReads}/${api.reads} reads failed (${JSON.stringify(api.errors)}), longest write outage ${api.writeOutageMs} ms, ${acked} acknowledged writes, ${lost.length} lost`);
+    expect({ code: run.code, tail: run.code === 0 ? '' : run.stdout.slice(-5000) + run.stderr.slice(-2000) }).toEqual({ code: 0, tail: '' });
+    // Removed once, asked of a remaining master; its manifests moved out over ssh; the others updated.
+    expect(hostsOfTask(run.stdout, 'Remove the member')).toEqual([cp.masters[0]]);
+    expect(hostsOfTask(run.stdout, 'Move its manifests out of the manifests directory')).toEqual([node]);
+    expect([...new Set(hostsOfTask(run.stdout, 'Run install.sh'))].sort()).toEqual([...left].sort());
+    // The member is gone, the rest started and healthy (a quorum of 3 of 4 kept).
+    const after = await members(cp.masters[0]);
+    expect(after.map((x) => x.name).sort()).toEqual([...left].sort());
+    expect(after.every((x) => x.status === 'started')).toBe(true);
+    await expectHealthyMembers(left.length);
+    await expectReadyz(left);
+    // No manifest left on the node, and its runner (the kubelet) stopped every pod.
+    expect(readdirSync(join(cp.rootOf(node), 'etc/kubernetes/manifests')).filter((f) => !f.startsWith('.'))).toEqual([]);
+    const runner = cp.runners.get(node)!;
+    await runner.waitFor(`every pod of ${node} stopped`, 60_000, () => runner.pods().length === 0);
+    // The remaining haproxy no longer sends to it.
+    expect(readFileSync(join(cp.rootOf(cp.masters[0]), 'etc/haproxy/haproxy.cfg'), 'utf8')).not.toContain(`${cp.addressOf(node)}:${cp.plan.apiServer.bindPort}`);
+    expect(acked).toBeGreaterThan(0);
     expect(lost).toEqual([]);
   });
 });

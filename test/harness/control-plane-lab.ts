@@ -104,8 +104,18 @@ export interface ControlPlaneLab {
   readonly runners: ReadonlyMap<string, NodeRunner>;
   /** The spare nodes (see spareMasters). */
   readonly spares: readonly string[];
-  /** Starts the pod runner on a spare node: it runs whatever gets installed into rootOf(node). */
+  /**
+   * Starts the pod runner on a spare node, or on a node stopped by killNode: it runs whatever gets
+   * installed into rootOf(node).
+   */
   startRunner(node: string): void;
+  /**
+   * The node dies: every pod its runner started (etcd, API server, controller manager, scheduler,
+   * keepalived, the LB proxy) gets SIGKILL by PID, and the runner stops. With `wipe`, its root directory
+   * and the runner's state are deleted too, as on the blank machine that replaces it. startRunner starts
+   * it again.
+   */
+  killNode(node: string, opts?: { wipe?: boolean }): Promise<void>;
   /** The lab edits made to installed files. */
   readonly notes: readonly string[];
   /** The kubectl binary `kubectl` runs (binaries.ts kubectlFor: the cluster's release, or the next minor's). */
@@ -178,6 +188,8 @@ export async function startControlPlane(opts: ControlPlaneLabOptions = {}): Prom
   const work = mkdtempSync(join(tmpdir(), 'hacp-cp-'));
   chmodSync(work, 0o755);
   const runners = new Map<string, NodeRunner>();
+  /** Nodes killNode stopped. */
+  const killed = new Set<string>();
   const notes: string[] = [];
   const lbHosts = opts.lbHosts ? ['lb-1', 'lb-2'] : [];
   const workers = opts.lbHosts || opts.worker ? ['worker-1'] : [];
@@ -260,8 +272,20 @@ export async function startControlPlane(opts: ControlPlaneLabOptions = {}): Prom
       runners,
       spares,
       startRunner(m) {
-        if (!spares.includes(m)) throw new Error(`${m} is not a spare node of this lab (${spares.join(', ') || 'none'})`);
+        if (!spares.includes(m) && !killed.has(m)) throw new Error(`${m} is neither a spare node of this lab (${spares.join(', ') || 'none'}) nor one stopped by killNode`);
         startRunner(m);
+        killed.delete(m);
+      },
+      async killNode(m, o = {}) {
+        const r = runners.get(m);
+        if (!r) throw new Error(`no pod runner runs on ${m}`);
+        runners.delete(m);
+        killed.add(m);
+        await r.stopNode({ graceMs: 0 });
+        if (o.wipe) {
+          rmSync(root(m), { recursive: true, force: true });
+          rmSync(r.stateDir, { recursive: true, force: true });
+        }
       },
       notes: [...new Set(notes)],
       kubectlBinary: kubectlBin,
