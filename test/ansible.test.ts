@@ -21,11 +21,11 @@ afterEach(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 const example = (file: string): ClusterSpec => readSpecFile(path.join(__dirname, '..', 'examples', file), file).spec;
 
-function bundle(spec: ClusterSpec, tarballs = true): string {
-  const app = new StaticPodApp({ reporter: false, outdir: tmp, tarballs });
+function bundle(spec: ClusterSpec, tarballs = true, outdir = tmp): string {
+  const app = new StaticPodApp({ reporter: false, outdir, tarballs });
   new HaControlPlane(app, spec.name, { spec });
   app.synth();
-  return path.join(tmp, spec.name, 'ansible');
+  return path.join(outdir, spec.name, 'ansible');
 }
 
 /** What the real ansible-inventory makes of an inventory file: groups → hosts, and each host's vars. */
@@ -125,6 +125,35 @@ describe('playbooks', () => {
       for (const t of tasks) expect({ f, name: typeof t.name }).toEqual({ f, name: 'string' });
       for (const t of tasks) for (const k of Object.keys(t)) if (/^(command|shell|copy|file|stat|uri|assert|fail|set_fact|add_host|debug|unarchive|import_role|import_tasks)$/.test(k)) throw new Error(`${f}: ${t.name} uses "${k}" without ansible.builtin.`);
     }
+  });
+});
+
+describe('rollback.yml on a node (a local connection, its root a temporary directory)', () => {
+  test('refuses to go back across a Kubernetes minor (the previous bundle 1.36, the installed 1.37): nothing changed', () => {
+    const m = EXAMPLE_SPEC.masters[0].name;
+    const older = bundle({ ...EXAMPLE_SPEC, kubernetesVersion: '1.36' }, true, path.join(tmp, 'older'));
+    const dir = bundle({ ...EXAMPLE_SPEC, kubernetesVersion: '1.37' }, true, path.join(tmp, 'newer'));
+    // The node: the 1.37 API server manifest installed, the 1.36 tarball kept as the previous one.
+    const root = path.join(tmp, 'root');
+    const manifest = path.join(root, 'etc/kubernetes/manifests/kube-apiserver.yaml');
+    fs.mkdirSync(path.dirname(manifest), { recursive: true });
+    fs.copyFileSync(path.join(dir, '..', m, 'etc/kubernetes/manifests/kube-apiserver.yaml'), manifest);
+    const kept = path.join(root, 'var/lib/ha-control-plane/ansible', EXAMPLE_SPEC.name);
+    fs.mkdirSync(kept, { recursive: true });
+    fs.copyFileSync(path.join(older, '..', 'bundles', `${m}.tar.gz`), path.join(kept, 'previous.tar.gz'));
+    fs.mkdirSync(path.join(dir, 'host_vars'));
+    fs.writeFileSync(path.join(dir, 'host_vars', `${m}.yml`), `ansible_connection: local\nansible_python_interpreter: /usr/bin/python3\nhacp_root: ${root}\n`);
+    const before = fs.readFileSync(manifest, 'utf8');
+    expect(before).toContain('kube-apiserver:v1.37.');
+
+    const r = spawnSync('ansible-playbook', ['-i', 'inventory.yml', 'rollback.yml', '-e', `hacp_node=${m}`], {
+      cwd: dir, encoding: 'utf8', env: { ...process.env, ANSIBLE_NOCOLOR: '1', ANSIBLE_LOCAL_TEMP: path.join(tmp, 'ansible-tmp'), ANSIBLE_REMOTE_TEMP: path.join(tmp, 'ansible-tmp') },
+    });
+    expect({ code: r.status, tail: r.stdout.slice(-1500) }).toEqual({ code: 2, tail: expect.stringContaining(`refused: the previous bundle of ${m} runs Kubernetes 1.36 and the installed one 1.37;`) });
+    expect(r.stdout).toContain('nothing was changed (fix: roll forward with a new bundle of the installed minor)');
+    expect(r.stdout).not.toContain('Hand over the etcd leadership');
+    expect(r.stdout).not.toContain('Run install.sh');
+    expect(fs.readFileSync(manifest, 'utf8')).toBe(before);
   });
 });
 

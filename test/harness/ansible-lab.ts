@@ -20,7 +20,7 @@ import { stringify } from 'yaml';
 import { ClusterSpec } from '../../lib';
 import { hostPort } from '../../lib/util/net';
 import { ApiOutcome, ApiRequest, readApiRequests, summarizeApi, writeApiClient } from './api-client';
-import { etcdBinary, k8sBinary } from './binaries';
+import { etcdBinary } from './binaries';
 import { ControlPlaneLab } from './control-plane-lab';
 import { waitFor } from './failover';
 import { ExecResult, LabProcess } from './netns';
@@ -42,8 +42,8 @@ export interface AnsibleLab {
   readonly cp: ControlPlaneLab;
   /** The cluster directory's Ansible content, with host_vars that point each master at its lab root; returns the ansible directory. */
   labAnsible(clusterDir: string): string;
-  /** `ansible-playbook -i inventory.yml <name> …extra` in the client namespace. */
-  playbook(dir: string, name: string, extra?: readonly string[]): Promise<ExecResult>;
+  /** `ansible-playbook -i inventory.yml <name> …extra` in the client namespace (`env`: more ANSIBLE_* settings). */
+  playbook(dir: string, name: string, extra?: readonly string[], env?: Readonly<Record<string, string>>): Promise<ExecResult>;
   /** Runs `fn` while a client writes and reads through the VIP every 100 ms; returns what it saw and whether an acknowledged write is missing. */
   withClient<T>(tag: string, fn: () => Promise<T>): Promise<ClientRun<T>>;
   /** `etcdctl member list …args` asked of a master's member, with the API server's etcd client certificate. */
@@ -210,7 +210,7 @@ export async function startAnsibleLab(cp: ControlPlaneLab, opts: { connection?: 
           // The lab's kubelet (the pod runner) looks at the manifests every 500 ms, not every 20 s.
           hacp_kubelet_settle_s: 2,
           hacp_etcdctl: [etcdctl()],
-          hacp_kubectl: [k8sBinary('kubectl', `v${cp.plan.kubernetesVersion}`)],
+          hacp_kubectl: [cp.kubectlBinary],
         }));
       }
       return dir;
@@ -219,7 +219,7 @@ export async function startAnsibleLab(cp: ControlPlaneLab, opts: { connection?: 
       return etcdctlOn(master, ['member', 'list', ...args]);
     },
     etcdctlOn,
-    playbook(dir, name, extra = []) {
+    playbook(dir, name, extra = [], env = {}) {
       return cp.lab.exec('client', 'ansible-playbook', ['-i', join(dir, 'inventory.yml'), join(dir, name), ...extra], {
         timeoutMs: 600_000,
         env: {
@@ -231,6 +231,7 @@ export async function startAnsibleLab(cp: ControlPlaneLab, opts: { connection?: 
           ...(connection === 'ssh'
             ? { ANSIBLE_SSH_CONTROL_PATH_DIR: controlDir, ANSIBLE_SSH_CONTROL_PATH: '%(directory)s/%%h-%%p-%%r', ANSIBLE_PIPELINING: 'True' }
             : { ANSIBLE_HOST_KEY_CHECKING: 'False' }),
+          ...env,
         },
       });
     },

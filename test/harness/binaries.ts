@@ -50,6 +50,18 @@ export function builtVersionOf(kind: 'k8s' | 'etcd', minor: string): string | un
   return toolVersions(kind).filter((v) => v.startsWith(`v${minor}.`)).pop();
 }
 
+/**
+ * The kubectl for a cluster of `version` ("v1.36.3"): that release's own when it is built, else the built
+ * kubectl of the next minor (kubectl supports one minor of skew with the API server, and only the default
+ * minor's module builds kubectl; a 1.36 cluster upgraded to 1.37 is then talked to by one kubectl).
+ */
+export function kubectlFor(version: string): string {
+  if (existsSync(join(BIN_DIR, 'k8s', version, 'kubectl'))) return k8sBinary('kubectl', version);
+  const [major, minor] = version.replace(/^v/, '').split('.').map(Number);
+  const next = builtVersionOf('k8s', `${major}.${minor + 1}`);
+  return k8sBinary('kubectl', next && existsSync(join(BIN_DIR, 'k8s', next, 'kubectl')) ? next : version);
+}
+
 function builtBinary(kind: 'k8s' | 'etcd', command: string, version: string): string {
   const path = join(BIN_DIR, kind, version, command);
   if (!existsSync(path)) {

@@ -22,7 +22,7 @@ import { ClusterPlan, ClusterSpec, HaControlPlane, HostFile, planCluster, prepar
 import { DEFAULT_KUBERNETES_MINOR, KUBERNETES_PROFILES } from '../../lib/plan/versions';
 import { TEST_ENCRYPTION_KEY } from '../util';
 import { hostPort } from '../../lib/util/net';
-import { builtVersionOf, etcdBinary, k8sBinary, REPO_ROOT } from './binaries';
+import { builtVersionOf, etcdBinary, kubectlFor, REPO_ROOT } from './binaries';
 import { makeEtcdCa, makeEtcdMemberPki, makeLeaf } from './certs';
 import { emulateTrackProcess, tolerateFdLimit } from './failover';
 import { runKubeadm } from './kubeadm';
@@ -119,6 +119,8 @@ export interface ControlPlaneLab {
   killNode(node: string, opts?: { wipe?: boolean }): Promise<void>;
   /** The lab edits made to installed files. */
   readonly notes: readonly string[];
+  /** The kubectl binary `kubectl` runs (binaries.ts kubectlFor: the cluster's release, or the next minor's). */
+  readonly kubectlBinary: string;
   /** Real kubectl with the admin kubeconfig (server: the VIP), run in `node`'s namespace. */
   kubectl(args: readonly string[], opts?: { node?: string; timeoutMs?: number; kubeconfig?: string }): Promise<ExecResult>;
   /** Waits until every pod of every master is ready (probes passing); throws with the runner's report. */
@@ -253,7 +255,7 @@ export async function startControlPlane(opts: ControlPlaneLabOptions = {}): Prom
       runners.set(m, startNode(lab, m, { root: root(m), stateDir: join(work, 'state', m) }));
     };
     for (const m of bundleNodes) startRunner(m);
-    const kubectlBin = k8sBinary('kubectl', `v${plan.kubernetesVersion}`);
+    const kubectlBin = kubectlFor(`v${plan.kubernetesVersion}`);
     const cp: ControlPlaneLab = {
       lab,
       spec,
@@ -287,6 +289,7 @@ export async function startControlPlane(opts: ControlPlaneLabOptions = {}): Prom
         }
       },
       notes: [...new Set(notes)],
+      kubectlBinary: kubectlBin,
       kubectl(args, o = {}) {
         const kubeconfig = o.kubeconfig ?? join(root(masters[0]), 'etc/kubernetes/admin.conf');
         return lab.exec(o.node ?? masters[0], kubectlBin, ['--kubeconfig', kubeconfig, '--request-timeout=10s', ...args], { timeoutMs: o.timeoutMs ?? 20_000 });
