@@ -6,7 +6,7 @@ import { LoadBalancerPlan, planLoadBalancer, planWorkerProxy, WorkerProxyPlan } 
 import { hostPort, ipFamily, loopbackFor } from '../util/net';
 import {
   EtcdProbePaths, EtcdProfile, etcdProbePaths, etcdProfile, KubernetesProfile,
-  kubernetesProfile, parseEtcdVersion,
+  kubernetesProfile, KUBERNETES_VERSION, parseEtcdVersion,
 } from './versions';
 
 /** One etcd member as other members see it. */
@@ -141,7 +141,7 @@ export function planValidatedSpec(spec: ClusterSpec, validation: ValidationResul
   if (errors.length > 0) throw new SpecError(errors);
 
   const requested = spec.kubernetesVersion ?? D.ClusterSpec.kubernetesVersion;
-  const [, minor, patch] = /^v?(\d+\.\d+)(\.\d+)?$/.exec(requested)!;
+  const [, minor, patch] = KUBERNETES_VERSION.exec(requested)!;
   const profile = kubernetesProfile(minor)!;
   const kubernetesVersion = patch ? `${minor}${patch}` : profile.latestPatch;
   const imageRepository = spec.imageRepository ?? DEFAULTS.imageRepository;

@@ -1,6 +1,6 @@
 import { DEFAULTS, KUBEADM_ETCD_IMAGE } from './defaults';
 import { cidrContains, cidrsOverlap, ipFamily, ipToBigInt, isDnsLabel, isDnsSubdomain, parseCidr, sameIp } from '../util/net';
-import { DEFAULT_KUBERNETES_MINOR, kubernetesProfile, KubernetesProfile, parseEtcdVersion, etcdProfile, SUPPORTED_MINORS, ETCD_PROFILES } from './versions';
+import { DEFAULT_KUBERNETES_MINOR, KUBERNETES_VERSION, kubernetesProfile, KubernetesProfile, parseEtcdVersion, etcdProfile, SUPPORTED_MINORS, ETCD_PROFILES } from './versions';
 import { SpecIssue } from '../spec/errors';
 import { checkSchema } from '../spec/schema-check';
 import { formatPath } from '../spec/source';
@@ -8,9 +8,6 @@ import { hasControlChar, Report } from './check';
 import { checkLoadBalancing } from './validate-lb';
 import { checkPki } from './validate-pki';
 import { ClusterSpec, ComponentSpec, EnvVar, EtcdSpec, ExtraVolume, NetworkingSpec } from '../spec/types';
-
-/** A Kubernetes version as the spec writes it: a minor, or a full version, with or without "v". */
-const KUBERNETES_VERSION = /^v?(\d+\.\d+)(\.\d+)?$/;
 
 /**
  * Why a static pod cannot reference API objects, on `profile`'s minor (versions.ts,

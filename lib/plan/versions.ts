@@ -66,6 +66,9 @@ export const KUBERNETES_PROFILES: readonly KubernetesProfile[] = [
 /** The default Kubernetes minor. */
 export const DEFAULT_KUBERNETES_MINOR = '1.37';
 
+/** A Kubernetes version as the spec writes it: a minor, or a full version, with or without "v" (groups: the minor, the ".patch"). */
+export const KUBERNETES_VERSION = /^v?(\d+\.\d+)(\.\d+)?$/;
+
 /** Supported minors, for messages. */
 export const SUPPORTED_MINORS = KUBERNETES_PROFILES.map((p) => p.minor);
 

@@ -28,16 +28,6 @@ type Schema = Record<string, unknown>;
 /** What to say about a field that is not in the schema: a known field of something else, say. */
 export type ExplainUnknown = (definition: string | undefined, field: string) => { readonly problem: string; readonly fix: string } | undefined;
 
-/** Options of a SchemaChecker. */
-export interface SchemaCheckerOptions {
-  /**
-   * Explains an unknown field better than "is not a known field" (e.g. a Pod field a static pod cannot
-   * use); `definition` is the name of the object's schema under `#/definitions`, when it has one.
-   * @default no explanations
-   */
-  readonly explainUnknown?: ExplainUnknown;
-}
-
 /**
  * Checks data against a JSON Schema (draft-07, definitions under `#/definitions`) and explains each
  * violation for someone editing YAML. A failed anyOf/oneOf is re-checked branch by branch and reported
@@ -49,10 +39,8 @@ export class SchemaChecker {
   private readonly branchValidators = new Map<unknown, ValidateFunction>();
   /** The name of each schema under `#/definitions`, by identity (ajv's parentSchema is the schema object itself). */
   private readonly definitionNames = new Map<unknown, string>();
-  /** The unknown-field explainer of the check in progress. */
-  private explain: ExplainUnknown | undefined;
 
-  constructor(private readonly schema: Readonly<Record<string, unknown>>, private readonly options: SchemaCheckerOptions = {}) {
+  constructor(private readonly schema: Readonly<Record<string, unknown>>) {
     // Unknown keywords are errors; type-combination lint (strictTypes) is not, so a schema change cannot break loading.
     this.ajv = new Ajv({ allErrors: true, verbose: true, strictSchema: true, strictNumbers: true, strictTypes: false, strictTuples: false });
     addFormats(this.ajv);
@@ -61,18 +49,17 @@ export class SchemaChecker {
   }
 
   /**
-   * The problems of plain data (empty when valid); never throws for any input. `explainUnknown` explains
-   * unknown fields for this check (default: the checker's option).
+   * The problems of plain data (empty when valid); never throws for any input. `explain` explains an
+   * unknown field better than "is not a known field" (e.g. a Pod field a static pod cannot use);
+   * `definition` is the name of the object's schema under `#/definitions`, when it has one.
    */
-  public check(data: unknown, raw: RawText = () => undefined, explainUnknown: ExplainUnknown | undefined = this.options.explainUnknown): SchemaIssue[] {
+  public check(data: unknown, raw: RawText = () => undefined, explain: ExplainUnknown = () => undefined): SchemaIssue[] {
     if (this.validateRoot(data)) return [];
-    // Synchronous: the explainer of this call is read while its issues are made.
-    this.explain = explainUnknown;
-    return dedupe(this.issuesOf(this.validateRoot.errors ?? [], data, raw));
+    return dedupe(this.issuesOf(this.validateRoot.errors ?? [], data, raw, explain));
   }
 
   /** Turns ajv errors on `root` into issues, collapsing anyOf/oneOf failures to their best branch. */
-  private issuesOf(errors: readonly ErrorObject[], root: unknown, raw: RawText): SchemaIssue[] {
+  private issuesOf(errors: readonly ErrorObject[], root: unknown, raw: RawText, explain: ExplainUnknown): SchemaIssue[] {
     const unions = errors.filter((e) => e.keyword === 'anyOf' || e.keyword === 'oneOf');
     // The outermost union at each path speaks for every error at or below it; ajv reports a union after
     // the errors inside it, so of several at one path the last is the outermost.
@@ -89,16 +76,16 @@ export class SchemaChecker {
       if (u) {
         if (!done.has(u)) {
           done.add(u);
-          out.push(...this.unionIssues(u, root, raw));
+          out.push(...this.unionIssues(u, root, raw, explain));
         }
       } else if (e.keyword !== 'if' && !consequence(e)) {
-        out.push(this.issueOf(e, root, raw));
+        out.push(this.issueOf(e, root, raw, explain));
       }
     }
     return out;
   }
 
-  private unionIssues(u: ErrorObject, root: unknown, raw: RawText): SchemaIssue[] {
+  private unionIssues(u: ErrorObject, root: unknown, raw: RawText, explain: ExplainUnknown): SchemaIssue[] {
     const segments = pointerSegments(u.instancePath, root);
     const value = valueAt(root, segments);
     if (u.keyword === 'oneOf' && (u.params as { passingSchemas?: unknown }).passingSchemas) {
@@ -126,7 +113,7 @@ export class SchemaChecker {
         fix: `use ${expected.join(' or ') || 'one of the forms in the schema'}`,
       }];
     }
-    return this.issuesOf(best.errors, value, (s) => raw([...segments, ...s])).map((i) => ({ ...i, segments: [...segments, ...i.segments] }));
+    return this.issuesOf(best.errors, value, (s) => raw([...segments, ...s]), explain).map((i) => ({ ...i, segments: [...segments, ...i.segments] }));
   }
 
   private branchValidator(branch: Schema): ValidateFunction {
@@ -138,7 +125,7 @@ export class SchemaChecker {
     return v;
   }
 
-  private issueOf(e: ErrorObject, root: unknown, raw: RawText): SchemaIssue {
+  private issueOf(e: ErrorObject, root: unknown, raw: RawText, explain: ExplainUnknown): SchemaIssue {
     const segments = pointerSegments(e.instancePath, root);
     const value = valueAt(root, segments);
     const p = e.params as Record<string, unknown>;
@@ -156,7 +143,7 @@ export class SchemaChecker {
       case 'additionalProperties': {
         const field = String(p.additionalProperty);
         const issue = { segments: [...segments, field], value: (value as Record<string, unknown>)[field], onKey: true };
-        const explained = this.explain?.(this.definitionNames.get(e.parentSchema), field);
+        const explained = explain(this.definitionNames.get(e.parentSchema), field);
         if (explained) return at(explained.problem, explained.fix, { ...issue, onKey: false });
         const known = Object.keys((parent?.properties as Record<string, unknown> | undefined) ?? {});
         const guess = closest(field, known);

@@ -45,7 +45,7 @@ const REFUSED: Readonly<Record<string, Readonly<Record<string, Explain>>>> = {
 
 /**
  * The explanation of an unknown field of a spec object that a Pod would have, if it is one (see
- * SchemaCheckerOptions); `reason` says why a static pod cannot reference API objects on the spec's minor.
+ * SchemaChecker.check); `reason` says why a static pod cannot reference API objects on the spec's minor.
  */
 export function explainStaticPodField(definition: string | undefined, field: string, reason: string): Refused | undefined {
   const byField = definition === undefined ? undefined : REFUSED[definition];
