@@ -63,11 +63,6 @@ export const LOAD_BALANCER_TYPES: Readonly<Record<keyof typeof LB_TYPE_RECORDS, 
 const loadBalancerTypesMatch: SameKeys<LoadBalancerType, keyof typeof LOAD_BALANCER_TYPES> = true;
 void loadBalancerTypesMatch;
 
-/** True for a load-balancer type (untrusted input). */
-export function isLoadBalancerType(v: unknown): v is LoadBalancerType {
-  return typeof v === 'string' && Object.prototype.hasOwnProperty.call(LOAD_BALANCER_TYPES, v);
-}
-
 /** For exhaustive switches: a type the switch forgot does not compile. */
 export function assertNever(value: never, what: string): never {
   throw new Error(`unhandled ${what}: ${JSON.stringify(value)}`);
