@@ -255,7 +255,8 @@ describe('etcd (stacked)', () => {
   const etcdYaml = ['etc/kubernetes/manifests/etcd.yaml'];
 
   test('replacing a founding member under its name and address changes its etcd manifest and no file of any other master', () => {
-    for (const before of [{ m1: 'new', m2: 'new', m3: 'new' }, { m1: 'new', m2: 'new', m3: 'new', m4: 'existing', m5: 'existing' }] as const) {
+    const cases: Record<string, 'new' | 'existing' | 'replacement'>[] = [{ m1: 'new', m2: 'new', m3: 'new' }, { m1: 'new', m2: 'new', m3: 'new', m4: 'existing', m5: 'existing' }];
+    for (const before of cases) {
       for (const node of ['m1', 'm2', 'm3']) {
         const diff = changed(five(before), five({ ...before, [node]: 'replacement' }));
         expect({ node, diff }).toEqual({ node, diff: Object.fromEntries(Object.keys(before).map((n) => [n, n === node ? etcdYaml : []])) });
