@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { ClusterSpec } from '../lib';
 import { summarizeApi } from './harness/api-client';
 import { AnsibleLab, hostsOfTask, startAnsibleLab, withFlag } from './harness/ansible-lab';
+import { failuresWithEvents, formatFailures } from './harness/ansible-upgrade';
 import { ControlPlaneLab, startControlPlane } from './harness/control-plane-lab';
 import { waitFor } from './harness/failover';
 import { vipHolder } from './harness/real-failover';
@@ -218,6 +219,8 @@ describe('the playbooks on a running control plane', () => {
     const said = [...run.stdout.matchAll(/"msg": "((?:no changes|done): [^"]*)"/g)].map((m) => m[1]);
     log(`replace-master ${node}: install.sh on ${hostsOfTask(run.stdout, 'Run install.sh').join(', ')}: ${said.join(' | ')}`);
     const during = summarizeApi(requests, playbookAt);
+    const failures = failuresWithEvents(cp, requests.filter((r) => r.s >= playbookAt));
+    if (failures.length > 0) log(`replace-master: failed requests during the playbook and the pod events around them:\n${formatFailures(failures)}`);
     log(`replace-master ${node} (dead, wiped; the VIP on ${holder} before): playbook ${seconds.toFixed(1)} s; client from the kill: ${api.failedWrites}/${api.writes} writes and ${api.failedReads}/${api.reads} reads failed (${JSON.stringify(api.errors)}), longest write outage ${api.writeOutageMs} ms; during the playbook: ${during.failedWrites}/${during.writes} writes and ${during.failedReads}/${during.reads} reads failed (${JSON.stringify(during.errors)}), longest write outage ${during.writeOutageMs} ms; ${acked} acknowledged writes, ${lost.length} lost`);
     expect({ code: run.code, tail: run.code === 0 ? '' : run.stdout.slice(-5000) + run.stderr.slice(-2000) }).toEqual({ code: 0, tail: '' });
     // The playbook reached the new machine through its new sshd (its new host key pinned).
