@@ -8,12 +8,14 @@
  * Every command, gate and install.sh run is the playbooks' own. A client writes and reads through the VIP
  * every 100 ms meanwhile.
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { ClusterSpec } from '../lib';
 import { summarizeApi } from './harness/api-client';
 import { AnsibleLab, hostsOfTask, startAnsibleLab, withFlag } from './harness/ansible-lab';
+import { failuresWithEvents, formatFailures } from './harness/ansible-upgrade';
 import { ControlPlaneLab, startControlPlane } from './harness/control-plane-lab';
+import { waitFor } from './harness/failover';
 import { vipHolder } from './harness/real-failover';
 
 jest.setTimeout(900_000);
@@ -144,7 +146,13 @@ describe('the playbooks on a running control plane', () => {
 
   test('a degraded control plane stops remove-master.yml at its first gate: nothing removed, nothing installed', async () => {
     const smaller: ClusterSpec = { ...cp.spec, masters: cp.spec.masters.filter((m) => m.name !== cp.masters[2]) };
+    // The bundles of a spec the cluster never runs: synthesizing them reissues the API server certificates
+    // in the PKI state (their SANs name every master), so the state goes back to the running spec's after.
+    const state = join(cp.workDir, 'pki-state');
+    cpSync(state, `${state}.running`, { recursive: true });
     const dir = al.labAnsible(await cp.synthesize(smaller));
+    rmSync(state, { recursive: true });
+    renameSync(`${state}.running`, state);
     // One remaining master loses its link: the cluster is degraded.
     const down = cp.masters[1];
     const cut = await cp.lab.exec(down, 'ip', ['link', 'set', 'eth0', 'down']);
@@ -158,6 +166,17 @@ describe('the playbooks on a running control plane', () => {
     } finally {
       await cp.lab.exec(down, 'ip', ['link', 'set', 'eth0', 'up']);
     }
+    // The link is back: the tests after this one start from a healthy cluster. The cut-off member takes
+    // a while to hear from the leader again (its peer connections were cut mid-stream), and a master lost
+    // meanwhile would take the quorum with it (the replace test, run right after, once did: 8.8 s
+    // without a leader).
+    const t0 = Date.now();
+    await waitFor('every etcd member healthy again after the link came back', 120_000, async () => {
+      const r = await al.etcdctlOn(cp.masters[0], ['endpoint', 'health', '--cluster', '-w', 'json']);
+      return r.code === 0 && /^\[/.test(r.stdout) && (JSON.parse(r.stdout) as { health: boolean }[]).filter((h) => h.health).length === 3;
+    }, undefined, 500);
+    log(`${down}'s link back: all three etcd members healthy after ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    await expectReadyz(cp.masters);
     // Still three members.
     const members = await al.memberList(cp.masters[0], []);
     expect(members.stdout.trim().split('\n')).toHaveLength(3);
@@ -165,10 +184,11 @@ describe('the playbooks on a running control plane', () => {
 
   test('replace-master.yml: a dead master (every pod SIGKILLed, its root wiped) is replaced by a blank node of the same name and address: the dead member removed first, then the new one added, installed and gated; no acknowledged write lost', async () => {
     const node = cp.masters[2];
+    await expectHealthyMembers(3);
     const oldId = (await members(cp.masters[0])).find((x) => x.name === node)?.id;
     expect(oldId).toMatch(/^[0-9a-f]+$/);
-    // The replacement keeps the name and address and joins the running etcd cluster.
-    current = { ...current, masters: current.masters.map((m) => (m.name === node ? { ...m, etcdState: 'existing' } : m)) };
+    // The replacement keeps the name and address and joins the running etcd cluster in the dead member's place.
+    current = { ...current, masters: current.masters.map((m) => (m.name === node ? { ...m, etcdState: 'replacement' } : m)) };
     const dir = al.labAnsible(await cp.synthesize(current));
     let seconds = 0;
     let sshdLogBefore = 0;
@@ -184,6 +204,13 @@ describe('the playbooks on a running control plane', () => {
       await al.startSsh(node, { newHostKey: true });
       sshdLogBefore = al.sshdLog(node).length;
       cp.startRunner(node);
+      // The loss itself costs what a node loss costs (etcd's election when it held the leadership, the
+      // load balancers' checks): the playbook starts once both survivors' API servers are ready again, so
+      // that the requests counted during it are the playbook's own.
+      const survivors = cp.masters.filter((m) => m !== node);
+      await waitFor('the survivors\' API servers ready after the loss', 60_000, async () => (await Promise.all(survivors.map((m) =>
+        cp.kubectl([`--server=https://${cp.addressOf(m)}:${cp.plan.apiServer.bindPort}`, 'get', '--raw', '/readyz'], { node: cp.clientNode, timeoutMs: 5_000 }))))
+        .every((r) => r.stdout === 'ok'), undefined, 500);
       playbookAt = Date.now();
       const r = await al.playbook(dir, 'replace-master.yml', ['-e', `hacp_node=${node}`]);
       seconds = (Date.now() - playbookAt) / 1000;
@@ -192,6 +219,8 @@ describe('the playbooks on a running control plane', () => {
     const said = [...run.stdout.matchAll(/"msg": "((?:no changes|done): [^"]*)"/g)].map((m) => m[1]);
     log(`replace-master ${node}: install.sh on ${hostsOfTask(run.stdout, 'Run install.sh').join(', ')}: ${said.join(' | ')}`);
     const during = summarizeApi(requests, playbookAt);
+    const failures = failuresWithEvents(cp, requests.filter((r) => r.s >= playbookAt));
+    if (failures.length > 0) log(`replace-master: failed requests during the playbook and the pod events around them:\n${formatFailures(failures)}`);
     log(`replace-master ${node} (dead, wiped; the VIP on ${holder} before): playbook ${seconds.toFixed(1)} s; client from the kill: ${api.failedWrites}/${api.writes} writes and ${api.failedReads}/${api.reads} reads failed (${JSON.stringify(api.errors)}), longest write outage ${api.writeOutageMs} ms; during the playbook: ${during.failedWrites}/${during.writes} writes and ${during.failedReads}/${during.reads} reads failed (${JSON.stringify(during.errors)}), longest write outage ${during.writeOutageMs} ms; ${acked} acknowledged writes, ${lost.length} lost`);
     expect({ code: run.code, tail: run.code === 0 ? '' : run.stdout.slice(-5000) + run.stderr.slice(-2000) }).toEqual({ code: 0, tail: '' });
     // The playbook reached the new machine through its new sshd (its new host key pinned).
@@ -204,6 +233,11 @@ describe('the playbooks on a running control plane', () => {
     expect(hostsOfTask(run.stdout, 'Remove the member')).toEqual([node]);
     expect(hostsOfTask(run.stdout, 'Add the member')).toEqual([node]);
     expect(hostsOfTask(run.stdout, 'Run install.sh')[0]).toBe(node);
+    // Its bundle was checked to join the running cluster; the others' bundles did not change at all
+    // (founding members list a replacement too), so nothing was installed on them.
+    expect(hostsOfTask(run.stdout, 'Joining etcd | refuse a bundle whose etcd would start a new cluster')).toEqual([node]);
+    expect(hostsOfTask(run.stdout, 'Run install.sh').slice(1).sort()).toEqual([...cp.masters].sort());
+    expect(said.slice(1)).toEqual(cp.masters.map(() => expect.stringMatching(/^no changes: /)));
     // Three started members, the replaced one under a new member ID; every member healthy.
     const after = await members(cp.masters[0]);
     expect(after.map((x) => x.name).sort()).toEqual([...cp.masters].sort());

@@ -157,6 +157,23 @@ describe('rollback.yml on a node (a local connection, its root a temporary direc
   });
 });
 
+describe('add-master.yml and replace-master.yml on a blank node (a local connection, its root a temporary directory)', () => {
+  test.each([['add-master.yml', 'existing'], ['replace-master.yml', 'replacement']])('%s refuses a bundle whose etcd would start a new cluster (the spec still says "new"): nothing installed, no member touched', (playbook, state) => {
+    const m = EXAMPLE_SPEC.masters[2].name;
+    const dir = bundle(EXAMPLE_SPEC, true);
+    const root = path.join(tmp, 'root');
+    fs.mkdirSync(root);
+    fs.mkdirSync(path.join(dir, 'host_vars'));
+    fs.writeFileSync(path.join(dir, 'host_vars', `${m}.yml`), `ansible_connection: local\nansible_python_interpreter: /usr/bin/python3\nhacp_root: ${root}\n`);
+    const r = spawnSync('ansible-playbook', ['-i', 'inventory.yml', playbook, '-e', `hacp_node=${m}`], {
+      cwd: dir, encoding: 'utf8', env: { ...process.env, ANSIBLE_NOCOLOR: '1', ANSIBLE_LOCAL_TEMP: path.join(tmp, 'ansible-tmp'), ANSIBLE_REMOTE_TEMP: path.join(tmp, 'ansible-tmp') },
+    });
+    expect({ code: r.status, tail: r.stdout.slice(-1500) }).toEqual({ code: 2, tail: expect.stringContaining(`the bundle of ${m} starts a new etcd cluster: its entry in the spec's masters has etcdState new; nothing was changed (fix: set its etcdState to ${state} and synthesize again)`) });
+    for (const task of ['Gate | etcd members healthy', 'Remove the member', 'Add the member', 'Run install.sh']) expect(r.stdout).not.toContain(`: ${task}]`);
+    expect(fs.existsSync(path.join(root, 'etc'))).toBe(false);
+  });
+});
+
 describe('where it is written', () => {
   test('beside the tarballs only (the playbooks install them)', () => {
     bundle(EXAMPLE_SPEC, false);

@@ -1,4 +1,5 @@
 import { parse } from 'yaml';
+import { ClusterSpec } from '../lib';
 import { flags, haSpec, pod, render, spec } from './util';
 
 const COMPONENTS = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler'];
@@ -224,6 +225,63 @@ describe('etcd (stacked)', () => {
     const f5 = flags(pod(j, 'etcd', 'm5'));
     expect(f5['initial-cluster']).toBe(`${f4['initial-cluster']},m5=https://10.0.0.5:2380`);
     expect(flags(pod(j, 'etcd', 'm2'))['initial-cluster']).toBe('m1=https://10.0.0.1:2380,m2=https://10.0.0.2:2380,m3=https://10.0.0.3:2380');
+  });
+
+  const five = (states: Record<string, 'new' | 'existing' | 'replacement'>) => spec({
+    masters: ['m1', 'm2', 'm3', 'm4', 'm5'].filter((n) => n in states)
+      .map((n) => ({ name: n, address: `10.0.0.${n.slice(1)}`, ...(states[n] === 'new' ? {} : { etcdState: states[n] }) })),
+  });
+  const url = (...ns: string[]) => ns.map((n) => `${n}=https://10.0.0.${n.slice(1)}:2380`).join(',');
+
+  test('a replacement, wherever it stands in masters, lists every master and joins with state existing', () => {
+    for (const [states, node] of [
+      [{ m1: 'replacement', m2: 'new', m3: 'new' }, 'm1'],
+      [{ m1: 'new', m2: 'new', m3: 'replacement' }, 'm3'],
+      [{ m1: 'new', m2: 'new', m3: 'replacement', m4: 'existing', m5: 'existing' }, 'm3'],
+      [{ m1: 'new', m2: 'new', m3: 'new', m4: 'replacement', m5: 'existing' }, 'm4'],
+    ] as const) {
+      const names = Object.keys(states);
+      const f = flags(pod(five(states), 'etcd', node));
+      expect({ states, node, cluster: f['initial-cluster'], state: f['initial-cluster-state'] })
+        .toEqual({ states, node, cluster: url(...names), state: 'existing' });
+    }
+  });
+
+  /** The files of each master that differ between two specs' bundles. */
+  const changed = (a: ClusterSpec, b: ClusterSpec) => {
+    const [x, y] = [render(a), render(b)];
+    return Object.fromEntries([...x].map(([node, files]) => [node, [...files].filter(([path, f]) => y.get(node)!.get(path)?.content !== f.content).map(([path]) => path)]));
+  };
+  const etcdYaml = ['etc/kubernetes/manifests/etcd.yaml'];
+
+  test('replacing a founding member under its name and address changes its etcd manifest and no file of any other master', () => {
+    const cases: Record<string, 'new' | 'existing' | 'replacement'>[] = [{ m1: 'new', m2: 'new', m3: 'new' }, { m1: 'new', m2: 'new', m3: 'new', m4: 'existing', m5: 'existing' }];
+    for (const before of cases) {
+      for (const node of ['m1', 'm2', 'm3']) {
+        const diff = changed(five(before), five({ ...before, [node]: 'replacement' }));
+        expect({ node, diff }).toEqual({ node, diff: Object.fromEntries(Object.keys(before).map((n) => [n, n === node ? etcdYaml : []])) });
+      }
+    }
+  });
+
+  test('a joiner replaced: the last one stays "existing" (nothing changes); an earlier one is a "replacement", which the founding members then list', () => {
+    const before = { m1: 'new', m2: 'new', m3: 'new', m4: 'existing', m5: 'existing' } as const;
+    expect(flags(pod(five(before), 'etcd', 'm5'))['initial-cluster']).toBe(url('m1', 'm2', 'm3', 'm4', 'm5'));
+    const diff = changed(five(before), five({ ...before, m4: 'replacement' }));
+    expect(diff).toEqual({ m1: etcdYaml, m2: etcdYaml, m3: etcdYaml, m4: etcdYaml, m5: [] });
+  });
+
+  test('a joining member lists the founding members wherever they stand, the joiners before it, and itself', () => {
+    const j = spec({
+      masters: [
+        { name: 'm4', address: '10.0.0.4', etcdState: 'existing' }, { name: 'm1', address: '10.0.0.1' },
+        { name: 'm3', address: '10.0.0.3', etcdState: 'replacement' }, { name: 'm5', address: '10.0.0.5', etcdState: 'existing' },
+      ],
+    });
+    expect(flags(pod(j, 'etcd', 'm4'))['initial-cluster']).toBe(url('m4', 'm1', 'm3'));
+    expect(flags(pod(j, 'etcd', 'm5'))['initial-cluster']).toBe(url('m4', 'm1', 'm3', 'm5'));
+    expect(flags(pod(j, 'etcd', 'm1'))['initial-cluster']).toBe(url('m1', 'm3'));
+    expect(flags(pod(j, 'etcd', 'm1'))['initial-cluster-state']).toBe('new');
   });
 
   test('IPv6 masters: bracketed URLs and ::1 loopback', () => {

@@ -122,7 +122,7 @@ describe('schema errors name the file, line and column of the field', () => {
   test('an enum: the allowed values, and the description that explains them', () => {
     const e = errorOf(replace('    address: 10.0.0.11\n', '    address: 10.0.0.11\n    etcdState: joining\n'));
     expect(lines(e)).toEqual([
-      'cluster.yaml:9:16 masters[0].etcdState: "joining" is not "new" or "existing" (fix: use "new" or "existing" (etcd initial cluster state of this member: `new` while bootstrapping a fresh cluster, `existing` for a member that joins a running cluster (after `etcdctl member add`)))',
+      'cluster.yaml:9:16 masters[0].etcdState: "joining" is not "new", "existing" or "replacement" (fix: use "new", "existing" or "replacement" (how this member\'s etcd starts: `new` for a founding member, which bootstraps a fresh cluster with the other founding members; `existing` for a member that joins a running cluster later (after `etcdctl member add`); `replacement` for a new node that takes a dead member\'s place (after `etcdctl member remove` of the dead one and `member add` of this one)))',
     ]);
   });
 

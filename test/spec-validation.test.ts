@@ -29,6 +29,7 @@ describe('invalid specs fail with the field, the value and the fix', () => {
     ['mixed families', spec({ masters: [{ name: 'a', address: '10.0.0.1' }, { name: 'b', address: 'fd00::2' }, { name: 'c', address: '10.0.0.3' }] }), /masters: .* mix IPv4 and IPv6/],
     ['bad etcd state', spec({ masters: [{ name: 'a', address: '10.0.0.1', etcdState: 'joining' as any }] }), /masters\[0\]\.etcdState: "joining"/],
     ['all existing', spec({ masters: [{ name: 'a', address: '10.0.0.1', etcdState: 'existing' }] }), /no member starts the cluster/],
+    ['a lone replacement', spec({ masters: [{ name: 'a', address: '10.0.0.1', etcdState: 'replacement' }] }), /masters\[0\]\.etcdState: "replacement" joins a running cluster, but it is the only master: there is no member to join \(fix: use "new"/],
     ['bad subnet', spec({ networking: { serviceSubnet: '10.96.0.0/33' } }), /networking\.serviceSubnet: "10\.96\.0\.0\/33" is not a CIDR/],
     ['overlapping subnets', spec({ networking: { serviceSubnet: '10.96.0.0/12', podSubnet: '10.100.0.0/16' } }), /networking\.podSubnet: "10\.100\.0\.0\/16" overlaps networking\.serviceSubnet/],
     ['pod subnet overlapping the default service subnet', spec({ networking: { podSubnet: '10.96.0.0/16' } }), /networking\.podSubnet: "10\.96\.0\.0\/16" overlaps networking\.serviceSubnet \(default 10\.96\.0\.0\/12\)/],

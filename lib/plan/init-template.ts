@@ -42,7 +42,8 @@ masters:
     address: 10.0.0.12
   - name: master-3
     address: 10.0.0.13
-    # etcdState: existing   # for a member joining a running cluster (after etcdctl member add)
+    # etcdState: existing   # for a member joining a running cluster (after etcdctl member add);
+    #                       # replacement for a new node in a dead member's place
 
 networking:
   serviceSubnet: 10.96.0.0/12

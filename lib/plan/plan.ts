@@ -152,18 +152,22 @@ export function planValidatedSpec(spec: ClusterSpec, validation: ValidationResul
     : planLocalEtcd(spec, profile, imageRepository);
 
   const members: EtcdMember[] = spec.masters.map((m) => ({ name: m.name, peerUrl: `https://${hostPort(m.address, DEFAULTS.etcdPeerPort)}` }));
+  const stateOf = (j: number) => spec.masters[j].etcdState ?? D.MasterSpec.etcdState;
+  // Founding members (`new`, and `replacement`s in a founding member's place) list each other; a joining
+  // member lists the members of the cluster it joins: the founding members, those that joined before it,
+  // and itself; a replacement joins a cluster of every other master.
+  const founding = (j: number) => stateOf(j) !== 'existing';
   const masters: MasterPlan[] = spec.masters.map((m, i) => {
-    const state = m.etcdState ?? D.MasterSpec.etcdState;
-    // A joining member sees the members that started the cluster, those that joined before it, and itself.
-    const initialCluster = state === 'new'
-      ? members.filter((_, j) => (spec.masters[j].etcdState ?? D.MasterSpec.etcdState) === 'new')
-      : members.filter((_, j) => j <= i);
+    const state = stateOf(i);
+    const initialCluster = state === 'new' ? members.filter((_, j) => founding(j))
+      : state === 'existing' ? members.filter((_, j) => founding(j) || j <= i)
+      : members;
     return {
       name: m.name,
       address: m.address,
       family: ipFamily(m.address) as 4 | 6,
       loopback: loopbackFor(m.address),
-      etcd: etcd.kind === 'local' ? { initialCluster, state } : undefined,
+      etcd: etcd.kind === 'local' ? { initialCluster, state: state === 'new' ? 'new' : 'existing' } : undefined,
     };
   });
 

@@ -121,6 +121,8 @@ export function checkSemantics(spec: ClusterSpec): ValidationResult {
     }
     if (stacked && masters.every((m) => m.etcdState === 'existing')) {
       err('masters', masters.length, 'are all etcdState "existing": no member starts the cluster', 'mark the members of the running cluster as "new" (the default) and only the joining ones "existing"');
+    } else if (stacked && masters.length === 1 && masters[0].etcdState === 'replacement') {
+      err('masters[0].etcdState', 'replacement', 'joins a running cluster, but it is the only master: there is no member to join', 'use "new" (a one-member etcd that lost its member starts again from a snapshot: etcdutl snapshot restore)');
     }
   }
 

@@ -133,13 +133,17 @@ export interface MasterSpec {
   /** The node's IPv4 or IPv6 address: API server advertise address and etcd peer/client address. */
   readonly address: string;
   /**
-   * etcd initial cluster state of this member: `new` while bootstrapping a fresh cluster, `existing` for a
-   * member that joins a running cluster (after `etcdctl member add`). Joining members join one at a time
-   * in spec order: each one's --initial-cluster lists the `new` members, the joining members before it,
-   * and itself.
+   * How this member's etcd starts: `new` for a founding member, which bootstraps a fresh cluster with the
+   * other founding members; `existing` for a member that joins a running cluster later (after `etcdctl
+   * member add`); `replacement` for a new node that takes a dead member's place (after `etcdctl member
+   * remove` of the dead one and `member add` of this one). A founding member's --initial-cluster lists the
+   * founding members, `replacement` ones included, so replacing a master under its name and address
+   * changes no other master's files. An `existing` member's lists the founding members, the `existing`
+   * ones before it in spec order (they join one at a time, in that order) and itself; a `replacement`'s
+   * lists every master. Keep a member's value once it runs (etcd reads these flags only on its first start).
    * @default "new"
    */
-  readonly etcdState?: 'new' | 'existing';
+  readonly etcdState?: 'new' | 'existing' | 'replacement';
 }
 
 /** Where the API server is reached from outside the masters: a VIP or DNS name and a port. */
