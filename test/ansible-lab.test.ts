@@ -15,7 +15,7 @@ import { summarizeApi } from './harness/api-client';
 import { AnsibleLab, hostsOfTask, startAnsibleLab, withFlag } from './harness/ansible-lab';
 import { failuresWithEvents, formatFailures } from './harness/ansible-upgrade';
 import { ControlPlaneLab, startControlPlane } from './harness/control-plane-lab';
-import { waitFor } from './harness/failover';
+import { sleep, waitFor } from './harness/failover';
 import { vipHolder } from './harness/real-failover';
 
 jest.setTimeout(900_000);
@@ -205,12 +205,15 @@ describe('the playbooks on a running control plane', () => {
       sshdLogBefore = al.sshdLog(node).length;
       cp.startRunner(node);
       // The loss itself costs what a node loss costs (etcd's election when it held the leadership, the
-      // load balancers' checks): the playbook starts once both survivors' API servers are ready again, so
-      // that the requests counted during it are the playbook's own.
+      // load balancers' checks): the playbook starts once the survivors have settled — each one's etcd
+      // answers a linearizable read (a leader is elected) and its API server /readyz, twice 1 s apart —
+      // so that the requests counted during it are the playbook's own.
       const survivors = cp.masters.filter((m) => m !== node);
-      await waitFor('the survivors\' API servers ready after the loss', 60_000, async () => (await Promise.all(survivors.map((m) =>
-        cp.kubectl([`--server=https://${cp.addressOf(m)}:${cp.plan.apiServer.bindPort}`, 'get', '--raw', '/readyz'], { node: cp.clientNode, timeoutMs: 5_000 }))))
-        .every((r) => r.stdout === 'ok'), undefined, 500);
+      const settled = async () => (await Promise.all(survivors.flatMap((m) => [
+        al.etcdctlOn(m, ['endpoint', 'health', '--command-timeout=2s']).then((r) => r.code === 0),
+        cp.kubectl([`--server=https://${cp.addressOf(m)}:${cp.plan.apiServer.bindPort}`, 'get', '--raw', '/readyz'], { node: cp.clientNode, timeoutMs: 5_000 }).then((r) => r.stdout === 'ok'),
+      ]))).every(Boolean);
+      await waitFor('the survivors settled after the loss', 60_000, async () => await settled() && await sleep(1000).then(settled), undefined, 500);
       playbookAt = Date.now();
       const r = await al.playbook(dir, 'replace-master.yml', ['-e', `hacp_node=${node}`]);
       seconds = (Date.now() - playbookAt) / 1000;
