@@ -55,6 +55,23 @@ describe('schema/cluster-spec.schema.json', () => {
     expect(cases.filter((c) => validate(c)).length).toBe(2);
   });
 
+  test('the precompiled validator is used only when made from this schema (else ajv checks everything)', () => {
+    const withValidator = (digest: string) => {
+      let issues: unknown[] = [];
+      jest.isolateModules(() => {
+        jest.doMock('../lib/spec/cluster-spec-validator.generated', () => ({ __esModule: true, default: () => true, SCHEMA_DIGEST: digest }));
+        const { checkSchema } = require('../lib/spec/schema-check') as typeof import('../lib/spec/schema-check');
+        issues = checkSchema({ ...EXAMPLE_SPEC, mastrs: [] }, '').map((i) => i.segments);
+      });
+      jest.dontMock('../lib/spec/cluster-spec-validator.generated');
+      return issues;
+    };
+    // A validator that accepts everything: trusted with the schema's digest, ignored with another.
+    const { schemaDigest } = jest.requireActual<typeof import('../lib/spec/schema-check')>('../lib/spec/schema-check');
+    expect(withValidator(schemaDigest(committed as unknown as Record<string, unknown>))).toEqual([]);
+    expect(withValidator('a schema before a change')).toEqual([['mastrs']]);
+  });
+
   test('is the schema the loader checks against', () => {
     expect(CLUSTER_SPEC_SCHEMA).toEqual(committed);
   });

@@ -2466,3 +2466,5 @@ errors = vErrors.length;
 validate10.errors = vErrors;
 return errors === 0;
 }
+/** What the validator was made from (schemaDigest of lib/spec/schema-check.ts). */
+export const SCHEMA_DIGEST = "ad6e475a27e93da253e3be01c27957ed52c24f38505cdccda9e58c1adf42156c";

@@ -1,7 +1,8 @@
+import { createHash } from 'node:crypto';
 import type Ajv from 'ajv';
 import type { ErrorObject, Options, ValidateFunction } from 'ajv';
 import schemaJson from '../../schema/cluster-spec.schema.json';
-import isClusterSpec from './cluster-spec-validator.generated';
+import isClusterSpec, { SCHEMA_DIGEST } from './cluster-spec-validator.generated';
 import { PathSegment } from './source';
 import { explainStaticPodField } from './static-pod-fields';
 
@@ -216,6 +217,17 @@ export class SchemaChecker {
 
 let clusterSpecChecker: SchemaChecker | undefined;
 
+/** SHA-256 of a schema's JSON: the precompiled validator records the one of the schema it was made from. */
+export function schemaDigest(schema: Readonly<Record<string, unknown>>): string {
+  return createHash('sha256').update(JSON.stringify(schema)).digest('hex');
+}
+
+/**
+ * Whether the precompiled validator was made from the schema checked against (it is, unless
+ * `npm run schema` was not run after a change of the schema: then ajv checks everything).
+ */
+let precompiledIsCurrent: boolean | undefined;
+
 /**
  * Checks plain data against the cluster-spec schema; never throws for any input. Valid data is told by
  * the validator precompiled from the schema (lib/spec/cluster-spec-validator.generated.ts, `npm run schema`):
@@ -224,7 +236,8 @@ let clusterSpecChecker: SchemaChecker | undefined;
  * (the Pod fields a user may write are explained with it).
  */
 export function checkSchema(data: unknown, apiReferenceReason: string, raw: RawText = () => undefined): SchemaIssue[] {
-  if ((isClusterSpec as (d: unknown) => boolean)(data)) return [];
+  precompiledIsCurrent ??= SCHEMA_DIGEST === schemaDigest(CLUSTER_SPEC_SCHEMA);
+  if (precompiledIsCurrent && (isClusterSpec as (d: unknown) => boolean)(data)) return [];
   clusterSpecChecker ??= new SchemaChecker(CLUSTER_SPEC_SCHEMA);
   return clusterSpecChecker.check(data, raw, (definition, field) => explainStaticPodField(definition, field, apiReferenceReason));
 }
