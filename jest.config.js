@@ -20,6 +20,7 @@ const UNIT = [
   'examples',
   'fix-fields',
   'layers',
+  'lazy-loads',
   'lb',
   'load',
   'new-user-mistakes',

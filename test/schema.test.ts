@@ -3,8 +3,9 @@ import * as path from 'node:path';
 import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
 import { EXAMPLE_SPEC } from '../lib';
-import { CLUSTER_SPEC_SCHEMA } from '../lib/spec/schema-check';
-import { generateSchemaText, SCHEMA_FILE } from '../scripts/gen-schema';
+import isClusterSpec from '../lib/spec/cluster-spec-validator.generated';
+import { CLUSTER_SPEC_SCHEMA, SCHEMA_AJV_OPTIONS } from '../lib/spec/schema-check';
+import { generateSchemaText, generateValidatorText, SCHEMA_FILE, VALIDATOR_FILE } from '../scripts/gen-schema';
 
 const root = path.resolve(__dirname, '..');
 const committedText = fs.readFileSync(path.join(root, SCHEMA_FILE), 'utf8');
@@ -35,6 +36,40 @@ function objects(): [string, Def][] {
 describe('schema/cluster-spec.schema.json', () => {
   test('is what `npm run schema` generates from lib/spec/types.ts (run it after changing the types)', () => {
     expect(committedText).toBe(generateSchemaText(root));
+  });
+
+  test(`${VALIDATOR_FILE} is what \`npm run schema\` generates from it (run it after changing the types)`, () => {
+    expect(fs.readFileSync(path.join(root, VALIDATOR_FILE), 'utf8')).toBe(generateValidatorText(committedText));
+  });
+
+  test('the precompiled validator answers as ajv compiling the schema at run time does', () => {
+    const ajv = new Ajv({ allErrors: true, ...SCHEMA_AJV_OPTIONS });
+    addFormats(ajv);
+    const validate = ajv.compile(committed);
+    const cases: unknown[] = [
+      EXAMPLE_SPEC, { ...EXAMPLE_SPEC, mastrs: [] }, { ...EXAMPLE_SPEC, masters: 'x' }, { ...EXAMPLE_SPEC, kubernetesVersion: 1.37 },
+      { ...EXAMPLE_SPEC, security: { profile: 'hardened' } }, { ...EXAMPLE_SPEC, security: { profile: 'nope' } },
+      { ...EXAMPLE_SPEC, controlPlaneEndpoint: { host: 'h', port: Infinity } }, {}, null, [], 'x',
+    ];
+    for (const c of cases) expect([c, isClusterSpec(c)]).toEqual([c, validate(c)]);
+    expect(cases.filter((c) => validate(c)).length).toBe(2);
+  });
+
+  test('the precompiled validator is used only when made from this schema (else ajv checks everything)', () => {
+    const withValidator = (digest: string) => {
+      let issues: unknown[] = [];
+      jest.isolateModules(() => {
+        jest.doMock('../lib/spec/cluster-spec-validator.generated', () => ({ __esModule: true, default: () => true, SCHEMA_DIGEST: digest }));
+        const { checkSchema } = require('../lib/spec/schema-check') as typeof import('../lib/spec/schema-check');
+        issues = checkSchema({ ...EXAMPLE_SPEC, mastrs: [] }, '').map((i) => i.segments);
+      });
+      jest.dontMock('../lib/spec/cluster-spec-validator.generated');
+      return issues;
+    };
+    // A validator that accepts everything: trusted with the schema's digest, ignored with another.
+    const { schemaDigest } = jest.requireActual<typeof import('../lib/spec/schema-check')>('../lib/spec/schema-check');
+    expect(withValidator(schemaDigest(committed as unknown as Record<string, unknown>))).toEqual([]);
+    expect(withValidator('a schema before a change')).toEqual([['mastrs']]);
   });
 
   test('is the schema the loader checks against', () => {

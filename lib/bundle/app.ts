@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import { App, AppProps, Chart, Yaml } from 'cdk8s';
-import { Document, visit } from 'yaml';
+import { Document, Scalar, ScalarTag, Tags } from 'yaml';
 import { goYamlDoubleQuotes } from './go-yaml-style';
 import { NodeChart } from '../constructs/node-chart';
 import { BundleFile, writeBundles } from './files';
@@ -19,13 +19,37 @@ export const MANIFEST_MODE = 0o600;
  * against the real kubeadm's manifests).
  */
 export function manifestYaml(obj: unknown): string {
-  const doc = new Document(obj, { sortMapEntries: true });
-  visit(doc, {
-    Scalar(_key, node) {
-      if (typeof node.value === 'string' && goYamlDoubleQuotes(node.value)) node.type = 'QUOTE_DOUBLE';
-    },
-  });
+  const doc = new Document(obj, { sortMapEntries: true, customTags: manifestTags });
   return doc.toString({ indentSeq: false, lineWidth: 0, minContentWidth: 0, singleQuote: true });
+}
+
+/** YAML's tag of strings. */
+const STRING_TAG = 'tag:yaml.org,2002:str';
+/** The go-yaml string tag made of each string tag (one per YAML version: made once, not per document). */
+const goYamlStrings = new WeakMap<ScalarTag, ScalarTag>();
+
+/**
+ * The default tags with the string tag writing double-quoted what go-yaml v2 double-quotes (keys and
+ * values alike), as it writes them: no separate pass over the document.
+ */
+function manifestTags(tags: Tags): Tags {
+  return tags.map((t) => {
+    if (typeof t !== 'object' || t.tag !== STRING_TAG || t.format !== undefined || !t.stringify) return t;
+    const strings = t as ScalarTag;
+    let quoting = goYamlStrings.get(strings);
+    if (!quoting) {
+      quoting = {
+        ...strings,
+        stringify(item, ctx, onComment, onChompKeep) {
+          const node = item as Scalar;
+          if (typeof node.value === 'string' && goYamlDoubleQuotes(node.value)) node.type = 'QUOTE_DOUBLE';
+          return strings.stringify!(item, ctx, onComment, onChompKeep);
+        },
+      };
+      goYamlStrings.set(strings, quoting);
+    }
+    return quoting;
+  });
 }
 
 /** Props of {@link StaticPodApp}. */

@@ -6,15 +6,20 @@ import { writeFileAtomic } from '../util/files';
 
 export { BundleFile, DIRECTORY_MODES } from './layout';
 
-/** Creates a directory chain under root with explicit modes (umask-independent). */
-function ensureDir(root: string, rel: string): void {
+/**
+ * Creates a directory chain under root with explicit modes (umask-independent); `made` holds the
+ * directories already made this way, which are left as they are.
+ */
+function ensureDir(root: string, rel: string, made: Set<string>): void {
   let current = root;
   let relSoFar = '';
   for (const part of rel.split('/').filter(Boolean)) {
     current = path.join(current, part);
     relSoFar = relSoFar ? `${relSoFar}/${part}` : part;
+    if (made.has(current)) continue;
     if (!fs.existsSync(current)) fs.mkdirSync(current);
     fs.chmodSync(current, directoryMode(relSoFar));
+    made.add(current);
   }
 }
 
@@ -46,19 +51,20 @@ export function writeBundles(outdir: string, bundles: ReadonlyMap<string, Readon
   fs.mkdirSync(outdir, { recursive: true });
   for (const [cluster, nodes] of bundles) {
     const staging = fs.mkdtempSync(path.join(outdir, `.${cluster}.staging-`));
+    const made = new Set<string>();
     try {
       fs.chmodSync(staging, 0o755);
       for (const [node, files] of nodes) {
         const nodeRoot = path.join(staging, node);
         fs.mkdirSync(nodeRoot, { mode: 0o755 });
         for (const f of installOrder(files)) {
-          ensureDir(nodeRoot, path.posix.dirname(f.path));
+          ensureDir(nodeRoot, path.posix.dirname(f.path), made);
           writeFileAtomic(path.join(nodeRoot, f.path), f.content, f.mode);
         }
       }
       if (options.tarballs) writeTarballs(staging, cluster, nodes);
       for (const f of options.clusterFiles?.get(cluster) ?? []) {
-        ensureDir(staging, path.posix.dirname(f.path));
+        ensureDir(staging, path.posix.dirname(f.path), made);
         writeFileAtomic(path.join(staging, f.path), f.content, f.mode);
       }
       const target = path.join(outdir, cluster);

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import * as tar from 'tar';
+import type * as Tar from 'tar';
 import { BundleFile } from './layout';
 import { installerScript, nodePackage, PackageEntry, sha256 } from './package';
 import { InputError } from '../spec/errors';
@@ -35,6 +35,8 @@ export function writeTarball(file: string, top: string, entries: readonly Packag
       else fs.writeFileSync(p, e.content, { mode: e.mode });
       fs.chmodSync(p, e.mode); // the umask must not change what the tarball records
     }
+    // Loaded here, not with this module: only a synth with tarballs needs the tar package.
+    const tar = require('tar') as typeof Tar;
     tar.create({
       sync: true,
       file,

@@ -1,6 +1,8 @@
-import Ajv, { ErrorObject, ValidateFunction } from 'ajv';
-import addFormats from 'ajv-formats';
+import { createHash } from 'node:crypto';
+import type Ajv from 'ajv';
+import type { ErrorObject, Options, ValidateFunction } from 'ajv';
 import schemaJson from '../../schema/cluster-spec.schema.json';
+import isClusterSpec, { SCHEMA_DIGEST } from './cluster-spec-validator.generated';
 import { PathSegment } from './source';
 import { explainStaticPodField } from './static-pod-fields';
 
@@ -25,6 +27,12 @@ export type RawText = (segments: readonly PathSegment[]) => string | undefined;
 
 type Schema = Record<string, unknown>;
 
+/**
+ * The options of ajv that decide what is valid, shared with the precompiled validator (scripts/gen-schema.ts):
+ * unknown keywords are errors; type-combination lint (strictTypes) is not, so a schema change cannot break loading.
+ */
+export const SCHEMA_AJV_OPTIONS: Readonly<Options> = { strictSchema: true, strictNumbers: true, strictTypes: false, strictTuples: false };
+
 /** What to say about a field that is not in the schema: a known field of something else, say. */
 export type ExplainUnknown = (definition: string | undefined, field: string) => { readonly problem: string; readonly fix: string } | undefined;
 
@@ -41,8 +49,10 @@ export class SchemaChecker {
   private readonly definitionNames = new Map<unknown, string>();
 
   constructor(private readonly schema: Readonly<Record<string, unknown>>) {
-    // Unknown keywords are errors; type-combination lint (strictTypes) is not, so a schema change cannot break loading.
-    this.ajv = new Ajv({ allErrors: true, verbose: true, strictSchema: true, strictNumbers: true, strictTypes: false, strictTuples: false });
+    // ajv is loaded here, not with this module: checking a valid cluster spec does not need it (checkSchema).
+    const { default: AjvClass } = require('ajv') as typeof import('ajv');
+    const { default: addFormats } = require('ajv-formats') as typeof import('ajv-formats');
+    this.ajv = new AjvClass({ allErrors: true, verbose: true, ...SCHEMA_AJV_OPTIONS });
     addFormats(this.ajv);
     this.validateRoot = this.ajv.compile(schema);
     for (const [name, def] of Object.entries((schema.definitions as Record<string, unknown> | undefined) ?? {})) this.definitionNames.set(def, name);
@@ -207,12 +217,27 @@ export class SchemaChecker {
 
 let clusterSpecChecker: SchemaChecker | undefined;
 
+/** SHA-256 of a schema's JSON: the precompiled validator records the one of the schema it was made from. */
+export function schemaDigest(schema: Readonly<Record<string, unknown>>): string {
+  return createHash('sha256').update(JSON.stringify(schema)).digest('hex');
+}
+
 /**
- * Checks plain data against the cluster-spec schema (compiled on first use); never throws for any input.
- * `apiReferenceReason` is why a static pod cannot reference API objects on the spec's minor (the Pod
- * fields a user may write are explained with it).
+ * Whether the precompiled validator was made from the schema checked against (it is, unless
+ * `npm run schema` was not run after a change of the schema: then ajv checks everything).
+ */
+let precompiledIsCurrent: boolean | undefined;
+
+/**
+ * Checks plain data against the cluster-spec schema; never throws for any input. Valid data is told by
+ * the validator precompiled from the schema (lib/spec/cluster-spec-validator.generated.ts, `npm run schema`):
+ * no ajv to load, no schema to compile. Invalid data is explained by a {@link SchemaChecker} (ajv, compiled
+ * on first use). `apiReferenceReason` is why a static pod cannot reference API objects on the spec's minor
+ * (the Pod fields a user may write are explained with it).
  */
 export function checkSchema(data: unknown, apiReferenceReason: string, raw: RawText = () => undefined): SchemaIssue[] {
+  precompiledIsCurrent ??= SCHEMA_DIGEST === schemaDigest(CLUSTER_SPEC_SCHEMA);
+  if (precompiledIsCurrent && (isClusterSpec as (d: unknown) => boolean)(data)) return [];
   clusterSpecChecker ??= new SchemaChecker(CLUSTER_SPEC_SCHEMA);
   return clusterSpecChecker.check(data, raw, (definition, field) => explainStaticPodField(definition, field, apiReferenceReason));
 }

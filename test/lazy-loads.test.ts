@@ -1,0 +1,34 @@
+/**
+ * Modules that only some runs need are loaded only by those (issue #17, speed): ajv explains an invalid
+ * spec (a valid one is told by the validator precompiled from the schema), tar makes the tarballs.
+ */
+import { mkdtempSync, rmSync } from 'fs';
+import { tmpdir } from 'os';
+import { join } from 'path';
+
+const loads: string[] = [];
+jest.mock('ajv', () => { loads.push('ajv'); return jest.requireActual('ajv'); });
+jest.mock('ajv-formats', () => { loads.push('ajv-formats'); return jest.requireActual('ajv-formats'); });
+jest.mock('tar', () => { loads.push('tar'); return jest.requireActual('tar'); });
+
+test('a synth of a valid spec loads neither ajv nor tar; an invalid spec loads ajv, a synth with tarballs tar', async () => {
+  const { haSpec, render } = await import('./util');
+  const { HaControlPlane, StaticPodApp } = await import('../lib');
+  const { validateSpec } = await import('../lib/plan/validate');
+  expect(render(haSpec()).size).toBe(3);
+  expect(render(haSpec({ security: { profile: 'hardened' } })).size).toBe(3);
+  expect(loads).toEqual([]);
+
+  expect(validateSpec({ ...haSpec(), mastrs: [] }).errors.map((e) => e.path)).toEqual(['mastrs']);
+  expect(loads.sort()).toEqual(['ajv', 'ajv-formats']);
+
+  const dir = mkdtempSync(join(tmpdir(), 'hacp-lazy-loads-'));
+  try {
+    const app = new StaticPodApp({ reporter: false, outdir: dir, tarballs: true });
+    new HaControlPlane(app, 'example', { spec: haSpec() });
+    app.synth();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  expect(loads.sort()).toEqual(['ajv', 'ajv-formats', 'tar']);
+});
