@@ -6,7 +6,7 @@ import { LoadBalancerPlan, planLoadBalancer, planWorkerProxy, WorkerProxyPlan } 
 import { hostPort, ipFamily, loopbackFor } from '../util/net';
 import {
   EtcdProbePaths, EtcdProfile, etcdProbePaths, etcdProfile, KubernetesProfile,
-  kubernetesProfile, KUBERNETES_VERSION, parseEtcdVersion,
+  parseEtcdVersion, parseKubernetesVersion,
 } from './versions';
 
 /** One etcd member as other members see it. */
@@ -141,8 +141,8 @@ export function planValidatedSpec(spec: ClusterSpec, validation: ValidationResul
   if (errors.length > 0) throw new SpecError(errors);
 
   const requested = spec.kubernetesVersion ?? D.ClusterSpec.kubernetesVersion;
-  const [, minor, patch] = KUBERNETES_VERSION.exec(requested)!;
-  const profile = kubernetesProfile(minor)!;
+  const { minor, patch, profile: found } = parseKubernetesVersion(requested)!;
+  const profile = found!;
   const kubernetesVersion = patch ? `${minor}${patch}` : profile.latestPatch;
   const imageRepository = spec.imageRepository ?? DEFAULTS.imageRepository;
   const image = (c: ComponentSpec | undefined, name: string, tag: string) => c?.image ?? `${imageRepository}/${name}:${tag}`;

@@ -1,6 +1,6 @@
 import { DEFAULTS, KUBEADM_ETCD_IMAGE } from './defaults';
 import { cidrContains, cidrsOverlap, ipFamily, ipToBigInt, isDnsLabel, isDnsSubdomain, parseCidr, sameIp } from '../util/net';
-import { DEFAULT_KUBERNETES_MINOR, KUBERNETES_VERSION, kubernetesProfile, KubernetesProfile, parseEtcdVersion, etcdProfile, SUPPORTED_MINORS, ETCD_PROFILES } from './versions';
+import { DEFAULT_KUBERNETES_MINOR, kubernetesProfile, KubernetesProfile, parseEtcdVersion, parseKubernetesVersion, etcdProfile, SUPPORTED_MINORS, ETCD_PROFILES } from './versions';
 import { SpecIssue } from '../spec/errors';
 import { checkSchema } from '../spec/schema-check';
 import { formatPath } from '../spec/source';
@@ -28,8 +28,7 @@ export function apiReferenceReason(profile: KubernetesProfile): string {
  */
 export function apiReferenceReasonOf(input: unknown): string {
   const v = typeof input === 'object' && input !== null ? (input as { kubernetesVersion?: unknown }).kubernetesVersion : undefined;
-  const m = typeof v === 'string' ? KUBERNETES_VERSION.exec(v) : null;
-  return apiReferenceReason((m ? kubernetesProfile(m[1]) : undefined) ?? kubernetesProfile(DEFAULT_KUBERNETES_MINOR)!);
+  return apiReferenceReason((typeof v === 'string' ? parseKubernetesVersion(v)?.profile : undefined) ?? kubernetesProfile(DEFAULT_KUBERNETES_MINOR)!);
 }
 
 /** Result of validation: hard errors and advisory warnings (both in the same path/value/fix form). */
@@ -68,13 +67,14 @@ export function checkSemantics(spec: ClusterSpec): ValidationResult {
 
   if (spec.kubernetesVersion !== undefined) {
     const v = spec.kubernetesVersion;
-    const m = KUBERNETES_VERSION.exec(v);
-    const profile = m ? kubernetesProfile(m[1]) : undefined;
-    if (!m || !profile) {
+    const parts = parseKubernetesVersion(v);
+    const profile = parts?.profile;
+    if (!parts || !profile) {
       err('kubernetesVersion', v, 'is not a supported Kubernetes version', `use one of ${SUPPORTED_MINORS.join(', ')} (a minor, or a full version such as "1.37.1")`);
-    } else if (m[2] && Number(m[2].slice(1)) > Number(profile.latestPatch.split('.')[2])) {
-      warn('kubernetesVersion', v, `is a patch the version table does not know (its newest ${m[1]} patch is ${profile.latestPatch}), so the image tag v${m[1]}${m[2]} is unverified`,
-        `use "${m[1]}" (patch ${profile.latestPatch}) or "${profile.latestPatch}", or make sure ${m[1]}${m[2]} is released and its images are in your registry`);
+    } else if (parts.patch && Number(parts.patch.slice(1)) > Number(profile.latestPatch.split('.')[2])) {
+      const { minor, patch } = parts;
+      warn('kubernetesVersion', v, `is a patch the version table does not know (its newest ${minor} patch is ${profile.latestPatch}), so the image tag v${minor}${patch} is unverified`,
+        `use "${minor}" (patch ${profile.latestPatch}) or "${profile.latestPatch}", or make sure ${minor}${patch} is released and its images are in your registry`);
     }
   }
 

@@ -67,7 +67,20 @@ export const KUBERNETES_PROFILES: readonly KubernetesProfile[] = [
 export const DEFAULT_KUBERNETES_MINOR = '1.37';
 
 /** A Kubernetes version as the spec writes it: a minor, or a full version, with or without "v" (groups: the minor, the ".patch"). */
-export const KUBERNETES_VERSION = /^v?(\d+\.\d+)(\.\d+)?$/;
+const KUBERNETES_VERSION = /^v?(\d+\.\d+)(\.\d+)?$/;
+
+/** A version as the spec writes it, read: its minor, its ".patch" when given, the minor's row of the version table (if supported). */
+export interface KubernetesVersionParts {
+  readonly minor: string;
+  readonly patch?: string;
+  readonly profile?: KubernetesProfile;
+}
+
+/** Reads a version as the spec writes it ({@link KUBERNETES_VERSION}); undefined when it is not one. */
+export function parseKubernetesVersion(version: string): KubernetesVersionParts | undefined {
+  const m = KUBERNETES_VERSION.exec(version);
+  return m ? { minor: m[1], patch: m[2], profile: kubernetesProfile(m[1]) } : undefined;
+}
 
 /** Supported minors, for messages. */
 export const SUPPORTED_MINORS = KUBERNETES_PROFILES.map((p) => p.minor);
