@@ -49,18 +49,27 @@ async function members(master: string): Promise<{ id: string; status: string; na
   });
 }
 
+/** `etcdctl endpoint health --cluster` asked of master-1's member: its exit code, the members it lists and the healthy ones. */
+async function memberHealth(): Promise<{ code: number | null; healthy: number; all: number }> {
+  const r = await al.etcdctlOn(cp.masters[0], ['endpoint', 'health', '--cluster', '-w', 'json']);
+  const health = /^\[/.test(r.stdout) ? JSON.parse(r.stdout) as { endpoint: string; health: boolean }[] : [];
+  return { code: r.code, healthy: health.filter((h) => h.health).length, all: health.length };
+}
+
 /** `etcdctl endpoint health --cluster` lists `n` members, every one healthy. */
 async function expectHealthyMembers(n: number): Promise<void> {
-  const r = await al.etcdctlOn(cp.masters[0], ['endpoint', 'health', '--cluster', '-w', 'json']);
-  const health = JSON.parse(r.stdout) as { endpoint: string; health: boolean }[];
-  expect({ code: r.code, healthy: health.filter((h) => h.health).length, all: health.length }).toEqual({ code: 0, healthy: n, all: n });
+  expect(await memberHealth()).toEqual({ code: 0, healthy: n, all: n });
+}
+
+/** What a master's API server answers to /readyz on its own address ("ok" when ready). */
+async function readyz(m: string, timeoutMs?: number): Promise<string> {
+  return (await cp.kubectl([`--server=https://${cp.addressOf(m)}:${cp.plan.apiServer.bindPort}`, 'get', '--raw', '/readyz'], { node: cp.clientNode, timeoutMs })).stdout;
 }
 
 /** Every named master's API server answers /readyz on its own address. */
 async function expectReadyz(masters: readonly string[]): Promise<void> {
   for (const m of masters) {
-    const r = await cp.kubectl([`--server=https://${cp.addressOf(m)}:${cp.plan.apiServer.bindPort}`, 'get', '--raw', '/readyz'], { node: cp.clientNode });
-    expect({ m, readyz: r.stdout }).toEqual({ m, readyz: 'ok' });
+    expect({ m, readyz: await readyz(m) }).toEqual({ m, readyz: 'ok' });
   }
 }
 
@@ -172,8 +181,8 @@ describe('the playbooks on a running control plane', () => {
     // without a leader).
     const t0 = Date.now();
     await waitFor('every etcd member healthy again after the link came back', 120_000, async () => {
-      const r = await al.etcdctlOn(cp.masters[0], ['endpoint', 'health', '--cluster', '-w', 'json']);
-      return r.code === 0 && /^\[/.test(r.stdout) && (JSON.parse(r.stdout) as { health: boolean }[]).filter((h) => h.health).length === 3;
+      const h = await memberHealth();
+      return h.code === 0 && h.healthy === 3;
     }, undefined, 500);
     log(`${down}'s link back: all three etcd members healthy after ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     await expectReadyz(cp.masters);
@@ -211,7 +220,7 @@ describe('the playbooks on a running control plane', () => {
       const survivors = cp.masters.filter((m) => m !== node);
       const settled = async () => (await Promise.all(survivors.flatMap((m) => [
         al.etcdctlOn(m, ['endpoint', 'health', '--command-timeout=2s']).then((r) => r.code === 0),
-        cp.kubectl([`--server=https://${cp.addressOf(m)}:${cp.plan.apiServer.bindPort}`, 'get', '--raw', '/readyz'], { node: cp.clientNode, timeoutMs: 5_000 }).then((r) => r.stdout === 'ok'),
+        readyz(m, 5_000).then((body) => body === 'ok'),
       ]))).every(Boolean);
       await waitFor('the survivors settled after the loss', 60_000, async () => await settled() && await sleep(1000).then(settled), undefined, 500);
       playbookAt = Date.now();

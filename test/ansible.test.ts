@@ -28,6 +28,19 @@ function bundle(spec: ClusterSpec, tarballs = true, outdir = tmp): string {
   return path.join(outdir, spec.name, 'ansible');
 }
 
+/** Makes `node` of the Ansible directory `dir` a local-connection host whose root is `root` (the playbooks' hacp_root). */
+function asLocalNode(dir: string, node: string, root: string): void {
+  fs.mkdirSync(path.join(dir, 'host_vars'), { recursive: true });
+  fs.writeFileSync(path.join(dir, 'host_vars', `${node}.yml`), `ansible_connection: local\nansible_python_interpreter: /usr/bin/python3\nhacp_root: ${root}\n`);
+}
+
+/** The real ansible-playbook in `dir` with its inventory, its temporary files in the test's directory. */
+function runPlaybook(dir: string, args: readonly string[]) {
+  return spawnSync('ansible-playbook', ['-i', 'inventory.yml', ...args], {
+    cwd: dir, encoding: 'utf8', env: { ...process.env, ANSIBLE_NOCOLOR: '1', ANSIBLE_LOCAL_TEMP: path.join(tmp, 'ansible-tmp'), ANSIBLE_REMOTE_TEMP: path.join(tmp, 'ansible-tmp') },
+  });
+}
+
 /** What the real ansible-inventory makes of an inventory file: groups → hosts, and each host's vars. */
 function ansibleInventoryList(file: string): { groups: Record<string, string[]>; hostvars: Record<string, Record<string, unknown>> } {
   const out = JSON.parse(execFileSync('ansible-inventory', ['-i', file, '--list'], { encoding: 'utf8', env: { ...process.env, ANSIBLE_NOCOLOR: '1' } }));
@@ -141,14 +154,11 @@ describe('rollback.yml on a node (a local connection, its root a temporary direc
     const kept = path.join(root, 'var/lib/ha-control-plane/ansible', EXAMPLE_SPEC.name);
     fs.mkdirSync(kept, { recursive: true });
     fs.copyFileSync(path.join(older, '..', 'bundles', `${m}.tar.gz`), path.join(kept, 'previous.tar.gz'));
-    fs.mkdirSync(path.join(dir, 'host_vars'));
-    fs.writeFileSync(path.join(dir, 'host_vars', `${m}.yml`), `ansible_connection: local\nansible_python_interpreter: /usr/bin/python3\nhacp_root: ${root}\n`);
+    asLocalNode(dir, m, root);
     const before = fs.readFileSync(manifest, 'utf8');
     expect(before).toContain('kube-apiserver:v1.37.');
 
-    const r = spawnSync('ansible-playbook', ['-i', 'inventory.yml', 'rollback.yml', '-e', `hacp_node=${m}`], {
-      cwd: dir, encoding: 'utf8', env: { ...process.env, ANSIBLE_NOCOLOR: '1', ANSIBLE_LOCAL_TEMP: path.join(tmp, 'ansible-tmp'), ANSIBLE_REMOTE_TEMP: path.join(tmp, 'ansible-tmp') },
-    });
+    const r = runPlaybook(dir, ['rollback.yml', '-e', `hacp_node=${m}`]);
     expect({ code: r.status, tail: r.stdout.slice(-1500) }).toEqual({ code: 2, tail: expect.stringContaining(`refused: the previous bundle of ${m} runs Kubernetes 1.36 and the installed one 1.37;`) });
     expect(r.stdout).toContain('nothing was changed (fix: roll forward with a new bundle of the installed minor)');
     expect(r.stdout).not.toContain('Hand over the etcd leadership');
@@ -163,11 +173,8 @@ describe('add-master.yml and replace-master.yml on a blank node (a local connect
     const dir = bundle(EXAMPLE_SPEC, true);
     const root = path.join(tmp, 'root');
     fs.mkdirSync(root);
-    fs.mkdirSync(path.join(dir, 'host_vars'));
-    fs.writeFileSync(path.join(dir, 'host_vars', `${m}.yml`), `ansible_connection: local\nansible_python_interpreter: /usr/bin/python3\nhacp_root: ${root}\n`);
-    const r = spawnSync('ansible-playbook', ['-i', 'inventory.yml', playbook, '-e', `hacp_node=${m}`], {
-      cwd: dir, encoding: 'utf8', env: { ...process.env, ANSIBLE_NOCOLOR: '1', ANSIBLE_LOCAL_TEMP: path.join(tmp, 'ansible-tmp'), ANSIBLE_REMOTE_TEMP: path.join(tmp, 'ansible-tmp') },
-    });
+    asLocalNode(dir, m, root);
+    const r = runPlaybook(dir, [playbook, '-e', `hacp_node=${m}`]);
     expect({ code: r.status, tail: r.stdout.slice(-1500) }).toEqual({ code: 2, tail: expect.stringContaining(`the bundle of ${m} starts a new etcd cluster: its entry in the spec's masters has etcdState new; nothing was changed (fix: set its etcdState to ${state} and synthesize again)`) });
     for (const task of ['Gate | etcd members healthy', 'Remove the member', 'Add the member', 'Run install.sh']) expect(r.stdout).not.toContain(`: ${task}]`);
     expect(fs.existsSync(path.join(root, 'etc'))).toBe(false);
