@@ -308,6 +308,8 @@ interface BuildOptions {
 interface BuiltCluster {
   readonly app: StaticPodApp;
   readonly cp: HaControlPlane;
+  /** The app's rendering (the one cluster): written as it is, not rendered again. */
+  readonly rendered: Map<string, Map<string, BundleFile[]>>;
   readonly bundles: Map<string, BundleFile[]>;
   readonly pki?: PreparedPki;
 }
@@ -331,8 +333,9 @@ async function buildCluster(loaded: LoadedSpec, io: CliIo, o: BuildOptions): Pro
     })
     : undefined;
   const cp = new HaControlPlane(app, loaded.spec.name, { plan: loaded.plan, baseDir: o.baseDir, pki, warnings: o.warnings });
-  const bundles = app.renderBundles().get(loaded.spec.name) ?? new Map<string, BundleFile[]>();
-  return { app, cp, bundles, pki };
+  const rendered = app.renderBundles();
+  const bundles = rendered.get(loaded.spec.name) ?? new Map<string, BundleFile[]>();
+  return { app, cp, rendered, bundles, pki };
 }
 
 /**
@@ -346,7 +349,7 @@ function writeCluster(built: BuiltCluster, what: string, out: string): void {
     throw new InputError(`${what} ${JSON.stringify(out)} is not a directory (fix: give a directory; it is created when missing)`);
   }
   try {
-    built.app.synth();
+    built.app.synth(built.rendered);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code) throw new InputError(`cannot write ${JSON.stringify(out)}: ${(e as Error).message} (fix: check the directory and its permissions)`);

@@ -4,7 +4,8 @@ import * as path from 'node:path';
 import { App, Chart, Testing } from 'cdk8s';
 import { Construct } from 'constructs';
 import { HaControlPlane, HostFile, NotAStaticPodAppError, StaticPodApp } from '../lib';
-import { writeFileAtomic } from '../lib/util/files';
+import { runApp } from '../lib/cli';
+import { writeFileAtomic, writeNewFile } from '../lib/util/files';
 import { spec } from './util';
 
 // The module object itself (not an import namespace, whose bindings cannot be redefined), so spies
@@ -74,12 +75,12 @@ describe('bundle on disk', () => {
     const chart = cp.masters.get('master-1')!;
     const script = new HostFile(chart, 'script', { path: '/etc/keepalived/check.sh', content: '#!/bin/sh\nexit 0\n', mode: 0o755 });
     chart.staticPods[0].mountHostFile('check', script);
-    const renames = jest.spyOn(fsModule, 'renameSync');
+    const opens = jest.spyOn(fsModule, 'openSync');
     app.synth();
     const f = path.join(tmp, 'example/master-1/etc/keepalived/check.sh');
     expect(fs.readFileSync(f, 'utf8')).toBe('#!/bin/sh\nexit 0\n');
     expect(fs.statSync(f).mode & 0o777).toBe(0o755);
-    const order = renames.mock.calls.map((c) => String(c[1])).filter((p) => p.includes('master-1'));
+    const order = opens.mock.calls.map((c) => String(c[0])).filter((p) => p.includes('master-1'));
     const firstManifest = order.findIndex((p) => p.includes('/manifests/'));
     expect(order.findIndex((p) => p.endsWith('/check.sh'))).toBeLessThan(firstManifest);
     // The pod that mounts it gets a hostPath of type File and a checksum annotation.
@@ -173,6 +174,41 @@ describe('an App that is not a StaticPodApp', () => {
     expect(StaticPodApp.isStaticPodApp(new App())).toBe(false);
     const cp = new HaControlPlane(new Chart(app, 'mine'), 'prod', { spec: spec({ name: 'prod' }) });
     expect(cp.masters.size).toBe(3);
+  });
+});
+
+test('the app `cdk8s synth` runs (main.ts) renders every file once and writes what it rendered', async () => {
+  const renders = jest.spyOn(StaticPodApp.prototype, 'renderBundles');
+  const out = path.join(tmp, 'dist');
+  const saved = process.env.CDK8S_OUTDIR;
+  process.env.CDK8S_OUTDIR = out;
+  const stderr: string[] = [];
+  try {
+    expect(await runApp([], { stdout: () => undefined, stderr: (t) => { stderr.push(t); }, cwd: tmp, env: {} })).toBe(0);
+  } finally {
+    if (saved === undefined) delete process.env.CDK8S_OUTDIR; else process.env.CDK8S_OUTDIR = saved;
+  }
+  expect(renders).toHaveBeenCalledTimes(1);
+  const rendered = renders.mock.results[0].value as Map<string, Map<string, { path: string; content: string }[]>>;
+  const files = [...rendered.get('example')!].flatMap(([node, fs_]) => fs_.map((f) => ({ file: path.join(out, 'example', node, f.path), content: f.content })));
+  expect(files).toHaveLength(30);
+  for (const f of files) expect(fs.readFileSync(f.file, 'utf8')).toBe(f.content);
+  expect(stderr.join('')).toContain('dist/example/master-3/ (master: etcd');
+});
+
+describe('writeNewFile (bundle files, in the staging directory)', () => {
+  test('writes the mode whatever the umask, and never over an existing file', () => {
+    const f = path.join(tmp, 'check.sh');
+    const umask = process.umask(0o077);
+    try {
+      writeNewFile(f, '#!/bin/sh\n', 0o755);
+    } finally {
+      process.umask(umask);
+    }
+    expect(fs.readFileSync(f, 'utf8')).toBe('#!/bin/sh\n');
+    expect(fs.statSync(f).mode & 0o777).toBe(0o755);
+    expect(() => writeNewFile(f, 'other', 0o644)).toThrow(/EEXIST/);
+    expect(fs.readFileSync(f, 'utf8')).toBe('#!/bin/sh\n');
   });
 });
 

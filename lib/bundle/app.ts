@@ -204,9 +204,12 @@ export class StaticPodApp extends App {
    * Writes the bundles (and any plain charts) to the output directory, then reports the warnings, the
    * state it stored and every file it wrote. Every construct's validations run and every file is
    * rendered first ({@link StaticPodApp.renderBundles}): when one fails, nothing is written or stored.
+   *
+   * @param bundles what {@link StaticPodApp.renderBundles} returned for this app, when the caller has
+   * rendered it already and changed nothing since (the CLI shows the rendering before it writes)
+   * @default rendered now
    */
-  public synth(): void {
-    const bundles = this.renderBundles();
+  public synth(bundles: ReadonlyMap<string, ReadonlyMap<string, readonly BundleFile[]>> = this.renderBundles()): void {
     const stored = this.stateCommits.splice(0);
     for (const s of stored) s.commit();
     const plain: Chart[] = this.charts.filter((c: Chart) => !isOrInNodeChart(c));

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { BundleFile, directoryMode, installOrder } from './layout';
 import { writeTarballs } from './tarball';
-import { writeFileAtomic } from '../util/files';
+import { writeNewFile } from '../util/files';
 
 export { BundleFile, DIRECTORY_MODES } from './layout';
 
@@ -40,8 +40,12 @@ export interface WriteBundlesOptions {
 
 /**
  * Writes node bundles so that a reader never sees a half-written one: everything goes into a staging
- * directory beside the target, each file atomically; then each cluster directory is swapped in with a
- * rename. Host files are written before manifests, mirroring the install order on a node.
+ * directory beside the target; then each cluster directory is swapped in with a rename. Host files are
+ * written before manifests, mirroring the install order on a node. The files are not flushed to disk
+ * one by one (as cdk8s and kubeadm write theirs): the output is made again by a synth, the tarballs
+ * carry checksums that install.sh and the playbooks verify, and install.sh flushes what it installs on
+ * the node. The state a synth stores (keys, certificates) is written and flushed file by file
+ * (writeFileAtomic).
  *
  * @param outdir the output directory (created if missing)
  * @param bundles cluster name → node name → files
@@ -59,13 +63,13 @@ export function writeBundles(outdir: string, bundles: ReadonlyMap<string, Readon
         fs.mkdirSync(nodeRoot, { mode: 0o755 });
         for (const f of installOrder(files)) {
           ensureDir(nodeRoot, path.posix.dirname(f.path), made);
-          writeFileAtomic(path.join(nodeRoot, f.path), f.content, f.mode);
+          writeNewFile(path.join(nodeRoot, f.path), f.content, f.mode);
         }
       }
       if (options.tarballs) writeTarballs(staging, cluster, nodes);
       for (const f of options.clusterFiles?.get(cluster) ?? []) {
         ensureDir(staging, path.posix.dirname(f.path), made);
-        writeFileAtomic(path.join(staging, f.path), f.content, f.mode);
+        writeNewFile(path.join(staging, f.path), f.content, f.mode);
       }
       const target = path.join(outdir, cluster);
       const old = `${staging}.old`;

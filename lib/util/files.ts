@@ -22,3 +22,18 @@ export function writeFileAtomic(file: string, content: string, mode: number): vo
   fs.closeSync(fd);
   fs.renameSync(tmp, file);
 }
+
+/**
+ * Writes a new file (it must not exist) with exactly `mode` whatever the umask, without flushing it to
+ * disk: for files in a directory no reader sees until it is complete (the bundles' staging directory),
+ * which can be made again from the spec and its state.
+ */
+export function writeNewFile(file: string, content: string, mode: number): void {
+  const fd = fs.openSync(file, 'wx', mode);
+  try {
+    fs.writeFileSync(fd, content);
+    fs.fchmodSync(fd, mode);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
