@@ -301,3 +301,27 @@ describe('etcd (stacked)', () => {
     expect(api.metadata.annotations['kubeadm.kubernetes.io/kube-apiserver.advertise-address.endpoint']).toBe('[fd00::12]:6443');
   });
 });
+
+describe('StaticPod writes the manifest JSON itself', () => {
+  test('a typed securityContext is written as given: cdk8s-plus-27\'s SecurityContext has the JSON field names and no class values', () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { k8s } = require('cdk8s-plus-27') as typeof import('cdk8s-plus-27');
+    const full: import('cdk8s-plus-27').k8s.SecurityContext = {
+      allowPrivilegeEscalation: false,
+      capabilities: { add: ['NET_ADMIN'], drop: ['ALL'] },
+      privileged: false,
+      procMount: 'Default',
+      readOnlyRootFilesystem: true,
+      runAsGroup: 2,
+      runAsNonRoot: true,
+      runAsUser: 1,
+      seLinuxOptions: { level: 'l', role: 'r', type: 't', user: 'u' },
+      seccompProfile: { type: 'Localhost', localhostProfile: 'p.json' },
+      windowsOptions: { gmsaCredentialSpec: 'g', gmsaCredentialSpecName: 'n', hostProcess: false, runAsUserName: 'w' },
+    };
+    expect(k8s.toJson_SecurityContext(full)).toEqual(full);
+    const keepalived = parse(render(haSpec()).get('master-1')!.get('etc/kubernetes/manifests/keepalived.yaml')!.content);
+    expect(keepalived.spec.containers[0].securityContext).toEqual({ capabilities: { add: ['NET_ADMIN', 'NET_BROADCAST', 'NET_RAW'] } });
+    expect(keepalived.spec.hostNetwork).toBe(true);
+  });
+});

@@ -56,6 +56,17 @@ describe('extra volumes and env', () => {
     ]);
   });
 
+  test('an emptyDir\'s sizeLimit and a resourceFieldRef\'s divisor reach the manifest as given (cdk8s-plus-27\'s KubePod dropped them: it expects Quantity objects there)', () => {
+    const p = pod(spec({
+      apiServer: {
+        extraVolumes: [{ name: 'scratch', emptyDir: { medium: 'Memory', sizeLimit: '64Mi' }, mountPath: '/scratch' }],
+        extraEnvs: [{ name: 'MEM', valueFrom: { resourceFieldRef: { resource: 'requests.memory', divisor: '1Mi' } } }],
+      },
+    }), 'kube-apiserver').spec;
+    expect(p.volumes).toContainEqual({ name: 'scratch', emptyDir: { medium: 'Memory', sizeLimit: '64Mi' } });
+    expect(p.containers[0].env).toEqual([{ name: 'MEM', valueFrom: { resourceFieldRef: { resource: 'requests.memory', divisor: '1Mi' } } }]);
+  });
+
   test('a volume name or mount path the component already uses is a spec error naming the extra volume', () => {
     expect(() => render(spec({ apiServer: { extraVolumes: [{ name: 'k8s-certs', hostPath: '/x', mountPath: '/x' }] } })))
       .toThrow(/apiServer\.extraVolumes\[0\]\.name: "k8s-certs" is already used by kube-apiserver's own volume "k8s-certs".*fix: choose another volume name/);

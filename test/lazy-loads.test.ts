@@ -1,6 +1,7 @@
 /**
  * Modules that only some runs need are loaded only by those (issue #17, speed): ajv explains an invalid
- * spec (a valid one is told by the validator precompiled from the schema), tar makes the tarballs.
+ * spec (a valid one is told by the validator precompiled from the schema), tar makes the tarballs,
+ * cdk8s-plus-27 (a 2.5 MB module of generated code) converts typed init containers (lvs-dr's VIP pod).
  */
 import { mkdtempSync, rmSync } from 'fs';
 import { tmpdir } from 'os';
@@ -10,8 +11,9 @@ const loads: string[] = [];
 jest.mock('ajv', () => { loads.push('ajv'); return jest.requireActual('ajv'); });
 jest.mock('ajv-formats', () => { loads.push('ajv-formats'); return jest.requireActual('ajv-formats'); });
 jest.mock('tar', () => { loads.push('tar'); return jest.requireActual('tar'); });
+jest.mock('cdk8s-plus-27', () => { loads.push('cdk8s-plus-27'); return jest.requireActual('cdk8s-plus-27'); });
 
-test('a synth of a valid spec loads neither ajv nor tar; an invalid spec loads ajv, a synth with tarballs tar', async () => {
+test('a synth of a valid spec loads neither ajv, tar nor cdk8s-plus-27; an invalid spec loads ajv, a synth with tarballs tar, an lvs-dr synth cdk8s-plus-27', async () => {
   const { haSpec, render } = await import('./util');
   const { HaControlPlane, StaticPodApp } = await import('../lib');
   const { validateSpec } = await import('../lib/plan/validate');
@@ -31,4 +33,9 @@ test('a synth of a valid spec loads neither ajv nor tar; an invalid spec loads a
     rmSync(dir, { recursive: true, force: true });
   }
   expect(loads.sort()).toEqual(['ajv', 'ajv-formats', 'tar']);
+
+  const hosts = [{ name: 'lb-1', address: '192.168.10.5' }, { name: 'lb-2', address: '192.168.10.6' }];
+  const vip = render(haSpec({ loadBalancers: hosts, loadBalancer: { type: 'lvs-dr' }, controlPlaneEndpoint: { host: '192.168.10.100', port: 6443 } })).get('master-1')!.get('etc/kubernetes/manifests/lvs-dr-vip.yaml')!.content;
+  expect(vip).toMatch(/  initContainers:\n  - command:\n    - sh\n/);
+  expect(loads.sort()).toEqual(['ajv', 'ajv-formats', 'cdk8s-plus-27', 'tar']);
 });

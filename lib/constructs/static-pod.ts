@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
 import { ApiObject, Lazy } from 'cdk8s';
-import { k8s } from 'cdk8s-plus-27';
+import type * as Plus from 'cdk8s-plus-27';
+import type { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { InputError, SpecError } from '../spec/errors';
 import { HostPathMount, PodDescription, ProbeTarget } from '../components/pod';
-import { EnvVar, ExtraVolume } from '../spec/types';
+import { ExtraVolume } from '../spec/types';
 import { LIBRARY_VERSION, VERSION_ANNOTATION } from '../version';
 import { HostFile } from './host-file';
 import { hasBrand, setBrand } from '../util/brand';
@@ -38,8 +39,12 @@ export type StaticPodProps = PodDescription;
  * hostNetwork, priority 2000001000 / system-node-critical, RuntimeDefault seccomp, component/tier labels,
  * IfNotPresent pulls, kubeadm's probe timings, volumes and mounts sorted by name, `status: {}`.
  *
- * Rendered on cdk8s-plus-27's L1 `k8s.KubePod`, which emits exactly what it is given. Rendering is lazy,
- * so volumes and files added after construction (`mountHostFile`) still land.
+ * Rendered as a cdk8s `ApiObject` (v1 Pod) holding the manifest's own JSON, so what a component gives
+ * is what the kubelet reads (cdk8s-plus-27's generated `KubePod` maps property names and class values
+ * on the way out and dropped plain strings where it expects a Quantity: an emptyDir's sizeLimit, a
+ * resourceFieldRef's divisor); its types still describe the typed props (securityContext,
+ * initContainers). Rendering is lazy, so volumes and files added after construction (`mountHostFile`)
+ * still land.
  */
 export class StaticPod extends Construct {
   /** True for a {@link StaticPod} (Etcd, KubeApiServer, Keepalived ... included) of any copy of this package. */
@@ -76,8 +81,8 @@ export class StaticPod extends Construct {
 
     const probes = props.probes ?? {};
     const probePort = probes.liveness?.port ?? probes.readiness?.port ?? probes.startup?.port;
-    const portRef = (port: number) => (props.namedProbePort ? k8s.IntOrString.fromString(PROBE_PORT_NAME) : k8s.IntOrString.fromNumber(port));
-    const probe = (kind: keyof typeof PROBE_TIMINGS, t?: ProbeTarget): k8s.Probe | undefined => {
+    const portRef = (port: number): number | string => (props.namedProbePort ? PROBE_PORT_NAME : port);
+    const probe = (kind: keyof typeof PROBE_TIMINGS, t?: ProbeTarget): object | undefined => {
       if (!t) return undefined;
       const { initialDelaySeconds, ...rest } = PROBE_TIMINGS[kind];
       return {
@@ -86,12 +91,14 @@ export class StaticPod extends Construct {
         ...rest,
       };
     };
-    const requests: Record<string, k8s.Quantity> = {};
-    if (props.requests?.cpu) requests.cpu = k8s.Quantity.fromString(props.requests.cpu);
-    if (props.requests?.memory) requests.memory = k8s.Quantity.fromString(props.requests.memory);
+    const requests: Record<string, string> = {};
+    if (props.requests?.cpu) requests.cpu = props.requests.cpu;
+    if (props.requests?.memory) requests.memory = props.requests.memory;
 
     const extraVolumes = this.extraVolumes;
-    this.apiObject = new k8s.KubePod(this, 'Pod', {
+    this.apiObject = new ApiObject(this, 'Pod', {
+      apiVersion: 'v1',
+      kind: 'Pod',
       metadata: {
         name: props.name,
         namespace: props.namespace ?? 'kube-system',
@@ -100,17 +107,17 @@ export class StaticPod extends Construct {
       },
       spec: {
         hostNetwork: true,
-        hostPid: props.hostPid || undefined,
+        hostPID: props.hostPid || undefined,
         priority: 2000001000,
         priorityClassName: 'system-node-critical',
         securityContext: { seccompProfile: { type: 'RuntimeDefault' } },
-        initContainers: props.initContainers?.length ? [...props.initContainers] : undefined,
+        initContainers: props.initContainers?.length ? props.initContainers.map(containerJson) : undefined,
         containers: [{
           name: props.name,
           image: props.image,
           imagePullPolicy: 'IfNotPresent',
           command: [...props.command],
-          env: props.env?.length ? props.env.map(toK8sEnv) : undefined,
+          env: props.env?.length ? [...props.env] : undefined,
           ports: props.namedProbePort && probePort !== undefined
             ? [{ name: PROBE_PORT_NAME, containerPort: probePort, protocol: 'TCP' }] : undefined,
           livenessProbe: probe('liveness', probes.liveness),
@@ -184,19 +191,18 @@ export class StaticPod extends Construct {
     this.apiObject.metadata.addAnnotation(key, value);
   }
 
-  private renderVolumes(extra: readonly ExtraVolume[]): k8s.Volume[] | undefined {
-    const vols: k8s.Volume[] = [
+  private renderVolumes(extra: readonly ExtraVolume[]): VolumeJson[] | undefined {
+    const vols: VolumeJson[] = [
       ...this.volumes.map((v) => ({ name: v.name, hostPath: { path: v.hostPath, type: v.type } })),
-      ...extra.map((v): k8s.Volume => (v.emptyDir
-        // Lazy values are emitted as they are, not through the L1 converters: plain JSON only here.
-        ? { name: v.name, emptyDir: { medium: v.emptyDir.medium, sizeLimit: v.emptyDir.sizeLimit as unknown as k8s.Quantity } }
+      ...extra.map((v): VolumeJson => (v.emptyDir
+        ? { name: v.name, emptyDir: { medium: v.emptyDir.medium, sizeLimit: v.emptyDir.sizeLimit } }
         : { name: v.name, hostPath: { path: v.hostPath!, type: v.pathType ?? 'DirectoryOrCreate' } })),
     ];
     return vols.length ? vols.sort(byName) : undefined;
   }
 
-  private renderMounts(extra: readonly ExtraVolume[], sort: boolean): k8s.VolumeMount[] | undefined {
-    const mounts: k8s.VolumeMount[] = [
+  private renderMounts(extra: readonly ExtraVolume[], sort: boolean): VolumeMountJson[] | undefined {
+    const mounts: VolumeMountJson[] = [
       ...this.volumes.map((v) => ({ name: v.name, mountPath: v.mountPath ?? v.hostPath, readOnly: v.readOnly || undefined })),
       ...extra.map((v) => ({ name: v.name, mountPath: v.mountPath, readOnly: v.readOnly || undefined })),
     ];
@@ -209,6 +215,26 @@ function byName<T extends { name: string }>(a: T, b: T): number {
   return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
 }
 
-function toK8sEnv(e: EnvVar): k8s.EnvVar {
-  return { name: e.name, value: e.value, valueFrom: e.valueFrom as k8s.EnvVarSource | undefined };
+/** A volume as the manifest holds it (hostPath or emptyDir: what a static pod can use). */
+interface VolumeJson {
+  readonly name: string;
+  readonly hostPath?: { readonly path: string; readonly type?: string };
+  readonly emptyDir?: { readonly medium?: string; readonly sizeLimit?: string };
+}
+
+/** A volume mount as the manifest holds it. */
+interface VolumeMountJson {
+  readonly name: string;
+  readonly mountPath: string;
+  readonly readOnly?: boolean;
+}
+
+/**
+ * A typed init container (cdk8s-plus-27's `k8s.Container`) as the manifest holds it, through that
+ * package's own converter (loaded only for a pod that has init containers: the whole package takes as
+ * long to load as the rest of a synth).
+ */
+function containerJson(c: k8s.Container): unknown {
+  const plus = require('cdk8s-plus-27') as typeof Plus;
+  return plus.k8s.toJson_Container(c);
 }
