@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import { App } from 'cdk8s';
 import { Construct } from 'constructs';
-import { ansibleFiles } from './ansible/files';
+import type * as AnsibleFiles from './ansible/files';
 import { StaticPodApp } from './bundle/app';
 import { clusterStateDir, loadOrGenerateEncryptionKey, newEncryptionKeyWarning, readEncryptionKeyFile, StateKey } from './bundle/encryption-key';
 import { pkiSummary } from './pki/summary';
@@ -163,7 +163,8 @@ export class HaControlPlane extends Construct {
       ]);
     }
     // The Ansible inventory and playbooks that install the tarballs node by node (with `tarballs`).
-    app.addClusterFiles(plan.name, () => ansibleFiles(plan));
+    // Made (and its code loaded) only by a synth that writes the tarballs, which the playbooks install.
+    app.addClusterFiles(plan.name, () => (require('./ansible/files') as typeof AnsibleFiles).ansibleFiles(plan));
   }
 }
 

@@ -1,12 +1,11 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { stringify } from 'yaml';
-import { BundleFile } from '../bundle/layout';
+import { ANSIBLE_DIR, BundleFile } from '../bundle/layout';
 import { ClusterPlan } from '../plan/plan';
 import { ansibleInventory } from './inventory';
 
-/** The directory of the Ansible content inside `<outdir>/<cluster>/`, beside `bundles/`. */
-export const ANSIBLE_DIR = 'ansible';
+export { ANSIBLE_DIR } from '../bundle/layout';
 
 /** The playbooks (see the README, "Operating the cluster with Ansible"). */
 export const PLAYBOOKS = ['install.yml', 'rolling-update.yml', 'add-master.yml', 'replace-master.yml', 'remove-master.yml', 'rollback.yml'] as const;

@@ -6,7 +6,7 @@ import { NodeChart } from '../constructs/node-chart';
 import { BundleFile, writeBundles } from './files';
 import { formatIssue, InputError, SpecIssue } from '../spec/errors';
 import { bundleSummary } from './summary';
-import { nodePackages } from './tarball';
+import type * as Tarball from './tarball';
 import { hasBrand, setBrand } from '../util/brand';
 
 /** Mode of static pod manifests (kubeadm; CIS 1.1.1/1.1.3/1.1.5/1.1.7). */
@@ -144,6 +144,7 @@ export class StaticPodApp extends App {
     }
     // With tarballs, whatever could stop one from being made fails here, before anything is written.
     if (this.tarballs) {
+      const { nodePackages } = require('./tarball') as typeof Tarball;
       for (const [cluster, nodes] of bundles) {
         nodePackages(cluster, nodes);
         for (const top of new Set(this.clusterFiles(cluster).map((f) => f.path.split('/')[0]))) {

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { BundleFile, directoryMode, installOrder } from './layout';
-import { writeTarballs } from './tarball';
+import type * as Tarball from './tarball';
 import { writeNewFile } from '../util/files';
 
 export { BundleFile, DIRECTORY_MODES } from './layout';
@@ -66,7 +66,8 @@ export function writeBundles(outdir: string, bundles: ReadonlyMap<string, Readon
           writeNewFile(path.join(nodeRoot, f.path), f.content, f.mode);
         }
       }
-      if (options.tarballs) writeTarballs(staging, cluster, nodes);
+      // Loaded only by a synth that makes tarballs (it loads the tar package and the installer).
+      if (options.tarballs) (require('./tarball') as typeof Tarball).writeTarballs(staging, cluster, nodes);
       for (const f of options.clusterFiles?.get(cluster) ?? []) {
         ensureDir(staging, path.posix.dirname(f.path), made);
         writeNewFile(path.join(staging, f.path), f.content, f.mode);

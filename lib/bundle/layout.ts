@@ -6,6 +6,12 @@ export interface BundleFile {
   readonly mode: number;
 }
 
+/** Where the installable tarballs go in a cluster's directory: `<outdir>/<cluster>/bundles/`. */
+export const TARBALLS_DIR = 'bundles';
+
+/** Where the Ansible inventory and playbooks go in a cluster's directory: `<outdir>/<cluster>/ansible/`. */
+export const ANSIBLE_DIR = 'ansible';
+
 /** The kubelet's static pod directory (kubeadm's staticPodPath), relative to the node root. */
 export const MANIFESTS_DIR = 'etc/kubernetes/manifests';
 

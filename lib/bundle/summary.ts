@@ -1,6 +1,5 @@
 import * as path from 'node:path';
-import { BundleFile, installOrder } from './layout';
-import { TARBALLS_DIR } from './tarball';
+import { BundleFile, installOrder, TARBALLS_DIR } from './layout';
 
 /**
  * What a synth wrote, per node: a heading `<outdir>/<cluster>/<node>/ (<what>)` and one line per file,

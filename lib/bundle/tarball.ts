@@ -1,12 +1,11 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type * as Tar from 'tar';
-import { BundleFile } from './layout';
+import { BundleFile, TARBALLS_DIR } from './layout';
 import { installerScript, nodePackage, PackageEntry, sha256 } from './package';
 import { InputError } from '../spec/errors';
 
-/** The directory of the tarballs inside `<outdir>/<cluster>/`. */
-export const TARBALLS_DIR = 'bundles';
+export { TARBALLS_DIR } from './layout';
 
 /**
  * The modification time of every entry: fixed, so the same input gives byte-identical tarballs
