@@ -4,15 +4,14 @@ import { parseArgs } from 'node:util';
 import { BundleFile } from './bundle/files';
 import { StaticPodApp, SynthReporter } from './bundle/app';
 import { encryptionKeyPreview, newEncryptionKeyWarning } from './bundle/encryption-key';
-import { TARBALLS_DIR } from './bundle/tarball';
-import { ANSIBLE_DIR } from './ansible/files';
+import { ANSIBLE_DIR, TARBALLS_DIR } from './bundle/layout';
 import { HaControlPlane } from './ha-control-plane';
-import { PreparedPki, preparePkiForPlan } from './pki/prepare';
+import type * as Prepare from './pki/prepare';
 import { pkiSummary } from './pki/summary';
 import { count } from './plan/check';
 import { formatIssue, InputError, SpecError, SpecIssue } from './spec/errors';
 import { EXAMPLE_SPEC } from './spec/example';
-import { initSpecYaml } from './plan/init-template';
+import type * as InitTemplate from './plan/init-template';
 import { LoadedSpec, readSpec, readSpecFile } from './plan/load';
 import { planCluster } from './plan/plan';
 import { CLUSTER_SPEC_SCHEMA } from './spec/schema-check';
@@ -125,6 +124,9 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo()): 
  * @param io streams, working directory and environment
  */
 export async function runApp(argv: readonly string[], io: CliIo = processIo()): Promise<number> {
+  // The report goes out in one write (a line at a time costs a write each).
+  const report: string[] = [];
+  const flush = () => { if (report.length) io.stderr(report.splice(0).join('')); };
   try {
     const file = io.env.HA_CLUSTER_SPEC || undefined;
     const loaded = file !== undefined ? readSpecArg(file, io) : undefined;
@@ -134,11 +136,13 @@ export async function runApp(argv: readonly string[], io: CliIo = processIo()): 
       tarballs: argv.includes('--bundle'),
       // The spec's warnings with their place in the file; the plan's for the example.
       warnings: loaded?.warnings,
-      reporter: (line) => io.stderr(`${line}\n`),
+      reporter: (line) => { report.push(`${line}\n`); },
     });
     writeCluster(built, 'the output directory', built.app.outdir);
+    flush();
     return EXIT.OK;
   } catch (e) {
+    flush();
     return reportError(e, io);
   }
 }
@@ -311,7 +315,7 @@ interface BuiltCluster {
   /** The app's rendering (the one cluster): written as it is, not rendered again. */
   readonly rendered: Map<string, Map<string, BundleFile[]>>;
   readonly bundles: Map<string, BundleFile[]>;
-  readonly pki?: PreparedPki;
+  readonly pki?: Prepare.PreparedPki;
 }
 
 /**
@@ -325,7 +329,8 @@ async function buildCluster(loaded: LoadedSpec, io: CliIo, o: BuildOptions): Pro
   const app = new StaticPodApp({ outdir: o.outdir, tarballs: o.tarballs, reporter: o.reporter ?? false });
   // Planned once (by the loader): the PKI and the control plane take the plan.
   const pki = loaded.plan.pki.mode === 'generate'
-    ? await preparePkiForPlan(loaded.plan, {
+    // The PKI code (and @peculiar/x509 with it) is loaded only for pki.mode generate.
+    ? await (require('./pki/prepare') as typeof Prepare).preparePkiForPlan(loaded.plan, {
       dir: o.pkiDir,
       baseDir: o.pkiDir !== undefined ? io.cwd : o.baseDir,
       outdir: o.write === false ? undefined : path.resolve(io.cwd, app.outdir),
@@ -427,6 +432,7 @@ function table(app: StaticPodApp, bundles: ReadonlyMap<string, readonly BundleFi
 
 function init(o: Options, io: CliIo): number {
   const target = o.out === undefined ? undefined : path.resolve(io.cwd, o.out);
+  const { initSpecYaml } = require('./plan/init-template') as typeof InitTemplate;
   const text = initSpecYaml(schemaRef(target ? path.dirname(target) : io.cwd));
   readSpec(text, o.out ?? '(example)'); // the example must itself be valid
   if (o.out === undefined || target === undefined) {
