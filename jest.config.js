@@ -39,6 +39,7 @@ const UNIT = [
   'validate-once',
   'versions',
   'wording',
+  'yaml-copy',
 ];
 
 const unitFiles = UNIT.map((name) => `<rootDir>/test/${name}.test.ts`);

@@ -30,6 +30,7 @@ export const LAYERS: readonly { readonly name: string; readonly members: readonl
 export const IO: readonly string[] = [
   'util/files.ts', 'util/state-ignore.ts',
   'version.ts', // reads its own package.json once
+  'util/yaml.ts', // reads the version of our yaml and of cdk8s's copy once
   'plan/load.ts', // readSpecFile
   'pki/state.ts',
   'bundle/', 'ansible/files.ts',

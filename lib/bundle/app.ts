@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import { App, AppProps, Chart, Yaml } from 'cdk8s';
-import { Document, Scalar, ScalarTag, Tags } from 'yaml';
+import type { Scalar, ScalarTag, Tags } from 'yaml';
+import { yaml } from '../util/yaml';
 import { goYamlDoubleQuotes } from './go-yaml-style';
 import { NodeChart } from '../constructs/node-chart';
 import { BundleFile, writeBundles } from './files';
@@ -19,7 +20,7 @@ export const MANIFEST_MODE = 0o600;
  * against the real kubeadm's manifests).
  */
 export function manifestYaml(obj: unknown): string {
-  const doc = new Document(obj, { sortMapEntries: true, customTags: manifestTags });
+  const doc = new yaml.Document(obj, { sortMapEntries: true, customTags: manifestTags });
   return doc.toString({ indentSeq: false, lineWidth: 0, minContentWidth: 0, singleQuote: true });
 }
 

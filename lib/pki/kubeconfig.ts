@@ -1,4 +1,4 @@
-import { stringify } from 'yaml';
+import { yaml } from '../util/yaml';
 
 /** What a kubeconfig kubeadm writes holds: one cluster, one user (the certificate's CN), one context. */
 export interface KubeconfigProps {
@@ -19,7 +19,7 @@ const b64 = (pem: string) => Buffer.from(pem).toString('base64');
 /** A kubeconfig as kubeadm writes it (phases/kubeconfig: CreateWithCerts): context `<user>@<cluster>`. */
 export function renderKubeconfig(p: KubeconfigProps): string {
   const context = `${p.user}@${p.clusterName}`;
-  return stringify({
+  return yaml.stringify({
     apiVersion: 'v1',
     kind: 'Config',
     clusters: [{ name: p.clusterName, cluster: { 'certificate-authority-data': b64(p.caPem), server: p.server } }],

@@ -1,11 +1,14 @@
 import * as fs from 'node:fs';
-import { isAlias, isCollection, isNode, isScalar, LineCounter, parseDocument, visit, Document } from 'yaml';
+import type { Document } from 'yaml';
+import { yaml } from '../util/yaml';
 import { ClusterPlan, planValidatedSpec } from './plan';
 import { apiReferenceReasonOf, checkSemantics } from './validate';
 import { SourceLocation, SpecError, SpecIssue } from '../spec/errors';
 import { checkSchema } from '../spec/schema-check';
 import { formatPath, parsePath, PathSegment, SourceMap } from '../spec/source';
 import { ClusterSpec } from '../spec/types';
+
+const { isAlias, isCollection, isNode, isScalar } = yaml;
 
 /** A spec read from a file, with the advisory findings (warnings) that did not stop it. */
 export interface LoadedSpec {
@@ -108,10 +111,10 @@ function readText(file: string, displayName: string): string {
 
 /** YAML syntax: parser errors, keys that are not scalars, tags beyond plain data, dangling aliases. */
 function parseYaml(text: string, fileName: string): { doc: Document; map: SourceMap } {
-  const lines = new LineCounter();
+  const lines = new yaml.LineCounter();
   let doc: Document;
   try {
-    doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, schema: 'core', uniqueKeys: true });
+    doc = yaml.parseDocument(text, { lineCounter: lines, prettyErrors: false, schema: 'core', uniqueKeys: true });
   } catch (e) {
     throw new SpecError([{ path: '(yaml)', value: undefined, problem: `cannot be parsed: ${errorText(e)}`, fix: 'check that the file is a YAML or JSON cluster spec', location: { file: fileName, line: 1, col: 1 } }]);
   }
@@ -122,7 +125,7 @@ function parseYaml(text: string, fileName: string): { doc: Document; map: Source
   const syntax = (node: { range?: readonly number[] | null }, problem: string, fix: string) =>
     issues.push({ path: '(yaml)', value: undefined, problem, fix, location: map.at(node.range?.[0] ?? 0) });
   if (issues.length === 0) {
-    visit(doc, {
+    yaml.visit(doc, {
       Pair(_, pair) {
         if (isNode(pair.key) && !isScalar(pair.key)) syntax(pair.key, 'a mapping key is a list or a mapping', 'use a plain name as the key');
       },

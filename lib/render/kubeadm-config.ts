@@ -1,4 +1,4 @@
-import { stringify } from 'yaml';
+import { yaml } from '../util/yaml';
 import { apiServerCertSans } from '../plan/cert-sans';
 import { ClusterPlan, MasterPlan } from '../plan/plan';
 import { hostPort, ipFamily } from '../util/net';
@@ -71,7 +71,7 @@ export function renderKubeadmConfig(plan: ClusterPlan, master: MasterPlan): stri
   // Hardened: --kubelet-certificate-authority makes the API server verify kubelet serving certificates
   // against the cluster CA, so kubelets must request CA-signed serving certificates (CSRs to approve).
   const kubelet = plan.security.profile === 'hardened'
-    ? `---\n${stringify({ apiVersion: 'kubelet.config.k8s.io/v1beta1', kind: 'KubeletConfiguration', serverTLSBootstrap: true })}`
+    ? `---\n${yaml.stringify({ apiVersion: 'kubelet.config.k8s.io/v1beta1', kind: 'KubeletConfiguration', serverTLSBootstrap: true })}`
     : '';
-  return `${header.join('\n')}\n${stringify(init)}---\n${stringify(cluster)}${kubelet}`;
+  return `${header.join('\n')}\n${yaml.stringify(init)}---\n${yaml.stringify(cluster)}${kubelet}`;
 }

@@ -1,4 +1,7 @@
-import { Document, isAlias, isMap, isScalar, isSeq, LineCounter, Node } from 'yaml';
+import type { Document, LineCounter, Node } from 'yaml';
+import { yaml } from '../util/yaml';
+
+const { isAlias, isMap, isScalar, isSeq } = yaml;
 import { SourceLocation } from './errors';
 
 /** One step of a field path: a mapping key or a list index. */
