@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import { ApiObject, Lazy } from 'cdk8s';
 import type * as Plus from 'cdk8s-plus-27';
-import type { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { InputError, SpecError } from '../spec/errors';
 import { HostPathMount, PodDescription, ProbeTarget } from '../components/pod';
@@ -234,7 +233,7 @@ interface VolumeMountJson {
  * package's own converter (loaded only for a pod that has init containers: the whole package takes as
  * long to load as the rest of a synth).
  */
-function containerJson(c: k8s.Container): unknown {
+function containerJson(c: Plus.k8s.Container): unknown {
   const plus = require('cdk8s-plus-27') as typeof Plus;
   return plus.k8s.toJson_Container(c);
 }
