@@ -79,6 +79,8 @@ describe.each(MINORS)('Kubernetes $minor', (v) => {
       '--service-cluster-ip-range=10.96.0.0/12',
       '--tls-cert-file=/etc/kubernetes/pki/apiserver.crt',
       '--tls-private-key-file=/etc/kubernetes/pki/apiserver.key',
+      // Not kubeadm's: the library's own flag (LIBRARY_ARGS), in the kubeadm config's extraArgs too.
+      '--shutdown-watch-termination-grace-period=5s',
     ]);
     expect(pod.annotations).toEqual({ 'kubeadm.kubernetes.io/kube-apiserver.advertise-address.endpoint': '192.168.10.12:6443' });
     expect(pod.requests).toEqual({ cpu: '250m' });

@@ -1,5 +1,6 @@
-import { parse } from 'yaml';
+import { parse, parseAllDocuments } from 'yaml';
 import { ClusterSpec } from '../lib';
+import { LIBRARY_ARGS, SecuredComponent } from '../lib/plan/security';
 import { flags, haSpec, pod, render, spec } from './util';
 
 const COMPONENTS = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler'];
@@ -45,11 +46,15 @@ describe('default example bundle', () => {
     expect(p.status).toEqual({});
   });
 
-  test('flags are sorted by name, as kubeadm writes them', () => {
+  test('kubeadm\'s flags are sorted by name, as kubeadm writes them; the library\'s own extraArgs follow them', () => {
     for (const c of COMPONENTS) {
       const names = Object.keys(flags(pod(spec(), c)));
-      expect(names).toEqual([...names].sort());
+      const own = (LIBRARY_ARGS[c as SecuredComponent] ?? []).map((a) => a.name);
+      expect(names.slice(names.length - own.length)).toEqual(own);
+      const defaults = names.slice(0, names.length - own.length);
+      expect(defaults).toEqual([...defaults].sort());
     }
+    expect(LIBRARY_ARGS['kube-apiserver']).toEqual([{ name: 'shutdown-watch-termination-grace-period', value: '5s' }]);
   });
 });
 
@@ -57,6 +62,18 @@ describe('kube-apiserver', () => {
   const p = pod(spec(), 'kube-apiserver', 'master-2');
   const f = flags(p);
   const c = p.spec.containers[0];
+
+  test('closes its watches within 5 s of SIGTERM (the library\'s own flag), stated in the kubeadm config too; a user value replaces it', () => {
+    expect(f['shutdown-watch-termination-grace-period']).toBe('5s');
+    const clusterConfig = (s: ClusterSpec) => parseAllDocuments(render(s).get('master-1')!.get('etc/kubernetes/kubeadm-config.yaml')!.content)
+      .map((d) => d.toJS()).find((d) => d.kind === 'ClusterConfiguration');
+    expect(clusterConfig(spec()).apiServer.extraArgs).toEqual([{ name: 'shutdown-watch-termination-grace-period', value: '5s' }]);
+    const mine = spec({ apiServer: { extraArgs: [{ name: 'v', value: '2' }, { name: 'shutdown-watch-termination-grace-period', value: '0s' }] } });
+    expect(clusterConfig(mine).apiServer.extraArgs).toEqual([{ name: 'v', value: '2' }, { name: 'shutdown-watch-termination-grace-period', value: '0s' }]);
+    const cmd: string[] = pod(mine, 'kube-apiserver').spec.containers[0].command;
+    expect(cmd.filter((a) => a.startsWith('--shutdown-watch-termination-grace-period'))).toEqual(['--shutdown-watch-termination-grace-period=0s']);
+    expect(cmd.slice(-2)).toEqual(['--v=2', '--shutdown-watch-termination-grace-period=0s']);
+  });
 
   test('advertises the node address and talks to the local etcd member', () => {
     expect(f['advertise-address']).toBe('192.168.10.12');

@@ -9,7 +9,9 @@ describe('extra args', () => {
     const cmd: string[] = p.spec.containers[0].command;
     expect(cmd.slice(-3)).toEqual(['--v=2', '--authorization-mode=Node,RBAC,Webhook', '--audit-log-maxage=30']);
     expect(cmd.filter((a) => a.startsWith('--authorization-mode='))).toHaveLength(1);
-    const defaults = cmd.slice(1, -3).map((a) => a.split('=')[0]);
+    // The library's own flag (an extraArg too) comes before the user's.
+    expect(cmd.at(-4)).toBe('--shutdown-watch-termination-grace-period=5s');
+    const defaults = cmd.slice(1, -4).map((a) => a.split('=')[0]);
     expect(defaults).toEqual([...defaults].sort());
   });
 
