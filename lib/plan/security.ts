@@ -96,7 +96,7 @@ export function hardenedArgs(plan: ClusterPlan, component: SecuredComponent): Ar
 /**
  * The library's own flags (LIBRARY_ARGS), then the profile's, then the user's, a flag dropped when a
  * later list sets the same name: the extraArgs kubeadm is given for this component, so a kubeadm-written
- * manifest equals ours (and `kubeadm upgrade` keeps them).
+ * manifest equals ours.
  */
 export function effectiveExtraArgs(plan: ClusterPlan, component: SecuredComponent, user: readonly Arg[] = []): Arg[] {
   const lists = [LIBRARY_ARGS[component] ?? [], hardenedArgs(plan, component), user];

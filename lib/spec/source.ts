@@ -1,8 +1,8 @@
 import type { Document, LineCounter, Node } from 'yaml';
 import { yaml } from '../util/yaml';
+import { SourceLocation } from './errors';
 
 const { isAlias, isMap, isScalar, isSeq } = yaml;
-import { SourceLocation } from './errors';
 
 /** One step of a field path: a mapping key or a list index. */
 export type PathSegment = string | number;
